@@ -1,0 +1,74 @@
+#include "cli/app.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "storage/sqlite_store.h"
+#include "workflows/registry.h"
+
+namespace plaint::cli {
+
+using engine::errc;
+using engine::make_error;
+
+engine::Status app::make_clock() {
+  if (clock_) return {};
+  if (opts_.now_text.empty()) {
+    clock_ = std::make_unique<engine::system_clock>();
+    return {};
+  }
+  auto t = engine::parse_iso(opts_.now_text);
+  if (!t)
+    return make_error(errc::invalid, fmt::format("--now '{}' is not an ISO 8601 time such as 2026-11-23T08:00:00Z",
+                                                 opts_.now_text));
+  clock_ = std::make_unique<engine::fixed_clock>(*t);
+  return {};
+}
+
+engine::Result<engine::timestamp> app::now() {
+  PLAINT_TRY(make_clock());
+  return clock_->now();
+}
+
+engine::Result<engine::store*> app::store() {
+  if (store_) return store_.get();
+  const std::string& url = opts_.db;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
+    return make_error(errc::invalid, "this build stores data in SQLite only; give --db a file path");
+  auto s = storage::sqlite_store::open(url);
+  PLAINT_TRY(s);
+  store_ = std::move(*s);
+  return store_.get();
+}
+
+engine::Result<engine::executor*> app::executor() {
+  if (executor_) return executor_.get();
+  PLAINT_TRY(make_clock());
+  auto s = store();
+  PLAINT_TRY(s);
+  executor_ = std::make_unique<engine::executor>(**s, workflows::builtin_workflows(), *clock_);
+  return executor_.get();
+}
+
+engine::Result<std::string> read_text(const std::string& inline_value, const std::string& file) {
+  if (file.empty()) return inline_value;
+  if (!inline_value.empty())
+    return make_error(errc::invalid, "give the text inline or as a file, not both");
+  std::ostringstream buf;
+  if (file == "-") {
+    buf << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return make_error(errc::invalid, fmt::format("file '{}' cannot be read", file));
+    buf << in.rdbuf();
+  }
+  std::string text = buf.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace plaint::cli

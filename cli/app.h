@@ -1,0 +1,59 @@
+// What every `plaint` command shares: the global options, the store and the
+// executor built from them, and the one way results and errors are printed.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/executor.h"
+#include "engine/result.h"
+#include "engine/store.h"
+#include "engine/time.h"
+
+namespace CLI {
+class App;
+}
+
+namespace plaint::cli {
+
+struct global_options {
+  std::string db;        // --db, else $PLAINT_DB, else ./plaint.db
+  bool json = false;     // --json
+  std::string actor;     // --actor, else $PLAINT_ACTOR, else $USER, else "cli"
+  std::string now_text;  // --now
+};
+
+class app {
+ public:
+  explicit app(global_options opts) : opts_(std::move(opts)) {}
+
+  const global_options& opts() const { return opts_; }
+  bool json() const { return opts_.json; }
+
+  // The instant commands act at: --now, else the system clock.
+  engine::Result<engine::timestamp> now();
+  // Opens the store named by --db; `migrate` only for `plaint init`.
+  engine::Result<engine::store*> store();
+  engine::Result<engine::executor*> executor();
+  const engine::clock& clock() const { return *clock_; }
+
+ private:
+  engine::Status make_clock();
+
+  global_options opts_;
+  std::unique_ptr<engine::clock> clock_;
+  std::unique_ptr<engine::store> store_;
+  std::unique_ptr<engine::executor> executor_;
+};
+
+// Registers the subcommands on `cli`; each sets `run` to its handler.
+using handler = std::function<engine::Status(app&)>;
+void add_ticket_commands(CLI::App& cli, handler& run);
+void add_admin_commands(CLI::App& cli, handler& run);
+
+// Reads a text option given inline or as a file ("-" = stdin).
+engine::Result<std::string> read_text(const std::string& inline_value, const std::string& file);
+
+}  // namespace plaint::cli

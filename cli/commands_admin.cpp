@@ -1,0 +1,216 @@
+// Commands that set up and inspect the desk: init, customer, workflow,
+// audit, export, import.
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "cli/output.h"
+#include "engine/audit.h"
+#include "engine/transfer.h"
+#include "workflows/registry.h"
+
+namespace plaint::cli {
+
+using engine::errc;
+using engine::make_error;
+using engine::Status;
+
+namespace {
+
+Status cmd_init(app& a) {
+  auto s = a.store();
+  PLAINT_TRY(s);
+  PLAINT_TRY((*s)->migrate());
+  if (a.json())
+    print_json({{"database", (*s)->describe()}, {"ok", true}});
+  else
+    std::cout << "database ready: " << (*s)->describe() << '\n';
+  return {};
+}
+
+Status cmd_customer_add(app& a, engine::customer c) {
+  auto ex = a.executor();
+  PLAINT_TRY(ex);
+  auto saved = (*ex)->put_customer(std::move(c));
+  PLAINT_TRY(saved);
+  if (a.json())
+    print_json(engine::to_json(*saved));
+  else
+    std::cout << fmt::format("customer {} saved ({}, {})\n", saved->id, saved->name, saved->tier);
+  return {};
+}
+
+Status cmd_customer_show(app& a, const std::string& id) {
+  auto now = a.now();
+  PLAINT_TRY(now);
+  auto s = a.store();
+  PLAINT_TRY(s);
+  auto c = (*s)->get_customer(id);
+  PLAINT_TRY(c);
+  engine::ticket_query q;
+  q.customer = id;
+  q.limit = 1000;
+  q.now = *now;
+  auto page = (*s)->list_tickets(q);
+  PLAINT_TRY(page);
+  if (a.json()) {
+    engine::json j = engine::to_json(*c);
+    j["tickets"] = engine::json::array();
+    for (const auto& t : page->tickets) j["tickets"].push_back(engine::to_json(t, *now));
+    print_json(j);
+  } else {
+    std::cout << fmt::format("{}  {}  ({})  {}  {}\n", c->id, c->name, c->tier, c->email, c->phone);
+    std::cout << ticket_table(page->tickets, *now);
+  }
+  return {};
+}
+
+Status cmd_customer_list(app& a) {
+  auto s = a.store();
+  PLAINT_TRY(s);
+  auto all = (*s)->list_customers();
+  PLAINT_TRY(all);
+  if (a.json()) {
+    engine::json arr = engine::json::array();
+    for (const auto& c : *all) arr.push_back(engine::to_json(c));
+    print_json(arr);
+  } else {
+    for (const auto& c : *all) std::cout << fmt::format("{:<20} {:<9} {}\n", c.id, c.tier, c.name);
+  }
+  return {};
+}
+
+Status cmd_workflow_show(app& a, const std::string& name, const std::string& format) {
+  const auto& registry = workflows::builtin_workflows();
+  const engine::workflow* w = registry.find(name);
+  if (!w)
+    return make_error(errc::not_found, fmt::format("workflow '{}' does not exist; there are: {}", name,
+                                                   engine::join(registry.names())));
+  if (a.json()) {
+    engine::json rows = engine::json::array();
+    for (const auto& r : w->table())
+      rows.push_back({{"from", r.from}, {"event", r.event}, {"to", r.to}, {"guard", r.guard},
+                      {"action", r.action}, {"fields", r.fields}});
+    print_json({{"workflow", w->name()}, {"initial", w->initial_state()}, {"states", w->states()}, {"transitions", rows}});
+  } else {
+    std::cout << engine::render_table(*w, format);
+  }
+  return {};
+}
+
+Status cmd_audit_verify(app& a) {
+  auto s = a.store();
+  PLAINT_TRY(s);
+  auto report = engine::verify_audit(**s);
+  PLAINT_TRY(report);
+  if (!report->ok)
+    return make_error(errc::internal, fmt::format("the audit chain is broken: {}", report->message));
+  if (a.json())
+    print_json({{"ok", true}, {"events", report->events}, {"tickets", report->tickets}});
+  else
+    std::cout << report->message << '\n';
+  return {};
+}
+
+Status cmd_export(app& a, const std::string& format, const std::string& output) {
+  auto now = a.now();
+  PLAINT_TRY(now);
+  auto s = a.store();
+  PLAINT_TRY(s);
+  std::ofstream file;
+  if (!output.empty()) {
+    file.open(output, std::ios::binary | std::ios::trunc);
+    if (!file) return make_error(errc::invalid, fmt::format("file '{}' cannot be written", output));
+  }
+  std::ostream& out = output.empty() ? std::cout : file;
+  auto n = format == "csv" ? engine::export_csv(**s, out, *now) : engine::export_jsonl(**s, out);
+  PLAINT_TRY(n);
+  if (!output.empty())
+    std::cerr << fmt::format("exported {} customers, {} tickets, {} events, {} timers to {}\n", n->customers,
+                             n->tickets, n->events, n->timers, output);
+  return {};
+}
+
+Status cmd_import(app& a, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(errc::invalid, fmt::format("file '{}' cannot be read", path));
+  auto s = a.store();
+  PLAINT_TRY(s);
+  PLAINT_TRY((*s)->migrate());
+  auto n = engine::import_jsonl(**s, in);
+  PLAINT_TRY(n);
+  if (a.json())
+    print_json({{"customers", n->customers}, {"tickets", n->tickets}, {"events", n->events}, {"timers", n->timers}});
+  else
+    std::cout << fmt::format("imported {} customers, {} tickets, {} events, {} timers\n", n->customers, n->tickets,
+                             n->events, n->timers);
+  return {};
+}
+
+}  // namespace
+
+void add_admin_commands(CLI::App& cli, handler& run) {
+  cli.add_subcommand("init", "create or migrate the database; idempotent")->callback([&run] { run = cmd_init; });
+
+  auto* customer = cli.add_subcommand("customer", "customers and their value tiers");
+  customer->require_subcommand(1);
+  {
+    auto c = std::make_shared<engine::customer>();
+    auto* sub = customer->add_subcommand("add", "add or update a customer");
+    sub->add_option("--id", c->id, "external customer key")->required();
+    sub->add_option("--name", c->name, "name")->required();
+    sub->add_option("--tier", c->tier, "standard|gold|platinum");
+    sub->add_option("--email", c->email, "e-mail address");
+    sub->add_option("--phone", c->phone, "phone number");
+    sub->callback([c, &run] { run = [c](app& a) { return cmd_customer_add(a, *c); }; });
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* sub = customer->add_subcommand("show", "a customer and their tickets");
+    sub->add_option("id", *id, "customer id")->required();
+    sub->callback([id, &run] { run = [id](app& a) { return cmd_customer_show(a, *id); }; });
+  }
+  customer->add_subcommand("list", "every customer")->callback([&run] { run = cmd_customer_list; });
+
+  auto* workflow = cli.add_subcommand("workflow", "the workflows' transition tables");
+  workflow->require_subcommand(1);
+  {
+    auto name = std::make_shared<std::string>("complaint");
+    auto format = std::make_shared<std::string>("text");
+    auto* sub = workflow->add_subcommand("show", "print a transition table from the machine itself");
+    sub->add_option("name", *name, "complaint|service_request (default complaint)");
+    sub->add_option("--format", *format, "text|mermaid|dot")->check(CLI::IsMember({"text", "mermaid", "dot"}));
+    sub->callback([name, format, &run] {
+      run = [name, format](app& a) { return cmd_workflow_show(a, *name, *format); };
+    });
+  }
+
+  auto* audit = cli.add_subcommand("audit", "the hash-chained audit log");
+  audit->require_subcommand(1);
+  audit->add_subcommand("verify", "check the chain; non-zero exit on any break")->callback([&run] {
+    run = cmd_audit_verify;
+  });
+
+  {
+    auto format = std::make_shared<std::string>("jsonl");
+    auto output = std::make_shared<std::string>();
+    auto* sub = cli.add_subcommand("export", "write the database out (jsonl: lossless; csv: tickets)");
+    sub->add_option("--format", *format, "jsonl|csv")->check(CLI::IsMember({"jsonl", "csv"}));
+    sub->add_option("--output,-o", *output, "file (default stdout)");
+    sub->callback([format, output, &run] {
+      run = [format, output](app& a) { return cmd_export(a, *format, *output); };
+    });
+  }
+  {
+    auto path = std::make_shared<std::string>();
+    auto* sub = cli.add_subcommand("import", "load a jsonl export into a new database");
+    sub->add_option("file", *path, "jsonl file from plaint export")->required();
+    sub->callback([path, &run] { run = [path](app& a) { return cmd_import(a, *path); }; });
+  }
+}
+
+}  // namespace plaint::cli

@@ -1,0 +1,67 @@
+// `plaint`: the command line of SPEC §5. Parses, calls the engine, prints.
+// Exit codes: 0 ok · 1 internal error · 2 usage · 3 not found · 4 not allowed
+// · 5 version conflict.
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/app.h"
+#include "cli/output.h"
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : std::move(fallback);
+}
+
+bool wants_json(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--json") == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace plaint;
+  cli::global_options opts;
+  CLI::App parser{"plaint — customer-complaint and service-ticket workflow engine", "plaint"};
+  // Global options may be repeated; the last one counts (scripts prepend defaults).
+  const auto last = CLI::MultiOptionPolicy::TakeLast;
+  parser.add_option("--db", opts.db, "database: a SQLite file path (default $PLAINT_DB, else ./plaint.db)")
+      ->multi_option_policy(last);
+  parser.add_flag("--json", opts.json, "machine-readable output: one JSON document on stdout");
+  parser.add_option("--actor", opts.actor, "who acts (default $PLAINT_ACTOR, else $USER)")->multi_option_policy(last);
+  parser.add_option("--now", opts.now_text, "act as of this ISO 8601 time (tests, replays)")->multi_option_policy(last);
+  parser.fallthrough();
+  parser.require_subcommand(1);
+
+  cli::handler run;
+  cli::add_ticket_commands(parser, run);
+  cli::add_admin_commands(parser, run);
+
+  try {
+    parser.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return parser.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return parser.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (msg.empty()) msg = "the command line is incomplete";
+    return cli::print_error({engine::errc::invalid, msg + " (see plaint --help)"}, wants_json(argc, argv));
+  }
+  if (opts.db.empty()) opts.db = env_or("PLAINT_DB", "plaint.db");
+  if (opts.actor.empty()) opts.actor = env_or("PLAINT_ACTOR", env_or("USER", "cli"));
+
+  try {
+    cli::app app(opts);
+    engine::Status st = run(app);
+    return st ? 0 : cli::print_error(st.error(), opts.json);
+  } catch (const std::exception& e) {
+    return cli::print_error({engine::errc::internal, std::string("internal error: ") + e.what()}, opts.json);
+  }
+}

@@ -1,0 +1,143 @@
+#include "cli/output.h"
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+namespace plaint::cli {
+
+using engine::format_duration;
+using engine::format_iso;
+using engine::json;
+
+void print_json(const json& j) { std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n'; }
+
+int print_error(const engine::Error& e, bool as_json) {
+  if (as_json)
+    std::cerr << json{{"error", {{"code", engine::errc_name(e.code)}, {"message", e.message}}}}.dump() << '\n';
+  else
+    std::cerr << "plaint: " << e.message << '\n';
+  return static_cast<int>(e.code);
+}
+
+namespace {
+
+// Decodes one code point at s[i], advancing i (input is valid UTF-8).
+char32_t next_cp(std::string_view s, std::size_t& i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const int n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+  char32_t cp = n == 0 ? c : c & (0x3F >> n);
+  for (int k = 1; k <= n && i + k < s.size(); ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
+  i += n + 1;
+  return cp;
+}
+
+// Terminal columns of a code point: East Asian wide characters take two.
+int columns(char32_t cp) {
+  if (cp < 0x1100) return 1;
+  if (cp <= 0x115F || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+      (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+      (cp >= 0xFFE0 && cp <= 0xFFE6) || cp >= 0x20000)
+    return 2;
+  return 1;
+}
+
+std::size_t width_of(std::string_view s) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < s.size();) w += columns(next_cp(s, i));
+  return w;
+}
+
+std::string pad(std::string_view s, std::size_t width) {
+  std::string out(s);
+  const std::size_t w = width_of(s);
+  if (w < width) out.append(width - w, ' ');
+  return out;
+}
+
+std::string when(const std::optional<engine::timestamp>& t) { return t ? format_iso(*t) : "-"; }
+
+std::string clock_line(const char* label, const std::optional<engine::timestamp>& due,
+                       const std::optional<engine::timestamp>& done, bool paused, engine::timestamp now) {
+  if (!due) return fmt::format("  {:<16} no target\n", label);
+  std::string status;
+  if (done)
+    status = *done <= *due ? fmt::format("met at {}", format_iso(*done))
+                           : fmt::format("met late at {} (by {})", format_iso(*done), format_duration(*done - *due));
+  else if (paused)
+    status = "paused";
+  else if (now <= *due)
+    status = fmt::format("{} left", format_duration(*due - now));
+  else
+    status = fmt::format("OVERDUE by {}", format_duration(now - *due));
+  return fmt::format("  {:<16} due {}  {}\n", label, format_iso(*due), status);
+}
+
+}  // namespace
+
+std::string clip(std::string_view s, std::size_t width) {
+  std::string flat(s);
+  for (char& c : flat)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (width == 0 || width_of(flat) <= width) return flat;
+  std::string out;
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < flat.size();) {
+    const std::size_t start = i;
+    const auto cw = static_cast<std::size_t>(columns(next_cp(flat, i)));
+    if (w + cw > width - 1) break;
+    out.append(flat, start, i - start);
+    w += cw;
+  }
+  return out + "…";
+}
+
+std::string ticket_page(const engine::ticket& t, const std::vector<engine::event_record>& history,
+                        engine::timestamp now) {
+  const auto sla = engine::sla_of(t, now);
+  std::string out;
+  out += fmt::format("#{}  {}  [{}]  {}  level {}{}\n", t.id, t.workflow, t.state, t.priority, t.level,
+                     sla.breached() ? "  BREACHED" : "");
+  out += fmt::format("subject      {}\n", t.subject);
+  if (!t.description.empty()) out += fmt::format("description  {}\n", t.description);
+  out += fmt::format("customer     {} ({})    channel {}    category {}\n", t.customer, t.tier, t.channel, t.category);
+  out += fmt::format("owner        {}    hand-offs {}    reopened {}    version {}\n",
+                     t.owner.empty() ? "(unassigned)" : t.owner, t.handoff_count, t.reopen_count, t.version);
+  out += fmt::format("opened       {} ({} ago)    updated {}\n", format_iso(t.created_at),
+                     format_duration(now - t.created_at), format_iso(t.updated_at));
+  if (!t.resolution_code.empty() || t.csat)
+    out += fmt::format("resolution   {}{}{}\n", t.resolution_code.empty() ? "-" : t.resolution_code,
+                       t.root_cause.empty() ? "" : "    root cause " + t.root_cause,
+                       t.csat ? fmt::format("    csat {}/5", *t.csat) : "");
+  out += "SLA\n";
+  const bool done = t.closed_at.has_value();
+  out += clock_line("first response", t.first_response_due, t.first_response_at ? t.first_response_at
+                                                                                 : (done ? t.closed_at : std::nullopt),
+                    false, now);
+  out += clock_line("resolution", t.resolution_due, t.resolved_at ? t.resolved_at : (done ? t.closed_at : std::nullopt),
+                    sla.paused, now);
+  if (t.follow_up_due) out += fmt::format("  {:<16} due {}\n", "follow-up", when(t.follow_up_due));
+  out += "history\n";
+  for (const auto& e : history) {
+    out += fmt::format("  {:>4}  {}  {:<12} {:<16} {} -> {}\n", e.seq, format_iso(e.at), clip(e.actor, 12), e.event,
+                       e.from_state.empty() ? "(new)" : e.from_state, e.to_state);
+    if (auto note = e.payload.find("note"); note != e.payload.end() && note->is_string())
+      out += fmt::format("        “{}”\n", clip(note->get<std::string>(), 100));
+  }
+  return out;
+}
+
+std::string ticket_table(const std::vector<engine::ticket>& tickets, engine::timestamp now) {
+  if (tickets.empty()) return "no tickets\n";
+  std::string out = fmt::format("{:>6}  {:<18} {:<3} {:<3} {:<14} {:<14} {:<8} {}\n", "id", "state", "pri", "lvl",
+                                "owner", "customer", "age", "subject");
+  for (const auto& t : tickets) {
+    const bool breached = engine::sla_of(t, now).breached();
+    out += fmt::format("{:>6}  {:<18} {:<3} {:<3} {} {} {:<8} {}{}\n", t.id, t.state, t.priority, t.level,
+                       pad(clip(t.owner.empty() ? "-" : t.owner, 14), 14), pad(clip(t.customer, 14), 14),
+                       format_duration(now - t.created_at), breached ? "! " : "", clip(t.subject, 60));
+  }
+  return out;
+}
+
+}  // namespace plaint::cli

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages plaint builds and tests with, if any is missing.
+# Sourced by examples/demo-desk.sh and tests/run.sh.
+plaint_packages=(
+  cmake g++ make pkg-config ccache
+  libboost-dev libsqlite3-dev libfmt-dev doctest-dev nlohmann-json3-dev
+  libcli11-dev libtomlplusplus-dev libssl-dev
+)
+
+plaint_install_deps() {
+  local missing=() p
+  for p in "${plaint_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}

@@ -1,0 +1,103 @@
+#include "engine/audit.h"
+
+#include <map>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include "engine/store.h"
+
+namespace plaint::engine {
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 is unavailable in this OpenSSL build");
+  static const char hex[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string canonical_event(const event_record& e) {
+  // nlohmann::json objects keep keys sorted, so dump() is canonical.
+  const json j{{"seq", e.seq},
+               {"ticket", e.ticket},
+               {"at", format_iso(e.at)},
+               {"actor", e.actor},
+               {"event", e.event},
+               {"from", e.from_state.empty() ? json(nullptr) : json(e.from_state)},
+               {"to", e.to_state},
+               {"version", e.version},
+               {"payload", e.payload}};
+  return j.dump();
+}
+
+std::string audit_hash(std::string_view prev_hash, const event_record& e) {
+  std::string buf;
+  buf.reserve(prev_hash.size() + 256);
+  buf.append(prev_hash);
+  buf.push_back('\n');
+  buf.append(canonical_event(e));
+  return sha256_hex(buf);
+}
+
+namespace {
+struct ticket_tail {
+  std::int64_t events = 0;
+  std::int64_t last_version = 0;
+  std::string last_state;
+};
+}  // namespace
+
+Result<audit_report> verify_audit(store& s) {
+  audit_report r;
+  std::string prev = genesis_hash;
+  std::map<ticket_id, ticket_tail> tails;
+  auto fail = [&r](std::int64_t seq, std::string msg) {
+    r.ok = false;
+    r.broken_at_seq = seq;
+    r.message = std::move(msg);
+    return false;
+  };
+  PLAINT_TRY(s.scan_events(0, [&](const event_record& e) {
+    ++r.events;
+    if (e.seq != r.events)
+      return fail(e.seq, fmt::format("the audit log jumps from event {} to event {}, so events were removed or reordered",
+                                     r.events - 1, e.seq));
+    if (e.prev_hash != prev)
+      return fail(e.seq, fmt::format("event {} does not link to the hash of event {}", e.seq, e.seq - 1));
+    if (audit_hash(prev, e) != e.hash)
+      return fail(e.seq, fmt::format("event {} was altered: its content no longer matches its hash", e.seq));
+    auto& tail = tails[e.ticket];
+    ++tail.events;
+    if (e.version != tail.last_version + 1)
+      return fail(e.seq, fmt::format("event {} gives ticket {} version {} after version {}", e.seq,
+                                     e.ticket, e.version, tail.last_version));
+    tail.last_version = e.version;
+    tail.last_state = e.to_state;
+    prev = e.hash;
+    return true;
+  }));
+  if (!r.ok) return r;
+  PLAINT_TRY(s.scan_tickets([&](const ticket& t) {
+    ++r.tickets;
+    auto it = tails.find(t.id);
+    const std::int64_t logged = it == tails.end() ? 0 : it->second.last_version;
+    if (it == tails.end() || logged != t.version)
+      return fail(0, fmt::format("ticket {} is at version {} but the audit log holds {} of its events",
+                                 t.id, t.version, logged));
+    if (it->second.last_state != t.state)
+      return fail(0, fmt::format("ticket {} is in {} but its last audited event left it in {}", t.id,
+                                 t.state, it->second.last_state));
+    return true;
+  }));
+  if (r.ok) r.message = fmt::format("audit chain intact: {} events over {} tickets", r.events, r.tickets);
+  return r;
+}
+
+}  // namespace plaint::engine

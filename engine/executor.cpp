@@ -1,0 +1,225 @@
+#include "engine/executor.h"
+
+#include <fmt/format.h>
+
+#include "engine/audit.h"
+#include "engine/utf8.h"
+
+namespace plaint::engine {
+
+Status check_text(std::string_view what, std::string_view value, std::size_t max_bytes) {
+  if (value.size() > max_bytes)
+    return make_error(errc::invalid, fmt::format("{} is {} bytes long; the limit is {} bytes", what,
+                                                 value.size(), max_bytes));
+  if (!valid_utf8(value))
+    return make_error(errc::invalid, fmt::format("{} is not valid UTF-8 text", what));
+  return {};
+}
+
+namespace {
+
+Status check_required(std::string_view what, std::string_view value, std::size_t max_bytes) {
+  if (value.empty()) return make_error(errc::invalid, fmt::format("{} is required", what));
+  return check_text(what, value, max_bytes);
+}
+
+template <std::size_t N>
+Status check_choice(std::string_view what, std::string_view value,
+                    const std::string_view (&allowed)[N]) {
+  for (auto a : allowed)
+    if (a == value) return {};
+  return make_error(errc::invalid, fmt::format("{} '{}' is not one of: {}", what, value, join(allowed)));
+}
+
+std::string fingerprint(const open_request& r) {
+  return sha256_hex(json{{"customer", r.customer},
+                         {"subject", r.subject},
+                         {"description", r.description},
+                         {"channel", r.channel},
+                         {"category", r.category},
+                         {"priority", r.priority},
+                         {"workflow", r.workflow}}
+                        .dump());
+}
+
+Status check_open(const open_request& r) {
+  PLAINT_TRY(check_required("customer", r.customer, max_id_bytes));
+  PLAINT_TRY(check_required("subject", r.subject, max_subject_bytes));
+  PLAINT_TRY(check_text("description", r.description, max_text_bytes));
+  PLAINT_TRY(check_required("actor", r.actor, max_id_bytes));
+  PLAINT_TRY(check_text("idempotency key", r.idempotency_key, max_id_bytes));
+  PLAINT_TRY(check_choice("channel", r.channel, channels));
+  PLAINT_TRY(check_choice("category", r.category, categories));
+  PLAINT_TRY(check_choice("priority", r.priority, priorities));
+  return {};
+}
+
+Status check_event(const event_request& r) {
+  PLAINT_TRY(check_required("event", r.event, max_id_bytes));
+  PLAINT_TRY(check_text("note", r.note, max_text_bytes));
+  PLAINT_TRY(check_required("actor", r.actor, max_id_bytes));
+  for (const auto& [key, value] : r.fields) {
+    PLAINT_TRY(check_required("field name", key, max_id_bytes));
+    PLAINT_TRY(check_text(fmt::format("field {}", key), value, max_text_bytes));
+  }
+  return {};
+}
+
+}  // namespace
+
+executor::executor(store& s, const workflow_registry& workflows, const clock& c, sla_policy policy)
+    : store_(s), workflows_(workflows), clock_(c), policy_(std::move(policy)) {}
+
+Result<customer> executor::put_customer(customer c) {
+  PLAINT_TRY(check_required("customer id", c.id, max_id_bytes));
+  PLAINT_TRY(check_required("customer name", c.name, max_subject_bytes));
+  PLAINT_TRY(check_choice("tier", c.tier, tiers));
+  PLAINT_TRY(check_text("email", c.email, max_subject_bytes));
+  PLAINT_TRY(check_text("phone", c.phone, max_subject_bytes));
+  auto tx = store_.begin();
+  PLAINT_TRY(tx);
+  auto existing = (*tx)->find_customer(c.id);
+  PLAINT_TRY(existing);
+  const timestamp now = clock_.now();
+  c.created_at = *existing ? (*existing)->created_at : now;
+  c.updated_at = now;
+  PLAINT_TRY((*tx)->put_customer(c));
+  PLAINT_TRY((*tx)->commit());
+  return c;
+}
+
+Result<transition_result> executor::open(const open_request& r) {
+  PLAINT_TRY(check_open(r));
+  const workflow* wf = workflows_.find(r.workflow);
+  if (!wf)
+    return make_error(errc::invalid, fmt::format("workflow '{}' is not one of: {}", r.workflow,
+                                                 join(workflows_.names())));
+  auto txr = store_.begin();
+  PLAINT_TRY(txr);
+  store_transaction& tx = **txr;
+
+  const std::string print = r.idempotency_key.empty() ? std::string() : fingerprint(r);
+  if (!r.idempotency_key.empty()) {
+    auto seen = tx.find_idempotency(r.idempotency_key);
+    PLAINT_TRY(seen);
+    if (*seen) {
+      if ((*seen)->fingerprint != print)
+        return make_error(errc::conflict,
+                          fmt::format("idempotency key '{}' was already used for ticket {} with a different request",
+                                      r.idempotency_key, (*seen)->ticket));
+      auto t = store_.get_ticket((*seen)->ticket);
+      PLAINT_TRY(t);
+      auto events = store_.ticket_events(t->id);
+      PLAINT_TRY(events);
+      return transition_result{std::move(*t), events->front(), false};
+    }
+  }
+
+  auto cust = tx.find_customer(r.customer);
+  PLAINT_TRY(cust);
+  if (!*cust) return make_error(errc::not_found, fmt::format("customer '{}' does not exist", r.customer));
+
+  const timestamp now = clock_.now();
+  ticket t;
+  t.workflow = r.workflow;
+  t.customer = r.customer;
+  t.tier = (*cust)->tier;
+  t.channel = r.channel;
+  t.category = r.category;
+  t.priority = r.priority;
+  t.subject = r.subject;
+  t.description = r.description;
+  t.state = std::string(wf->initial_state());
+  t.version = 1;
+  update_clocks(ticket{}, t, std::nullopt, wf->clock_of(t.state), policy_, now);
+
+  auto id = tx.insert_ticket(t);
+  PLAINT_TRY(id);
+  t.id = *id;
+
+  event_record e;
+  e.ticket = t.id;
+  e.at = now;
+  e.actor = r.actor;
+  e.event = "open";
+  e.to_state = t.state;
+  e.version = 1;
+  e.payload = json{{"customer", t.customer}, {"channel", t.channel}, {"category", t.category},
+                   {"priority", t.priority}, {"subject", t.subject}};
+  PLAINT_TRY(persist(tx, ticket{}, t, *wf, true, e, t.subject + "\n" + t.description));
+  if (!r.idempotency_key.empty())
+    PLAINT_TRY(tx.put_idempotency({r.idempotency_key, "open", print, t.id, now}));
+  PLAINT_TRY(tx.commit());
+  return transition_result{std::move(t), std::move(e), true};
+}
+
+Result<transition_result> executor::apply(const event_request& r) {
+  PLAINT_TRY(check_event(r));
+  auto tx = store_.begin();
+  PLAINT_TRY(tx);
+  auto result = apply_in(**tx, r, clock_.now());
+  PLAINT_TRY(result);
+  PLAINT_TRY((*tx)->commit());
+  return result;
+}
+
+Result<transition_result> executor::apply_in(store_transaction& tx, const event_request& r,
+                                             timestamp now) {
+  auto found = tx.find_ticket(r.ticket);
+  PLAINT_TRY(found);
+  if (!*found) return make_error(errc::not_found, fmt::format("ticket {} does not exist", r.ticket));
+  const ticket& before = **found;
+  if (r.expected_version && *r.expected_version != before.version)
+    return make_error(errc::conflict, fmt::format("ticket {} is at version {}, not the expected version {}",
+                                                  before.id, before.version, *r.expected_version));
+  const workflow* wf = workflows_.find(before.workflow);
+  if (!wf)
+    return make_error(errc::internal,
+                      fmt::format("ticket {} uses workflow '{}', which this build does not know",
+                                  before.id, before.workflow));
+
+  const transition_input in{before, r.event, r.fields, r.note, r.actor, now, policy_.reopen_window_days};
+  auto out = wf->apply(in);
+  PLAINT_TRY(out);
+  ticket& after = out->next;
+  after.version = before.version + 1;
+
+  event_record e;
+  e.ticket = before.id;
+  e.at = now;
+  e.actor = r.actor;
+  e.event = r.event;
+  e.from_state = before.state;
+  e.to_state = after.state;
+  e.version = after.version;
+  e.payload = std::move(out->payload);
+  if (!r.note.empty()) e.payload["note"] = r.note;
+  if (!r.fields.empty()) e.payload["fields"] = r.fields;
+  PLAINT_TRY(persist(tx, before, after, *wf, false, e, r.note));
+  return transition_result{std::move(after), std::move(e), true};
+}
+
+Status executor::persist(store_transaction& tx, const ticket& before, ticket& after,
+                         const workflow& wf, bool opened, event_record& e, std::string_view text) {
+  const std::optional<clock_mode> from =
+      opened ? std::nullopt : std::optional<clock_mode>(wf.clock_of(before.state));
+  const clock_mode to = wf.clock_of(after.state);
+  if (!opened) update_clocks(before, after, from, to, policy_, e.at);
+
+  if (!opened) PLAINT_TRY(tx.update_ticket(after, before.version));
+  auto appended = tx.append_event(std::move(e));
+  PLAINT_TRY(appended);
+  e = std::move(*appended);
+
+  const auto old_timers = from ? desired_timers(before, *from) : std::map<std::string, timestamp>{};
+  for (const auto& change : timer_changes(old_timers, desired_timers(after, to))) {
+    if (change.due)
+      PLAINT_TRY(tx.schedule_timer(after.id, change.kind, *change.due));
+    else
+      PLAINT_TRY(tx.cancel_timer(after.id, change.kind));
+  }
+  if (!text.empty()) PLAINT_TRY(tx.index_text(after.id, text));
+  return {};
+}
+
+}  // namespace plaint::engine

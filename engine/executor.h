@@ -1,0 +1,95 @@
+// The transition executor: load → apply the workflow → persist atomically.
+//
+// The path of one event (see docs/design.md):
+//   1. validate the request's text (UTF-8, sizes) — nothing is read yet;
+//   2. begin the store's write transaction;
+//   3. load the ticket, check `expected_version`;
+//   4. the ticket's workflow restores a machine to the stored state and
+//      applies the event (guards, actions) — pure, no I/O;
+//   5. move the SLA clocks, diff the pending timers;
+//   6. write ticket (version + 1), audit event (hash-chained), timer rows and
+//      search text through the transaction, and commit (fsync);
+//   7. only then return the result to the caller.
+// A refusal at any step returns before commit, so nothing is written.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/result.h"
+#include "engine/sla.h"
+#include "engine/store.h"
+#include "engine/time.h"
+#include "engine/workflow.h"
+
+namespace plaint::engine {
+
+struct open_request {
+  std::string customer;
+  std::string subject;
+  std::string description;
+  std::string channel = "web";
+  std::string category = "other";
+  std::string priority = "P3";
+  std::string workflow = "complaint";
+  std::string idempotency_key;  // empty: none
+  std::string actor;
+};
+
+struct event_request {
+  ticket_id ticket = 0;
+  std::string event;
+  std::string note;
+  field_map fields;
+  std::optional<std::int64_t> expected_version;
+  std::string actor;
+};
+
+struct transition_result {
+  ticket ticket_after;
+  event_record event;
+  bool created = true;  // open only: false when an idempotency key matched
+};
+
+class executor {
+ public:
+  executor(store& s, const workflow_registry& workflows, const clock& c,
+           sla_policy policy = sla_policy::defaults());
+
+  // Logs a new ticket in its workflow's initial state (event `open`).
+  // Returns `invalid` for bad text, an unknown channel, category, priority or
+  // workflow; `not_found` for an unknown customer; `conflict` when the
+  // idempotency key was used for a different request. A key already used
+  // for the same request returns the first ticket with `created = false`.
+  Result<transition_result> open(const open_request& r);
+
+  // Fires one event. Returns `not_found` for an unknown ticket, `invalid` for
+  // bad text, `conflict` if `expected_version` is stale, `not_allowed` if the
+  // state does not accept the event or a guard refuses. Nothing is written
+  // on any error.
+  Result<transition_result> apply(const event_request& r);
+
+  // Adds or updates a customer. Returns `invalid` for bad text or tier.
+  Result<customer> put_customer(customer c);
+
+  const workflow_registry& workflows() const { return workflows_; }
+  const sla_policy& policy() const { return policy_; }
+
+ private:
+  Result<transition_result> apply_in(store_transaction& tx, const event_request& r, timestamp now);
+  Status persist(store_transaction& tx, const ticket& before, ticket& after,
+                 const workflow& wf, bool opened, event_record& e, std::string_view text);
+
+  store& store_;
+  const workflow_registry& workflows_;
+  const clock& clock_;
+  sla_policy policy_;
+};
+
+// Checks one text input: well-formed UTF-8, no NUL, at most `max_bytes`.
+// `what` names it in the message: "subject is not valid UTF-8".
+Status check_text(std::string_view what, std::string_view value, std::size_t max_bytes);
+
+}  // namespace plaint::engine

@@ -1,0 +1,149 @@
+// The domain model of SPEC §2: customers, tickets, audit events and timers.
+//
+// Enumerated attributes (tier, channel, category, priority, timer kind) are
+// kept as their SPEC strings — the same text the CLI, the API and the database
+// use — and validated at the edge with the `is_*` predicates below.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/time.h"
+
+namespace plaint::engine {
+
+using json = nlohmann::json;
+using ticket_id = std::int64_t;
+
+inline constexpr std::string_view tiers[] = {"standard", "gold", "platinum"};
+inline constexpr std::string_view channels[] = {"phone", "email",     "web",      "chat",
+                                                "in_person", "social", "proactive"};
+inline constexpr std::string_view categories[] = {"product_quality", "service_attitude", "delivery",
+                                                  "billing",         "technical",        "other"};
+inline constexpr std::string_view priorities[] = {"P1", "P2", "P3", "P4"};
+inline constexpr std::string_view timer_kinds[] = {"first_response_warn", "first_response",
+                                                   "resolution_warn", "resolution", "follow_up"};
+inline constexpr std::string_view reject_reasons[] = {"duplicate", "not_a_complaint", "spam"};
+
+bool is_tier(std::string_view s);
+bool is_channel(std::string_view s);
+bool is_category(std::string_view s);
+bool is_priority(std::string_view s);
+bool is_reject_reason(std::string_view s);
+// "a, b, c" — for messages that list the accepted values.
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
+template <std::size_t N>
+std::string join(const std::string_view (&items)[N], std::string_view sep = ", ") {
+  return join(std::vector<std::string>(std::begin(items), std::end(items)), sep);
+}
+
+// Size limits on text, in bytes; larger input is refused, never truncated.
+inline constexpr std::size_t max_subject_bytes = 1000;
+inline constexpr std::size_t max_text_bytes = 64 * 1024;  // description, note
+inline constexpr std::size_t max_id_bytes = 200;          // customer id, owner, actor
+
+struct customer {
+  std::string id;
+  std::string name;
+  std::string tier = "standard";
+  std::string email;
+  std::string phone;
+  json attributes = json::object();
+  timestamp created_at = 0;
+  timestamp updated_at = 0;
+};
+
+// Bits of `ticket::fired`: which SLA timers of the current cycle have fired.
+enum timer_bit : unsigned {
+  fired_first_response_warn = 1u << 0,
+  fired_first_response = 1u << 1,
+  fired_resolution_warn = 1u << 2,
+  fired_resolution = 1u << 3,
+  fired_follow_up = 1u << 4,
+};
+unsigned timer_bit_of(std::string_view kind);
+
+struct ticket {
+  ticket_id id = 0;
+  std::string workflow = "complaint";
+  std::string customer;
+  std::string tier = "standard";  // the customer's value tier when the ticket was logged
+  std::string channel = "web";
+  std::string category = "other";
+  std::string priority = "P3";
+  std::string subject;
+  std::string description;
+  std::string state;
+  std::string owner;  // empty until someone takes it
+  int level = 1;      // escalation level 1..3
+  std::int64_t version = 0;
+  timestamp created_at = 0;
+  timestamp updated_at = 0;
+
+  // SLA clocks. Dues are absolute instants; a paused clock keeps its due and
+  // moves it forward by the paused span on resume.
+  timestamp resolution_started_at = 0;  // logged, or last reopened
+  std::optional<timestamp> first_response_at;
+  std::optional<timestamp> first_response_warn_at;
+  std::optional<timestamp> first_response_due;
+  std::optional<timestamp> resolution_warn_at;
+  std::optional<timestamp> resolution_due;
+  std::optional<timestamp> paused_at;
+  std::int64_t paused_seconds = 0;
+  std::optional<timestamp> resolved_at;
+  std::optional<timestamp> follow_up_due;
+  std::optional<timestamp> closed_at;
+  unsigned fired = 0;  // timer_bit set
+
+  std::string resolution_code;
+  std::string root_cause;
+  std::optional<int> csat;
+  int reopen_count = 0;
+  int handoff_count = 0;
+  std::vector<std::string> tags;
+};
+
+struct sla_status {
+  bool paused = false;
+  bool first_response_breached = false;
+  bool resolution_breached = false;
+  bool breached() const { return first_response_breached || resolution_breached; }
+};
+sla_status sla_of(const ticket& t, timestamp now);
+
+// One row of the append-only audit log. `from_state` is empty for `open`.
+struct event_record {
+  std::int64_t seq = 0;
+  ticket_id ticket = 0;
+  timestamp at = 0;
+  std::string actor;
+  std::string event;
+  std::string from_state;
+  std::string to_state;
+  std::int64_t version = 0;  // the ticket's version after this event
+  json payload = json::object();
+  std::string prev_hash;
+  std::string hash;
+};
+
+struct timer {
+  std::int64_t id = 0;
+  ticket_id ticket = 0;
+  std::string kind;
+  timestamp due_at = 0;
+  std::string status = "pending";  // pending | fired | cancelled
+  std::optional<timestamp> fired_at;
+};
+
+// SPEC JSON shapes. `ticket_json` includes the `sla` object as of `now`.
+json to_json(const customer& c);
+json to_json(const ticket& t, timestamp now);
+json to_json(const event_record& e);
+json to_json(const timer& t);
+
+}  // namespace plaint::engine

@@ -1,0 +1,137 @@
+#include "engine/sla.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace plaint::engine {
+
+const sla_targets& sla_policy::targets_for(std::string_view priority, std::string_view tier) const {
+  std::string key(priority);
+  key += '/';
+  key += tier;
+  if (auto it = targets.find(key); it != targets.end()) return it->second;
+  if (auto it = targets.find(std::string(priority) + "/standard"); it != targets.end())
+    return it->second;
+  throw std::logic_error("SLA policy has no targets for " + key);
+}
+
+timestamp sla_policy::add(timestamp start, std::int64_t seconds) const { return start + seconds; }
+
+sla_policy sla_policy::defaults() {
+  constexpr std::int64_t h = 3600, d = 86400;
+  struct row {
+    const char* priority;
+    std::int64_t fr, res;
+  };
+  const row base[] = {{"P1", 1 * h, 8 * h}, {"P2", 4 * h, 24 * h}, {"P3", 8 * h, 72 * h},
+                      {"P4", 24 * h, 120 * h}};
+  // Higher value tiers get tighter targets: gold 75 %, platinum 50 %.
+  const std::pair<const char*, double> tier_factor[] = {
+      {"standard", 1.0}, {"gold", 0.75}, {"platinum", 0.5}};
+  sla_policy p;
+  for (const auto& r : base)
+    for (const auto& [tier, f] : tier_factor)
+      p.targets[std::string(r.priority) + "/" + tier] =
+          sla_targets{static_cast<std::int64_t>(std::llround(r.fr * f)),
+                      static_cast<std::int64_t>(std::llround(r.res * f)), 3 * d, 0.8};
+  return p;
+}
+
+namespace {
+
+std::int64_t share(std::int64_t seconds, double ratio) {
+  return static_cast<std::int64_t>(std::llround(static_cast<double>(seconds) * ratio));
+}
+
+void compute_dues(ticket& t, const sla_policy& p) {
+  const sla_targets& tg = p.targets_for(t.priority, t.tier);
+  t.first_response_warn_at = p.add(t.created_at, share(tg.first_response, tg.warn_ratio));
+  t.first_response_due = p.add(t.created_at, tg.first_response);
+  t.resolution_warn_at =
+      p.add(t.resolution_started_at, share(tg.resolution, tg.warn_ratio) + t.paused_seconds);
+  t.resolution_due = p.add(t.resolution_started_at, tg.resolution + t.paused_seconds);
+}
+
+// Ends a pause: the paused span is added to the resolution clock.
+void resume(ticket& t, timestamp now) {
+  if (!t.paused_at) return;
+  const std::int64_t span = now - *t.paused_at;
+  t.paused_seconds += span;
+  if (t.resolution_due) *t.resolution_due += span;
+  if (t.resolution_warn_at) *t.resolution_warn_at += span;
+  t.paused_at.reset();
+}
+
+constexpr unsigned resolution_bits = fired_resolution_warn | fired_resolution | fired_follow_up;
+
+}  // namespace
+
+void update_clocks(const ticket& before, ticket& after, std::optional<clock_mode> from,
+                   clock_mode to, const sla_policy& policy, timestamp now) {
+  if (!from) {
+    after.created_at = now;
+    after.resolution_started_at = now;
+    compute_dues(after, policy);
+  } else if (after.priority != before.priority && to != clock_mode::closed) {
+    compute_dues(after, policy);
+    // The running pause is still counted on resume.
+  }
+  after.updated_at = now;
+  if (!from || *from == to) return;
+
+  const bool was_done = *from == clock_mode::resolved || *from == clock_mode::closed;
+  if (was_done && (to == clock_mode::running || to == clock_mode::paused)) {  // reopened
+    after.resolved_at.reset();
+    after.closed_at.reset();
+    after.follow_up_due.reset();
+    after.resolution_started_at = now;
+    after.paused_seconds = 0;
+    after.fired &= ~resolution_bits;
+    compute_dues(after, policy);
+    if (to == clock_mode::paused) after.paused_at = now;
+    return;
+  }
+  if (to == clock_mode::paused) {
+    after.paused_at = now;
+    return;
+  }
+  resume(after, now);
+  if (to == clock_mode::resolved) {
+    after.resolved_at = now;
+    after.follow_up_due = policy.add(now, policy.targets_for(after.priority, after.tier).follow_up);
+  } else if (to == clock_mode::closed) {
+    after.closed_at = now;
+  }
+}
+
+std::map<std::string, timestamp> desired_timers(const ticket& t, clock_mode mode) {
+  std::map<std::string, timestamp> out;
+  auto want = [&](const char* kind, const std::optional<timestamp>& due) {
+    if (due && !(t.fired & timer_bit_of(kind))) out.emplace(kind, *due);
+  };
+  const bool open = mode == clock_mode::running || mode == clock_mode::paused;
+  if (open && !t.first_response_at) {
+    want("first_response_warn", t.first_response_warn_at);
+    want("first_response", t.first_response_due);
+  }
+  if (mode == clock_mode::running) {
+    want("resolution_warn", t.resolution_warn_at);
+    want("resolution", t.resolution_due);
+  }
+  if (mode == clock_mode::resolved) want("follow_up", t.follow_up_due);
+  return out;
+}
+
+std::vector<timer_change> timer_changes(const std::map<std::string, timestamp>& before,
+                                        const std::map<std::string, timestamp>& after) {
+  std::vector<timer_change> out;
+  for (const auto& [kind, due] : after) {
+    auto it = before.find(kind);
+    if (it == before.end() || it->second != due) out.push_back({kind, due});
+  }
+  for (const auto& [kind, due] : before)
+    if (!after.count(kind)) out.push_back({kind, std::nullopt});
+  return out;
+}
+
+}  // namespace plaint::engine

@@ -1,0 +1,117 @@
+// The storage interface the engine owns; `storage/` implements it (SQLite
+// now, PostgreSQL as a sibling). All SQL lives behind it.
+//
+// Invariants every implementation keeps:
+//  - A `store_transaction` is one atomic write: everything written through it
+//    commits together at `commit()` or not at all (destruction without commit
+//    rolls back). `commit()` returns only once the write is durable.
+//  - The audit log is append-only: `append_event` assigns the next `seq`
+//    (1, 2, 3, … with no gaps), sets `prev_hash` to the hash of the previous
+//    event and `hash` to `audit_hash(prev_hash, event)`.
+//  - `update_ticket` writes only if the stored version equals the expected
+//    one; otherwise it returns `conflict` and writes nothing.
+//  - At most one pending timer per (ticket, kind).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/result.h"
+
+namespace plaint::engine {
+
+struct ticket_query {
+  std::optional<std::string> state;
+  std::optional<std::string> owner;
+  std::optional<std::string> customer;
+  std::optional<int> level;
+  bool open_only = false;      // every state but `closed`
+  bool breached_only = false;  // an SLA clock breached as of `now`
+  std::string search;          // full-text over subject, description and notes
+  std::optional<ticket_id> cursor;  // only tickets with id < cursor
+  int limit = 50;
+  timestamp now = 0;
+};
+
+struct ticket_page {
+  std::vector<ticket> tickets;               // newest first
+  std::optional<ticket_id> next_cursor;      // set when more tickets match
+};
+
+// What a retried request with an idempotency key gets back.
+struct idempotency_record {
+  std::string key;
+  std::string scope;        // "open", later "event"
+  std::string fingerprint;  // hash of the request that first used the key
+  ticket_id ticket = 0;
+  timestamp created_at = 0;
+};
+
+class store_transaction {
+ public:
+  virtual ~store_transaction() = default;
+
+  // Returns nullopt when absent; errors only for storage failures.
+  virtual Result<std::optional<ticket>> find_ticket(ticket_id id) = 0;
+  virtual Result<std::optional<customer>> find_customer(std::string_view id) = 0;
+  virtual Result<std::optional<idempotency_record>> find_idempotency(std::string_view key) = 0;
+
+  // Inserts or updates by id.
+  virtual Status put_customer(const customer& c) = 0;
+  // Inserts a new ticket; `t.id == 0` assigns the next id, otherwise keeps it.
+  virtual Result<ticket_id> insert_ticket(const ticket& t) = 0;
+  // Returns `conflict` if the stored version is not `expected_version`.
+  virtual Status update_ticket(const ticket& t, std::int64_t expected_version) = 0;
+  // Appends to the audit chain; fills seq, prev_hash and hash.
+  virtual Result<event_record> append_event(event_record e) = 0;
+  // Writes an event exactly as given (import); the chain is checked afterwards.
+  virtual Status insert_event_verbatim(const event_record& e) = 0;
+  // Arms the pending timer of this kind (moving its due time if one exists).
+  virtual Status schedule_timer(ticket_id id, std::string_view kind, timestamp due) = 0;
+  // Cancels the pending timer of this kind, if any.
+  virtual Status cancel_timer(ticket_id id, std::string_view kind) = 0;
+  virtual Status insert_timer_verbatim(const timer& t) = 0;
+  // Makes `text` findable by full-text search for this ticket.
+  virtual Status index_text(ticket_id id, std::string_view text) = 0;
+  virtual Status put_idempotency(const idempotency_record& r) = 0;
+  virtual Status put_setting(std::string_view key, std::string_view value) = 0;
+
+  // Durable on success. Returns `conflict` if another writer got in between
+  // (multi-node back ends), `internal` on I/O failure.
+  virtual Status commit() = 0;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // Creates the schema or upgrades it to the current version; idempotent.
+  virtual Status migrate() = 0;
+  // "sqlite 3.40.1, schema 1, /path/to/plaint.db".
+  virtual std::string describe() const = 0;
+
+  // Starts the one write transaction; waits for other writers (bounded).
+  virtual Result<std::unique_ptr<store_transaction>> begin() = 0;
+
+  virtual Result<ticket> get_ticket(ticket_id id) = 0;  // not_found
+  virtual Result<customer> get_customer(std::string_view id) = 0;  // not_found
+  virtual Result<std::vector<customer>> list_customers() = 0;
+  virtual Result<ticket_page> list_tickets(const ticket_query& q) = 0;
+  virtual Result<std::vector<event_record>> ticket_events(ticket_id id) = 0;
+  virtual Result<std::vector<timer>> ticket_timers(ticket_id id) = 0;
+  virtual Result<std::optional<std::string>> get_setting(std::string_view key) = 0;
+
+  // Whole-table walks in key order, for export and audit; stop when `fn` returns false.
+  virtual Status scan_customers(const std::function<bool(const customer&)>& fn) = 0;
+  virtual Status scan_tickets(const std::function<bool(const ticket&)>& fn) = 0;
+  virtual Status scan_events(std::int64_t after_seq,
+                             const std::function<bool(const event_record&)>& fn) = 0;
+  virtual Status scan_timers(const std::function<bool(const timer&)>& fn) = 0;
+};
+
+}  // namespace plaint::engine

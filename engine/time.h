@@ -1,0 +1,55 @@
+// Wall-clock instants as seconds since the Unix epoch (UTC), ISO 8601 in and
+// out, and the injectable clock the engine reads "now" from.
+//
+// Invariant: every instant in the model and the database is UTC seconds;
+// offsets exist only at the edges (parsing `--now`, `--from`, `--to`).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace plaint::engine {
+
+using timestamp = std::int64_t;
+
+// "2026-11-23T08:00:00Z".
+std::string format_iso(timestamp t);
+
+// Accepts YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]] with `Z`, `±HH:MM`, `±HHMM`
+// or `±HH`, and a space instead of `T`; no offset means UTC. Returns nullopt
+// for anything else, including impossible dates such as 2026-02-30.
+std::optional<timestamp> parse_iso(std::string_view text);
+
+// Days since 1970-01-01 for a proleptic Gregorian date, and back.
+std::int64_t days_from_civil(int y, unsigned m, unsigned d);
+void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d);
+
+// Human durations: "2h 05m", "3d 4h", "45s"; negative values get a leading '-'.
+std::string format_duration(std::int64_t seconds);
+
+class clock {
+ public:
+  virtual ~clock() = default;
+  virtual timestamp now() const = 0;
+};
+
+class system_clock final : public clock {
+ public:
+  timestamp now() const override;
+};
+
+// A clock that stands still until told otherwise: tests and `--now`.
+class fixed_clock final : public clock {
+ public:
+  explicit fixed_clock(timestamp t) : t_(t) {}
+  timestamp now() const override { return t_; }
+  void set(timestamp t) { t_ = t; }
+  void advance(std::int64_t seconds) { t_ += seconds; }
+
+ private:
+  timestamp t_;
+};
+
+}  // namespace plaint::engine

@@ -1,0 +1,321 @@
+// The store's SQL and its row mapping. The column lists below are the single
+// source of column order for SELECTs, INSERTs and the bind_/read_ functions.
+#include "storage/sqlite_queries.h"
+
+#include <fmt/format.h>
+
+namespace plaint::storage {
+
+using engine::errc;
+using engine::Error;
+
+#define PLAINT_CUSTOMER_COLUMNS "id, name, tier, email, phone, attributes, created_at, updated_at"
+#define PLAINT_TICKET_COLUMNS                                                                          \
+  "id, workflow, customer, tier, channel, category, priority, subject, description, state, owner, "  \
+  "level, version, created_at, updated_at, resolution_started_at, first_response_at, "              \
+  "first_response_warn_at, first_response_due, resolution_warn_at, resolution_due, paused_at, "     \
+  "paused_seconds, resolved_at, follow_up_due, closed_at, fired, resolution_code, root_cause, csat, " \
+  "reopen_count, handoff_count, tags"
+#define PLAINT_EVENT_COLUMNS \
+  "seq, ticket, at, actor, event, from_state, to_state, version, payload, prev_hash, hash"
+#define PLAINT_TIMER_COLUMNS "id, ticket, kind, due_at, status, fired_at"
+#define PLAINT_IDEMPOTENCY_COLUMNS "key, scope, fingerprint, ticket, created_at"
+
+const char* const query_sql[q::count] = {
+    // begin, commit, rollback
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    // customer_by_id, customers_all, customer_put
+    "SELECT " PLAINT_CUSTOMER_COLUMNS " FROM customers WHERE id = ?1",
+    "SELECT " PLAINT_CUSTOMER_COLUMNS " FROM customers ORDER BY id",
+    "INSERT INTO customers (" PLAINT_CUSTOMER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier, email = excluded.email, "
+    "phone = excluded.phone, attributes = excluded.attributes, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at",
+    // ticket_by_id, tickets_all, ticket_insert, ticket_update
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE id = ?1",
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets ORDER BY id",
+    "INSERT INTO tickets (" PLAINT_TICKET_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
+    "?31, ?32, ?33)",
+    "UPDATE tickets SET workflow = ?2, customer = ?3, tier = ?4, channel = ?5, category = ?6, "
+    "priority = ?7, subject = ?8, description = ?9, state = ?10, owner = ?11, level = ?12, "
+    "version = ?13, created_at = ?14, updated_at = ?15, resolution_started_at = ?16, "
+    "first_response_at = ?17, first_response_warn_at = ?18, first_response_due = ?19, "
+    "resolution_warn_at = ?20, resolution_due = ?21, paused_at = ?22, paused_seconds = ?23, "
+    "resolved_at = ?24, follow_up_due = ?25, closed_at = ?26, fired = ?27, resolution_code = ?28, "
+    "root_cause = ?29, csat = ?30, reopen_count = ?31, handoff_count = ?32, tags = ?33 "
+    "WHERE id = ?1 AND version = ?34",
+    // list_tickets: one statement for every combination of filters. The
+    // breach test is engine::sla_of() in SQL; keep the two in step.
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"
+    " WHERE (?1 IS NULL OR state = ?1)"
+    " AND (?2 IS NULL OR owner = ?2)"
+    " AND (?3 IS NULL OR customer = ?3)"
+    " AND (?4 IS NULL OR level = ?4)"
+    " AND (?5 = 0 OR state <> 'closed')"
+    " AND (?6 = 0"
+    "      OR (first_response_due IS NOT NULL"
+    "          AND COALESCE(first_response_at, closed_at, ?7) > first_response_due)"
+    "      OR (resolution_due IS NOT NULL"
+    "          AND COALESCE(resolved_at, paused_at, closed_at, ?7) > resolution_due))"
+    " AND (?8 IS NULL OR id IN (SELECT ticket FROM search WHERE search MATCH ?8))"
+    " AND (?9 IS NULL OR id IN (SELECT ticket FROM search WHERE body LIKE ?9 ESCAPE '\\'))"
+    " AND id < ?10"
+    " ORDER BY id DESC LIMIT ?11",
+    // events_of_ticket, events_after, event_last, event_insert
+    "SELECT " PLAINT_EVENT_COLUMNS " FROM events WHERE ticket = ?1 ORDER BY seq",
+    "SELECT " PLAINT_EVENT_COLUMNS " FROM events WHERE seq > ?1 ORDER BY seq",
+    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+    "INSERT INTO events (" PLAINT_EVENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    // timers_of_ticket, timers_all, timer_move, timer_arm, timer_cancel, timer_insert
+    "SELECT " PLAINT_TIMER_COLUMNS " FROM timers WHERE ticket = ?1 ORDER BY id",
+    "SELECT " PLAINT_TIMER_COLUMNS " FROM timers ORDER BY id",
+    "UPDATE timers SET due_at = ?3 WHERE ticket = ?1 AND kind = ?2 AND status = 'pending'",
+    "INSERT INTO timers (ticket, kind, due_at, status) VALUES (?1, ?2, ?3, 'pending')",
+    "UPDATE timers SET status = 'cancelled' WHERE ticket = ?1 AND kind = ?2 AND status = 'pending'",
+    "INSERT INTO timers (" PLAINT_TIMER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    // search_insert
+    "INSERT INTO search (ticket, body) VALUES (?1, ?2)",
+    // idempotency_by_key, idempotency_put
+    "SELECT " PLAINT_IDEMPOTENCY_COLUMNS " FROM idempotency WHERE key = ?1",
+    "INSERT INTO idempotency (" PLAINT_IDEMPOTENCY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (key) DO UPDATE SET scope = excluded.scope, fingerprint = excluded.fingerprint, "
+    "ticket = excluded.ticket, created_at = excluded.created_at",
+    // setting_get, setting_put
+    "SELECT value FROM settings WHERE key = ?1",
+    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+};
+
+namespace {
+
+// Optional ints of a narrower type (csat) go through int64.
+std::optional<std::int64_t> widen(const std::optional<int>& v) {
+  if (!v) return std::nullopt;
+  return *v;
+}
+
+// The ids of an id-less row mean "let SQLite choose".
+void bind_id(statement& s, int i, std::int64_t id) {
+  if (id == 0)
+    s.bind_null(i);
+  else
+    s.bind(i, id);
+}
+
+// False for malformed text; the caller names the column (formatting only on
+// failure keeps reads free of needless allocations).
+bool parse_json(std::string_view text, engine::json& out) {
+  out = engine::json::parse(text.begin(), text.end(), nullptr, false);
+  return !out.is_discarded();
+}
+
+}  // namespace
+
+void bind_customer(statement& s, const engine::customer& c, std::string& json_buf) {
+  json_buf = c.attributes.dump();
+  s.bind(1, c.id);
+  s.bind(2, c.name);
+  s.bind(3, c.tier);
+  s.bind(4, c.email);
+  s.bind(5, c.phone);
+  s.bind(6, json_buf);
+  s.bind(7, c.created_at);
+  s.bind(8, c.updated_at);
+}
+
+engine::Result<engine::customer> read_customer(const statement& s) {
+  engine::customer c;
+  c.id = s.text_at(0);
+  c.name = s.text_at(1);
+  c.tier = s.text_at(2);
+  c.email = s.text_at(3);
+  c.phone = s.text_at(4);
+  if (!parse_json(s.view_at(5), c.attributes))
+    return Error{errc::internal, fmt::format("customer '{}' has malformed JSON attributes", c.id)};
+  c.created_at = s.int_at(6);
+  c.updated_at = s.int_at(7);
+  return c;
+}
+
+void bind_ticket(statement& s, const engine::ticket& t, std::string& json_buf) {
+  if (t.tags.empty())
+    json_buf = "[]";
+  else
+    json_buf = engine::json(t.tags).dump();
+  bind_id(s, 1, t.id);
+  s.bind(2, t.workflow);
+  s.bind(3, t.customer);
+  s.bind(4, t.tier);
+  s.bind(5, t.channel);
+  s.bind(6, t.category);
+  s.bind(7, t.priority);
+  s.bind(8, t.subject);
+  s.bind(9, t.description);
+  s.bind(10, t.state);
+  s.bind(11, t.owner);
+  s.bind(12, std::int64_t{t.level});
+  s.bind(13, t.version);
+  s.bind(14, t.created_at);
+  s.bind(15, t.updated_at);
+  s.bind(16, t.resolution_started_at);
+  s.bind(17, t.first_response_at);
+  s.bind(18, t.first_response_warn_at);
+  s.bind(19, t.first_response_due);
+  s.bind(20, t.resolution_warn_at);
+  s.bind(21, t.resolution_due);
+  s.bind(22, t.paused_at);
+  s.bind(23, t.paused_seconds);
+  s.bind(24, t.resolved_at);
+  s.bind(25, t.follow_up_due);
+  s.bind(26, t.closed_at);
+  s.bind(27, std::int64_t{t.fired});
+  s.bind(28, t.resolution_code);
+  s.bind(29, t.root_cause);
+  s.bind(30, widen(t.csat));
+  s.bind(31, std::int64_t{t.reopen_count});
+  s.bind(32, std::int64_t{t.handoff_count});
+  s.bind(33, json_buf);
+}
+
+engine::Result<engine::ticket> read_ticket(const statement& s) {
+  engine::ticket t;
+  t.id = s.int_at(0);
+  t.workflow = s.text_at(1);
+  t.customer = s.text_at(2);
+  t.tier = s.text_at(3);
+  t.channel = s.text_at(4);
+  t.category = s.text_at(5);
+  t.priority = s.text_at(6);
+  t.subject = s.text_at(7);
+  t.description = s.text_at(8);
+  t.state = s.text_at(9);
+  t.owner = s.text_at(10);
+  t.level = static_cast<int>(s.int_at(11));
+  t.version = s.int_at(12);
+  t.created_at = s.int_at(13);
+  t.updated_at = s.int_at(14);
+  t.resolution_started_at = s.int_at(15);
+  t.first_response_at = s.opt_int_at(16);
+  t.first_response_warn_at = s.opt_int_at(17);
+  t.first_response_due = s.opt_int_at(18);
+  t.resolution_warn_at = s.opt_int_at(19);
+  t.resolution_due = s.opt_int_at(20);
+  t.paused_at = s.opt_int_at(21);
+  t.paused_seconds = s.int_at(22);
+  t.resolved_at = s.opt_int_at(23);
+  t.follow_up_due = s.opt_int_at(24);
+  t.closed_at = s.opt_int_at(25);
+  t.fired = static_cast<unsigned>(s.int_at(26));
+  t.resolution_code = s.text_at(27);
+  t.root_cause = s.text_at(28);
+  if (!s.is_null(29)) t.csat = static_cast<int>(s.int_at(29));
+  t.reopen_count = static_cast<int>(s.int_at(30));
+  t.handoff_count = static_cast<int>(s.int_at(31));
+  const std::string_view tags = s.view_at(32);
+  if (tags != "[]") {
+    engine::json j;
+    if (!parse_json(tags, j) || !j.is_array())
+      return Error{errc::internal, fmt::format("ticket {} has malformed tags: not a JSON array", t.id)};
+    for (const auto& tag : j) {
+      if (!tag.is_string())
+        return Error{errc::internal, fmt::format("ticket {} has a tag that is not a string", t.id)};
+      t.tags.push_back(tag.get<std::string>());
+    }
+  }
+  return t;
+}
+
+void bind_event(statement& s, const engine::event_record& e, std::string& json_buf) {
+  json_buf = e.payload.dump();
+  s.bind(1, e.seq);
+  s.bind(2, e.ticket);
+  s.bind(3, e.at);
+  s.bind(4, e.actor);
+  s.bind(5, e.event);
+  if (e.from_state.empty())
+    s.bind_null(6);
+  else
+    s.bind(6, e.from_state);
+  s.bind(7, e.to_state);
+  s.bind(8, e.version);
+  s.bind(9, json_buf);
+  s.bind(10, e.prev_hash);
+  s.bind(11, e.hash);
+}
+
+engine::Result<engine::event_record> read_event(const statement& s) {
+  engine::event_record e;
+  e.seq = s.int_at(0);
+  e.ticket = s.int_at(1);
+  e.at = s.int_at(2);
+  e.actor = s.text_at(3);
+  e.event = s.text_at(4);
+  e.from_state = s.text_at(5);  // NULL reads as ""
+  e.to_state = s.text_at(6);
+  e.version = s.int_at(7);
+  if (!parse_json(s.view_at(8), e.payload))
+    return Error{errc::internal, fmt::format("event {} has a malformed JSON payload", e.seq)};
+  e.prev_hash = s.text_at(9);
+  e.hash = s.text_at(10);
+  return e;
+}
+
+void bind_timer(statement& s, const engine::timer& t) {
+  bind_id(s, 1, t.id);
+  s.bind(2, t.ticket);
+  s.bind(3, t.kind);
+  s.bind(4, t.due_at);
+  s.bind(5, t.status);
+  s.bind(6, t.fired_at);
+}
+
+engine::timer read_timer(const statement& s) {
+  engine::timer t;
+  t.id = s.int_at(0);
+  t.ticket = s.int_at(1);
+  t.kind = s.text_at(2);
+  t.due_at = s.int_at(3);
+  t.status = s.text_at(4);
+  t.fired_at = s.opt_int_at(5);
+  return t;
+}
+
+void bind_idempotency(statement& s, const engine::idempotency_record& r) {
+  s.bind(1, r.key);
+  s.bind(2, r.scope);
+  s.bind(3, r.fingerprint);
+  s.bind(4, r.ticket);
+  s.bind(5, r.created_at);
+}
+
+engine::idempotency_record read_idempotency(const statement& s) {
+  return engine::idempotency_record{s.text_at(0), s.text_at(1), s.text_at(2), s.int_at(3), s.int_at(4)};
+}
+
+std::string fts5_literal(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  for (char c : text) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string like_contains(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 4);
+  out.push_back('%');
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+}  // namespace plaint::storage

@@ -1,0 +1,91 @@
+// The fixed SQL of every statement the SQLite store runs, and the mapping
+// between rows and the engine's structs.
+//
+// Invariants:
+//  - No SQL text is ever assembled at run time; every statement is one of
+//    `query_sql`, and input reaches it only as bound parameters.
+//  - A row reader reads columns in the order of its table's column list, and
+//    every statement that returns or writes a whole row names exactly that
+//    list (see sqlite_queries.cpp).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "engine/model.h"
+#include "engine/result.h"
+#include "engine/store.h"
+#include "storage/sqlite_statement.h"
+
+namespace plaint::storage {
+
+namespace q {
+enum id : std::size_t {
+  begin,
+  commit,
+  rollback,
+  customer_by_id,
+  customers_all,
+  customer_put,
+  ticket_by_id,
+  tickets_all,
+  ticket_insert,
+  ticket_update,  // ?1..?33 the row, ?34 the expected version
+  list_tickets,   // parameters: see `list_param`
+  events_of_ticket,
+  events_after,
+  event_last,
+  event_insert,
+  timers_of_ticket,
+  timers_all,
+  timer_move,  // ?1 ticket, ?2 kind, ?3 due
+  timer_arm,   // ?1 ticket, ?2 kind, ?3 due
+  timer_cancel,
+  timer_insert,
+  search_insert,
+  idempotency_by_key,
+  idempotency_put,
+  setting_get,
+  setting_put,
+  count
+};
+}  // namespace q
+
+extern const char* const query_sql[q::count];
+
+// Parameters of q::list_tickets. A NULL filter (or 0 flag) matches everything.
+enum list_param : int {
+  lp_state = 1,
+  lp_owner,
+  lp_customer,
+  lp_level,
+  lp_open_only,
+  lp_breached_only,
+  lp_now,
+  lp_match,   // an FTS5 string literal, for searches of 3+ characters
+  lp_like,    // a LIKE pattern with '\' escapes, for shorter searches
+  lp_cursor,  // only ids below this; INT64_MAX for the first page
+  lp_limit,
+};
+
+// bind_* bind a whole row from parameter 1 in column order. JSON columns are
+// serialised into `json_buf`, which must outlive the step.
+void bind_customer(statement& s, const engine::customer& c, std::string& json_buf);
+void bind_ticket(statement& s, const engine::ticket& t, std::string& json_buf);
+void bind_event(statement& s, const engine::event_record& e, std::string& json_buf);
+void bind_timer(statement& s, const engine::timer& t);
+void bind_idempotency(statement& s, const engine::idempotency_record& r);
+
+engine::Result<engine::customer> read_customer(const statement& s);
+engine::Result<engine::ticket> read_ticket(const statement& s);
+engine::Result<engine::event_record> read_event(const statement& s);
+engine::timer read_timer(const statement& s);
+engine::idempotency_record read_idempotency(const statement& s);
+
+// The query text as one FTS5 string literal: "..." with inner quotes doubled,
+// so FTS5 operators (OR, NEAR, *, ^, :) are plain text.
+std::string fts5_literal(std::string_view text);
+// `%text%` for LIKE … ESCAPE '\', with %, _ and \ escaped.
+std::string like_contains(std::string_view text);
+
+}  // namespace plaint::storage

@@ -1,0 +1,221 @@
+// Versioned migrations of the SQLite schema. Invariant: steps are only ever
+// appended; a released step is never edited, since files in the field have
+// already run it.
+//
+// THE SCHEMA (version 1)
+//
+// Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
+// Lists and free-form data are JSON text, checked with json_valid().
+// Enumerations are stored as the SPEC's strings, checked where the SPEC fixes
+// the list (tier, channel, category, priority, timer status).
+//
+//   customers   id TEXT PK · name · tier · email · phone · attributes (JSON
+//               object) · created_at · updated_at.
+//
+//   tickets     id INTEGER PK (the rowid: new ids count up, and "newest
+//               first" is rowid order) · every field of engine::ticket, one
+//               column each · tags (JSON array) · customer → customers.
+//               Indexed by state, owner, customer and level.
+//
+//   events      The audit log. seq INTEGER PK (1, 2, 3, … assigned by
+//               append_event, never by SQLite) · ticket → tickets · at ·
+//               actor · event · from_state (NULL for `open`) · to_state ·
+//               version · payload (JSON) · prev_hash · hash. Triggers abort
+//               any UPDATE or DELETE: the log is append-only, and the hash
+//               chain (engine/audit.h) detects what bypasses the triggers.
+//
+//   timers      id INTEGER PK · ticket → tickets · kind · due_at · status
+//               (pending | fired | cancelled) · fired_at. A partial UNIQUE
+//               index keeps at most one pending timer per (ticket, kind); a
+//               partial index on due_at serves the scheduler's "what is due".
+//
+//   search      FTS5, trigram tokenizer (case-insensitive, works for Chinese,
+//               which has no spaces to split words on): one row per
+//               index_text() call — (ticket UNINDEXED, body). Insert-only.
+//
+//   idempotency key PK · scope · fingerprint · ticket → tickets · created_at.
+//   settings    key PK · value.
+//
+// PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
+// the schema version.
+#include "storage/sqlite_schema.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace plaint::storage {
+
+namespace {
+
+constexpr int plaint_application_id = 0x706c6e74;  // "plnt"; 1886154356 in step 1
+
+struct migration_step {
+  int version;
+  const char* sql;  // ends by setting PRAGMA user_version to `version`
+};
+
+const migration_step steps[] = {
+    {1, R"sql(
+PRAGMA application_id = 1886154356;
+
+CREATE TABLE customers (
+  id         TEXT PRIMARY KEY NOT NULL,
+  name       TEXT NOT NULL,
+  tier       TEXT NOT NULL DEFAULT 'standard' CHECK (tier IN ('standard', 'gold', 'platinum')),
+  email      TEXT NOT NULL DEFAULT '',
+  phone      TEXT NOT NULL DEFAULT '',
+  attributes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attributes)),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE tickets (
+  id                     INTEGER PRIMARY KEY,
+  workflow               TEXT NOT NULL,
+  customer               TEXT NOT NULL REFERENCES customers (id),
+  tier                   TEXT NOT NULL CHECK (tier IN ('standard', 'gold', 'platinum')),
+  channel                TEXT NOT NULL
+                         CHECK (channel IN ('phone', 'email', 'web', 'chat', 'in_person', 'social', 'proactive')),
+  category               TEXT NOT NULL CHECK (category IN ('product_quality', 'service_attitude', 'delivery',
+                                                           'billing', 'technical', 'other')),
+  priority               TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3', 'P4')),
+  subject                TEXT NOT NULL,
+  description            TEXT NOT NULL DEFAULT '',
+  state                  TEXT NOT NULL,
+  owner                  TEXT NOT NULL DEFAULT '',
+  level                  INTEGER NOT NULL DEFAULT 1 CHECK (level BETWEEN 1 AND 3),
+  version                INTEGER NOT NULL CHECK (version >= 0),
+  created_at             INTEGER NOT NULL,
+  updated_at             INTEGER NOT NULL,
+  resolution_started_at  INTEGER NOT NULL DEFAULT 0,
+  first_response_at      INTEGER,
+  first_response_warn_at INTEGER,
+  first_response_due     INTEGER,
+  resolution_warn_at     INTEGER,
+  resolution_due         INTEGER,
+  paused_at              INTEGER,
+  paused_seconds         INTEGER NOT NULL DEFAULT 0,
+  resolved_at            INTEGER,
+  follow_up_due          INTEGER,
+  closed_at              INTEGER,
+  fired                  INTEGER NOT NULL DEFAULT 0,
+  resolution_code        TEXT NOT NULL DEFAULT '',
+  root_cause             TEXT NOT NULL DEFAULT '',
+  csat                   INTEGER CHECK (csat BETWEEN 1 AND 5),
+  reopen_count           INTEGER NOT NULL DEFAULT 0,
+  handoff_count          INTEGER NOT NULL DEFAULT 0,
+  tags                   TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags))
+);
+CREATE INDEX tickets_state    ON tickets (state);
+CREATE INDEX tickets_owner    ON tickets (owner);
+CREATE INDEX tickets_customer ON tickets (customer);
+CREATE INDEX tickets_level    ON tickets (level);
+
+CREATE TABLE events (
+  seq        INTEGER PRIMARY KEY,
+  ticket     INTEGER NOT NULL REFERENCES tickets (id),
+  at         INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  event      TEXT NOT NULL,
+  from_state TEXT,
+  to_state   TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  payload    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload)),
+  prev_hash  TEXT NOT NULL,
+  hash       TEXT NOT NULL
+);
+CREATE INDEX events_ticket ON events (ticket, seq);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE timers (
+  id       INTEGER PRIMARY KEY,
+  ticket   INTEGER NOT NULL REFERENCES tickets (id),
+  kind     TEXT NOT NULL,
+  due_at   INTEGER NOT NULL,
+  status   TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'fired', 'cancelled')),
+  fired_at INTEGER
+);
+CREATE UNIQUE INDEX timers_one_pending ON timers (ticket, kind) WHERE status = 'pending';
+CREATE INDEX timers_due ON timers (due_at) WHERE status = 'pending';
+CREATE INDEX timers_ticket ON timers (ticket, id);
+
+CREATE VIRTUAL TABLE search USING fts5 (ticket UNINDEXED, body, tokenize = 'trigram');
+
+CREATE TABLE idempotency (
+  key         TEXT PRIMARY KEY NOT NULL,
+  scope       TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  ticket      INTEGER NOT NULL REFERENCES tickets (id),
+  created_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+PRAGMA user_version = 1;
+)sql"},
+};
+
+static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,
+              "one migration step per schema version");
+
+engine::Result<std::int64_t> pragma_int(const connection& db, const char* sql, std::string_view what) {
+  auto st = statement::prepare(db, sql);
+  PLAINT_TRY(st);
+  const int rc = st->step();
+  if (rc != sqlite_row) return db.error(rc, what);
+  return st->int_at(0);
+}
+
+// A file with tables but no plaint schema version is somebody else's.
+engine::Status check_foreign(const connection& db) {
+  auto app = pragma_int(db, "PRAGMA application_id", "cannot read the application id");
+  PLAINT_TRY(app);
+  auto tables = pragma_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                           "cannot list the tables");
+  PLAINT_TRY(tables);
+  if ((*app != 0 && *app != plaint_application_id) || (*app == 0 && *tables > 0))
+    return engine::Error{engine::errc::invalid,
+                         fmt::format("database {} is not a plaint database; refusing to initialise it", db.path())};
+  return {};
+}
+
+engine::Status apply_step(const connection& db, const migration_step& step) {
+  const std::string what = fmt::format("cannot migrate {} to schema {}", db.path(), step.version);
+  PLAINT_TRY(db.exec("BEGIN IMMEDIATE", what));
+  // Re-read inside the write lock: another process may have just migrated.
+  auto version = read_schema_version(db);
+  engine::Status s = version.ok() ? engine::Status() : engine::Status(version.error());
+  if (s.ok() && *version == 0) s = check_foreign(db);
+  if (s.ok() && *version < step.version) s = db.exec(step.sql, what);
+  if (s.ok()) s = db.exec("COMMIT", what);
+  if (!s.ok() && !db.autocommit()) (void)db.exec("ROLLBACK", what);
+  return s;
+}
+
+}  // namespace
+
+engine::Result<int> read_schema_version(const connection& db) {
+  auto v = pragma_int(db, "PRAGMA user_version", fmt::format("cannot read the schema version of {}", db.path()));
+  PLAINT_TRY(v);
+  return static_cast<int>(*v);
+}
+
+engine::Status migrate_schema(const connection& db) {
+  auto version = read_schema_version(db);
+  PLAINT_TRY(version);
+  if (*version > current_schema)
+    return engine::Error{engine::errc::invalid,
+                         fmt::format("database {} has schema {}, newer than this build's schema {}; use a newer plaint",
+                                     db.path(), *version, current_schema)};
+  for (const migration_step& step : steps)
+    if (step.version > *version) PLAINT_TRY(apply_step(db, step));
+  return {};
+}
+
+}  // namespace plaint::storage

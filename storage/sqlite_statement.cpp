@@ -1,0 +1,191 @@
+// RAII over the SQLite C API. Every error leaves here as an engine::Error
+// carrying SQLite's own message after ": ".
+#include "storage/sqlite_statement.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace plaint::storage {
+
+using engine::errc;
+using engine::Error;
+
+connection::connection(connection&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)), busy_ms_(other.busy_ms_) {}
+
+connection& connection::operator=(connection&& other) noexcept {
+  if (this != &other) {
+    if (db_) sqlite3_close_v2(db_);
+    db_ = std::exchange(other.db_, nullptr);
+    path_ = std::move(other.path_);
+    busy_ms_ = other.busy_ms_;
+  }
+  return *this;
+}
+
+// close_v2 defers the close until the last statement is finalized, so the
+// order in which an owner destroys its cache and its connection is harmless.
+connection::~connection() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+engine::Result<connection> connection::open(const std::string& path) {
+  connection c;
+  c.path_ = path;
+  // NOMUTEX: a store is used by one thread at a time (see sqlite_store.h).
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = c.db_ ? sqlite3_errmsg(c.db_) : sqlite3_errstr(rc);
+    return Error{errc::internal, fmt::format("cannot open database {}: {}", path, msg)};
+  }
+  sqlite3_extended_result_codes(c.db_, 1);
+  sqlite3_busy_timeout(c.db_, c.busy_ms_);
+  sqlite3_db_config(c.db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  // The first statement to read the file: this is where "file is not a
+  // database" shows up.
+  PLAINT_TRY(c.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                    fmt::format("cannot open database {}", path)));
+  return c;
+}
+
+engine::Status connection::exec(const char* sql, std::string_view what) const {
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return error(rc, what);
+  return {};
+}
+
+engine::Error connection::error(int rc, std::string_view what) const {
+  const int primary = rc & 0xff;
+  const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    return Error{errc::conflict,
+                 fmt::format("the database {} is busy: another writer held it for more than {} ms ({}: {})",
+                             path_, busy_ms_, what, msg)};
+  return Error{errc::internal, fmt::format("{}: {}", what, msg)};
+}
+
+void connection::set_busy_timeout(int milliseconds) {
+  busy_ms_ = milliseconds;
+  sqlite3_busy_timeout(db_, milliseconds);
+}
+
+bool connection::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+int connection::changes() const { return sqlite3_changes(db_); }
+
+std::int64_t connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+statement::statement(statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
+
+statement& statement::operator=(statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_rc_ = other.bind_rc_;
+  }
+  return *this;
+}
+
+statement::~statement() { sqlite3_finalize(stmt_); }
+
+engine::Result<statement> statement::prepare(const connection& db, const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  const int rc = sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return db.error(rc, "cannot prepare a statement");
+  }
+  return statement(s);
+}
+
+namespace {
+inline void keep_first(int& first, int rc) {
+  if (rc != SQLITE_OK && first == SQLITE_OK) first = rc;
+}
+}  // namespace
+
+void statement::bind(int i, std::int64_t v) { keep_first(bind_rc_, sqlite3_bind_int64(stmt_, i, v)); }
+
+void statement::bind(int i, std::string_view v) {
+  // A non-null pointer even for "", so that empty text binds as '' not NULL.
+  const char* p = v.data() ? v.data() : "";
+  keep_first(bind_rc_, sqlite3_bind_text64(stmt_, i, p, v.size(), SQLITE_STATIC, SQLITE_UTF8));
+}
+
+void statement::bind(int i, const std::optional<std::int64_t>& v) {
+  if (v)
+    bind(i, *v);
+  else
+    bind_null(i);
+}
+
+void statement::bind(int i, const std::optional<std::string>& v) {
+  if (v)
+    bind(i, std::string_view(*v));
+  else
+    bind_null(i);
+}
+
+void statement::bind_null(int i) { keep_first(bind_rc_, sqlite3_bind_null(stmt_, i)); }
+
+int statement::step() {
+  if (bind_rc_ != SQLITE_OK) return bind_rc_;
+  return sqlite3_step(stmt_);
+}
+
+bool statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+std::int64_t statement::int_at(int c) const { return sqlite3_column_int64(stmt_, c); }
+
+std::optional<std::int64_t> statement::opt_int_at(int c) const {
+  if (is_null(c)) return std::nullopt;
+  return int_at(c);
+}
+
+std::string_view statement::view_at(int c) const {
+  // text before bytes: the order SQLite documents for a stable length.
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  if (!p) return {};
+  return std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)));
+}
+
+void statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
+}
+
+statement_cache::statement_cache(const connection& db, const char* const* sql, std::size_t count)
+    : db_(db), sql_(sql), stmts_(count), in_use_(new bool[count]()) {}
+
+statement_cache::lease::lease(lease&& other) noexcept
+    : shared_(std::exchange(other.shared_, nullptr)),
+      in_use_(std::exchange(other.in_use_, nullptr)),
+      owned_(std::move(other.owned_)) {}
+
+statement_cache::lease::~lease() {
+  statement& s = **this;
+  if (s.valid()) s.reset();
+  if (in_use_) *in_use_ = false;
+}
+
+engine::Result<statement_cache::lease> statement_cache::acquire(std::size_t id) {
+  if (in_use_[id]) {
+    auto fresh = statement::prepare(db_, sql_[id]);
+    PLAINT_TRY(fresh);
+    return lease(std::move(*fresh));
+  }
+  if (!stmts_[id].valid()) {
+    auto fresh = statement::prepare(db_, sql_[id]);
+    PLAINT_TRY(fresh);
+    stmts_[id] = std::move(*fresh);
+  }
+  in_use_[id] = true;
+  return lease(&stmts_[id], &in_use_[id]);
+}
+
+}  // namespace plaint::storage

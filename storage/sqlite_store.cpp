@@ -1,0 +1,283 @@
+// The SQLite store: opening, migrating, beginning transactions and every
+// read. Writes live in sqlite_transaction.cpp, the SQL in sqlite_queries.cpp.
+#include "storage/sqlite_store.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "engine/utf8.h"
+#include "storage/sqlite_queries.h"
+#include "storage/sqlite_schema.h"
+#include "storage/sqlite_transaction.h"
+
+namespace plaint::storage {
+
+using engine::errc;
+using engine::Error;
+
+namespace {
+
+constexpr int max_page = 1000;
+
+// Steps `s` to its end, reading each row with `read` and handing it to `fn`;
+// stops early when `fn` returns false.
+template <class Row, class Read, class Fn>
+engine::Status scan_rows(const connection& db, statement& s, Read read, Fn&& fn, std::string_view what) {
+  for (;;) {
+    const int rc = s.step();
+    if (rc == sqlite_done) return {};
+    if (rc != sqlite_row) return db.error(rc, what);
+    engine::Result<Row> row = read(s);
+    PLAINT_TRY(row);
+    if (!fn(*row)) return {};
+  }
+}
+
+template <class Row>
+auto append_to(std::vector<Row>& out) {
+  return [&out](Row& row) {
+    out.push_back(std::move(row));
+    return true;
+  };
+}
+
+}  // namespace
+
+sqlite_store::sqlite_store(connection db, int schema)
+    : db_(std::move(db)), stmts_(db_, query_sql, q::count), schema_(schema) {}
+
+sqlite_store::~sqlite_store() = default;
+
+engine::Result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path) {
+  auto db = connection::open(path);
+  PLAINT_TRY(db);
+  auto version = read_schema_version(*db);
+  PLAINT_TRY(version);
+  return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(*db), *version));
+}
+
+std::string sqlite_store::path() const { return db_.path(); }
+
+void sqlite_store::set_busy_timeout(std::chrono::milliseconds timeout) {
+  db_.set_busy_timeout(static_cast<int>(timeout.count()));
+}
+
+engine::Status sqlite_store::migrate() {
+  if (in_transaction_)
+    return Error{errc::internal, fmt::format("cannot migrate database {} while a transaction is open", db_.path())};
+  PLAINT_TRY(migrate_schema(db_));
+  auto version = read_schema_version(db_);
+  PLAINT_TRY(version);
+  schema_ = *version;
+  return {};
+}
+
+std::string sqlite_store::describe() const {
+  auto version = read_schema_version(db_);
+  return fmt::format("sqlite {}, schema {}, {}", sqlite3_libversion(), version.ok() ? *version : schema_,
+                     db_.path());
+}
+
+engine::Status sqlite_store::ready() {
+  if (schema_ == current_schema) return {};
+  auto version = read_schema_version(db_);
+  PLAINT_TRY(version);
+  schema_ = *version;
+  if (schema_ == current_schema) return {};
+  if (schema_ == 0)
+    return Error{errc::invalid, fmt::format("database {} is not initialised; run plaint init", db_.path())};
+  if (schema_ < current_schema)
+    return Error{errc::invalid,
+                 fmt::format("database {} is at schema {} but this build needs schema {}; run plaint init to upgrade it",
+                             db_.path(), schema_, current_schema)};
+  return Error{errc::invalid, fmt::format("database {} has schema {}, newer than this build's schema {}; "
+                                          "use a newer plaint",
+                                          db_.path(), schema_, current_schema)};
+}
+
+engine::Result<std::unique_ptr<engine::store_transaction>> sqlite_store::begin() {
+  PLAINT_TRY(ready());
+  if (in_transaction_)
+    return Error{errc::internal,
+                 fmt::format("a transaction is already open on database {}; finish it before beginning another",
+                             db_.path())};
+  // Constructed first so that its destructor cleans up whatever happens next.
+  auto tx = std::make_unique<sqlite_transaction>(*this);
+  auto st = stmts_.acquire(q::begin);
+  PLAINT_TRY(st);
+  const int rc = (*st)->step();
+  if (rc != sqlite_done) return db_.error(rc, "cannot begin a transaction");
+  return std::unique_ptr<engine::store_transaction>(std::move(tx));
+}
+
+engine::Result<std::optional<engine::ticket>> sqlite_store::load_ticket(engine::ticket_id id) {
+  auto st = stmts_.acquire(q::ticket_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::ticket>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read ticket {}", id));
+  auto t = read_ticket(**st);
+  PLAINT_TRY(t);
+  return std::optional<engine::ticket>(std::move(*t));
+}
+
+engine::Result<std::optional<engine::customer>> sqlite_store::load_customer(std::string_view id) {
+  auto st = stmts_.acquire(q::customer_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::customer>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read customer '{}'", id));
+  auto c = read_customer(**st);
+  PLAINT_TRY(c);
+  return std::optional<engine::customer>(std::move(*c));
+}
+
+engine::Result<std::optional<engine::idempotency_record>> sqlite_store::load_idempotency(std::string_view key) {
+  auto st = stmts_.acquire(q::idempotency_by_key);
+  PLAINT_TRY(st);
+  (*st)->bind(1, key);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::idempotency_record>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read idempotency key '{}'", key));
+  return std::optional<engine::idempotency_record>(read_idempotency(**st));
+}
+
+engine::Result<engine::ticket> sqlite_store::get_ticket(engine::ticket_id id) {
+  PLAINT_TRY(ready());
+  auto found = load_ticket(id);
+  PLAINT_TRY(found);
+  if (!*found) return Error{errc::not_found, fmt::format("ticket {} does not exist", id)};
+  return std::move(**found);
+}
+
+engine::Result<engine::customer> sqlite_store::get_customer(std::string_view id) {
+  PLAINT_TRY(ready());
+  auto found = load_customer(id);
+  PLAINT_TRY(found);
+  if (!*found) return Error{errc::not_found, fmt::format("customer '{}' does not exist", id)};
+  return std::move(**found);
+}
+
+engine::Result<std::vector<engine::customer>> sqlite_store::list_customers() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::customers_all);
+  PLAINT_TRY(st);
+  std::vector<engine::customer> out;
+  PLAINT_TRY(scan_rows<engine::customer>(db_, **st, read_customer, append_to(out), "cannot read the customers"));
+  return out;
+}
+
+engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::ticket_query& query) {
+  PLAINT_TRY(ready());
+  const int limit = std::clamp(query.limit, 1, max_page);
+  // Trigram MATCH needs at least one trigram; shorter text (退款, "a%")
+  // falls back to LIKE over the same rows.
+  std::string match, like;
+  if (!query.search.empty()) {
+    if (engine::utf8_length(query.search) >= 3)
+      match = fts5_literal(query.search);
+    else
+      like = like_contains(query.search);
+  }
+  auto st = stmts_.acquire(q::list_tickets);
+  PLAINT_TRY(st);
+  statement& s = **st;
+  s.bind(lp_state, query.state);
+  s.bind(lp_owner, query.owner);
+  s.bind(lp_customer, query.customer);
+  if (query.level)
+    s.bind(lp_level, std::int64_t{*query.level});
+  else
+    s.bind_null(lp_level);
+  s.bind(lp_open_only, std::int64_t{query.open_only});
+  s.bind(lp_breached_only, std::int64_t{query.breached_only});
+  s.bind(lp_now, query.now);
+  if (match.empty())
+    s.bind_null(lp_match);
+  else
+    s.bind(lp_match, match);
+  if (like.empty())
+    s.bind_null(lp_like);
+  else
+    s.bind(lp_like, like);
+  s.bind(lp_cursor, query.cursor.value_or(std::numeric_limits<std::int64_t>::max()));
+  s.bind(lp_limit, std::int64_t{limit} + 1);  // one more, to learn whether a next page exists
+
+  engine::ticket_page page;
+  PLAINT_TRY(scan_rows<engine::ticket>(db_, s, read_ticket, append_to(page.tickets), "cannot list tickets"));
+  if (page.tickets.size() > static_cast<std::size_t>(limit)) {
+    page.tickets.pop_back();
+    page.next_cursor = page.tickets.back().id;
+  }
+  return page;
+}
+
+engine::Result<std::vector<engine::event_record>> sqlite_store::ticket_events(engine::ticket_id id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::events_of_ticket);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  std::vector<engine::event_record> out;
+  PLAINT_TRY(scan_rows<engine::event_record>(db_, **st, read_event, append_to(out),
+                                             fmt::format("cannot read the history of ticket {}", id)));
+  return out;
+}
+
+engine::Result<std::vector<engine::timer>> sqlite_store::ticket_timers(engine::ticket_id id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::timers_of_ticket);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  std::vector<engine::timer> out;
+  PLAINT_TRY(scan_rows<engine::timer>(db_, **st, read_timer, append_to(out),
+                                      fmt::format("cannot read the timers of ticket {}", id)));
+  return out;
+}
+
+engine::Result<std::optional<std::string>> sqlite_store::get_setting(std::string_view key) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::setting_get);
+  PLAINT_TRY(st);
+  (*st)->bind(1, key);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<std::string>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read setting '{}'", key));
+  return std::optional<std::string>((*st)->text_at(0));
+}
+
+engine::Status sqlite_store::scan_customers(const std::function<bool(const engine::customer&)>& fn) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::customers_all);
+  PLAINT_TRY(st);
+  return scan_rows<engine::customer>(db_, **st, read_customer, fn, "cannot read the customers");
+}
+
+engine::Status sqlite_store::scan_tickets(const std::function<bool(const engine::ticket&)>& fn) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::tickets_all);
+  PLAINT_TRY(st);
+  return scan_rows<engine::ticket>(db_, **st, read_ticket, fn, "cannot read the tickets");
+}
+
+engine::Status sqlite_store::scan_events(std::int64_t after_seq,
+                                         const std::function<bool(const engine::event_record&)>& fn) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::events_after);
+  PLAINT_TRY(st);
+  (*st)->bind(1, after_seq);
+  return scan_rows<engine::event_record>(db_, **st, read_event, fn, "cannot read the audit log");
+}
+
+engine::Status sqlite_store::scan_timers(const std::function<bool(const engine::timer&)>& fn) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::timers_all);
+  PLAINT_TRY(st);
+  return scan_rows<engine::timer>(db_, **st, read_timer, fn, "cannot read the timers");
+}
+
+}  // namespace plaint::storage

@@ -1,0 +1,93 @@
+// The SQLite implementation of engine::store: one file, WAL journal,
+// synchronous=FULL, every SQL statement prepared once per connection.
+//
+// Invariants (beyond those of engine/store.h):
+//  - One connection per object, used by one thread at a time. For
+//    concurrency open one sqlite_store per thread: WAL lets any number of
+//    readers run beside the single writer, and writers queue on the file
+//    lock for up to the busy timeout (5 s), then get `conflict`.
+//  - At most one transaction at a time per object; begin() refuses a second.
+//    While it is open, this object's read methods run inside it and see its
+//    uncommitted writes. A transaction must not outlive its store.
+//  - open() never changes the schema; migrate() does. Every other method on
+//    a file that is not at this build's schema returns `invalid`
+//    ("database … is not initialised; run plaint init").
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/store.h"
+#include "storage/sqlite_statement.h"
+
+namespace plaint::storage {
+
+class sqlite_transaction;
+
+class sqlite_store final : public engine::store {
+ public:
+  // Opens the database file at `path`, creating an empty one if absent.
+  // Returns `internal` if the file cannot be opened or is not a database.
+  static engine::Result<std::unique_ptr<sqlite_store>> open(const std::string& path);
+
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+  ~sqlite_store() override;
+
+  // The path as given to open().
+  std::string path() const;
+
+  // How long begin() waits for another process's write transaction before
+  // returning `conflict`. Default 5 s.
+  void set_busy_timeout(std::chrono::milliseconds timeout);
+
+  // Returns `invalid` for a file of a newer schema or one holding tables
+  // that are not plaint's.
+  engine::Status migrate() override;
+  std::string describe() const override;
+
+  // Returns `conflict` if another writer holds the file past the busy
+  // timeout, `internal` if this object already has a transaction open.
+  engine::Result<std::unique_ptr<engine::store_transaction>> begin() override;
+
+  engine::Result<engine::ticket> get_ticket(engine::ticket_id id) override;
+  engine::Result<engine::customer> get_customer(std::string_view id) override;
+  engine::Result<std::vector<engine::customer>> list_customers() override;
+  // Newest first. `search` of 3+ characters uses the trigram index; shorter
+  // text is a substring scan of the indexed text. The limit is clamped to 1..1000.
+  engine::Result<engine::ticket_page> list_tickets(const engine::ticket_query& q) override;
+  engine::Result<std::vector<engine::event_record>> ticket_events(engine::ticket_id id) override;
+  engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override;
+  engine::Result<std::optional<std::string>> get_setting(std::string_view key) override;
+
+  // Each scan reads one consistent snapshot (or the open transaction).
+  engine::Status scan_customers(const std::function<bool(const engine::customer&)>& fn) override;
+  engine::Status scan_tickets(const std::function<bool(const engine::ticket&)>& fn) override;
+  engine::Status scan_events(std::int64_t after_seq,
+                             const std::function<bool(const engine::event_record&)>& fn) override;
+  engine::Status scan_timers(const std::function<bool(const engine::timer&)>& fn) override;
+
+ private:
+  friend class sqlite_transaction;
+
+  sqlite_store(connection db, int schema);
+
+  // OK when the file is at this build's schema; re-reads the version only
+  // when the cached one is not current (another process may have migrated).
+  engine::Status ready();
+
+  // Shared by the store's get_* and the transaction's find_*.
+  engine::Result<std::optional<engine::ticket>> load_ticket(engine::ticket_id id);
+  engine::Result<std::optional<engine::customer>> load_customer(std::string_view id);
+  engine::Result<std::optional<engine::idempotency_record>> load_idempotency(std::string_view key);
+
+  // Declared before the cache: the cache refers to the connection.
+  connection db_;
+  statement_cache stmts_;
+  int schema_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace plaint::storage

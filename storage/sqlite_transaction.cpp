@@ -1,0 +1,221 @@
+// Writes of the SQLite store. This is the executor's hot path (one
+// transaction per transition), so statements come from the connection's
+// cache, JSON goes through one reused buffer, and error messages are
+// formatted only when something failed.
+#include "storage/sqlite_transaction.h"
+
+#include <fmt/format.h>
+
+#include "engine/audit.h"
+#include "storage/sqlite_queries.h"
+
+namespace plaint::storage {
+
+using engine::errc;
+using engine::Error;
+
+namespace {
+
+// Runs a statement that returns no rows; `what` names it if it fails.
+template <class What>
+engine::Status run(const connection& db, statement& s, What&& what) {
+  const int rc = s.step();
+  if (rc != sqlite_done) return db.error(rc, what());
+  return {};
+}
+
+}  // namespace
+
+sqlite_transaction::sqlite_transaction(sqlite_store& store) : store_(store) {
+  store_.in_transaction_ = true;
+}
+
+// After commit() the store is already free and may hold a newer transaction,
+// which this destructor must leave alone.
+sqlite_transaction::~sqlite_transaction() {
+  if (committed_) return;
+  if (!store_.db_.autocommit()) {
+    auto st = store_.stmts_.acquire(q::rollback);
+    if (!st.ok() || (*st)->step() != sqlite_done) (void)store_.db_.exec("ROLLBACK", "cannot roll back");
+  }
+  store_.in_transaction_ = false;
+}
+
+engine::Status sqlite_transaction::live() const {
+  if (committed_)
+    return Error{errc::internal,
+                 fmt::format("the transaction on database {} was already committed", store_.db_.path())};
+  if (store_.db_.autocommit())
+    return Error{errc::internal,
+                 fmt::format("the transaction on database {} was rolled back after an earlier failure",
+                             store_.db_.path())};
+  return {};
+}
+
+engine::Result<std::optional<engine::ticket>> sqlite_transaction::find_ticket(engine::ticket_id id) {
+  PLAINT_TRY(live());
+  return store_.load_ticket(id);
+}
+
+engine::Result<std::optional<engine::customer>> sqlite_transaction::find_customer(std::string_view id) {
+  PLAINT_TRY(live());
+  return store_.load_customer(id);
+}
+
+engine::Result<std::optional<engine::idempotency_record>> sqlite_transaction::find_idempotency(
+    std::string_view key) {
+  PLAINT_TRY(live());
+  return store_.load_idempotency(key);
+}
+
+engine::Status sqlite_transaction::put_customer(const engine::customer& c) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::customer_put);
+  PLAINT_TRY(st);
+  bind_customer(**st, c, json_buf_);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot save customer '{}'", c.id); });
+}
+
+engine::Result<engine::ticket_id> sqlite_transaction::insert_ticket(const engine::ticket& t) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::ticket_insert);
+  PLAINT_TRY(st);
+  bind_ticket(**st, t, json_buf_);
+  PLAINT_TRY(run(store_.db_, **st, [&] {
+    return t.id == 0 ? fmt::format("cannot add a ticket for customer '{}'", t.customer)
+                     : fmt::format("cannot add ticket {}", t.id);
+  }));
+  return t.id != 0 ? t.id : store_.db_.last_insert_id();
+}
+
+engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, std::int64_t expected_version) {
+  PLAINT_TRY(live());
+  {
+    auto st = store_.stmts_.acquire(q::ticket_update);
+    PLAINT_TRY(st);
+    bind_ticket(**st, t, json_buf_);
+    (*st)->bind(34, expected_version);
+    PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot update ticket {}", t.id); }));
+    if (store_.db_.changes() == 1) return {};
+  }
+  // Nothing matched: tell a missing ticket from a stale version.
+  auto found = store_.load_ticket(t.id);
+  PLAINT_TRY(found);
+  if (!*found) return Error{errc::not_found, fmt::format("ticket {} does not exist", t.id)};
+  return Error{errc::conflict, fmt::format("ticket {} was changed by someone else; it is no longer at version {}",
+                                           t.id, expected_version)};
+}
+
+engine::Status sqlite_transaction::read_tail() {
+  auto st = store_.stmts_.acquire(q::event_last);
+  PLAINT_TRY(st);
+  const int rc = (*st)->step();
+  if (rc == sqlite_row) {
+    last_seq_ = (*st)->int_at(0);
+    last_hash_.assign((*st)->view_at(1));
+  } else if (rc == sqlite_done) {
+    last_seq_ = 0;
+    last_hash_ = engine::genesis_hash;
+  } else {
+    return store_.db_.error(rc, "cannot read the end of the audit log");
+  }
+  have_tail_ = true;
+  return {};
+}
+
+engine::Result<engine::event_record> sqlite_transaction::append_event(engine::event_record e) {
+  PLAINT_TRY(live());
+  if (!have_tail_) PLAINT_TRY(read_tail());
+  e.seq = last_seq_ + 1;
+  e.prev_hash = last_hash_;
+  e.hash = engine::audit_hash(e.prev_hash, e);
+  auto st = store_.stmts_.acquire(q::event_insert);
+  PLAINT_TRY(st);
+  bind_event(**st, e, json_buf_);
+  PLAINT_TRY(run(store_.db_, **st, [&] {
+    return fmt::format("cannot append event {} of ticket {} to the audit log", e.seq, e.ticket);
+  }));
+  last_seq_ = e.seq;
+  last_hash_ = e.hash;
+  return e;
+}
+
+engine::Status sqlite_transaction::insert_event_verbatim(const engine::event_record& e) {
+  PLAINT_TRY(live());
+  have_tail_ = false;  // the log's end may have moved
+  auto st = store_.stmts_.acquire(q::event_insert);
+  PLAINT_TRY(st);
+  bind_event(**st, e, json_buf_);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot import event {}", e.seq); });
+}
+
+engine::Status sqlite_transaction::schedule_timer(engine::ticket_id id, std::string_view kind,
+                                                  engine::timestamp due) {
+  PLAINT_TRY(live());
+  auto what = [&] { return fmt::format("cannot schedule the {} timer of ticket {}", kind, id); };
+  for (const q::id query : {q::timer_move, q::timer_arm}) {
+    auto st = store_.stmts_.acquire(query);
+    PLAINT_TRY(st);
+    (*st)->bind(1, id);
+    (*st)->bind(2, kind);
+    (*st)->bind(3, due);
+    PLAINT_TRY(run(store_.db_, **st, what));
+    if (store_.db_.changes() > 0) return {};
+  }
+  return Error{errc::internal, what() + ": no row was written"};
+}
+
+engine::Status sqlite_transaction::cancel_timer(engine::ticket_id id, std::string_view kind) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::timer_cancel);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  (*st)->bind(2, kind);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot cancel the {} timer of ticket {}", kind, id); });
+}
+
+engine::Status sqlite_transaction::insert_timer_verbatim(const engine::timer& t) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::timer_insert);
+  PLAINT_TRY(st);
+  bind_timer(**st, t);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot import timer {} of ticket {}", t.id, t.ticket); });
+}
+
+engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::string_view text) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::search_insert);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  (*st)->bind(2, text);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot index the text of ticket {}", id); });
+}
+
+engine::Status sqlite_transaction::put_idempotency(const engine::idempotency_record& r) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::idempotency_put);
+  PLAINT_TRY(st);
+  bind_idempotency(**st, r);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot save idempotency key '{}'", r.key); });
+}
+
+engine::Status sqlite_transaction::put_setting(std::string_view key, std::string_view value) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::setting_put);
+  PLAINT_TRY(st);
+  (*st)->bind(1, key);
+  (*st)->bind(2, value);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot save setting '{}'", key); });
+}
+
+engine::Status sqlite_transaction::commit() {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::commit);
+  PLAINT_TRY(st);
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot commit to database {}", store_.db_.path()); }));
+  committed_ = true;
+  store_.in_transaction_ = false;
+  return {};
+}
+
+}  // namespace plaint::storage

@@ -1,0 +1,61 @@
+// The write transaction of a sqlite_store (internal to storage/).
+//
+// Invariants:
+//  - Holds the store's one transaction from BEGIN IMMEDIATE until a
+//    successful commit() or its destruction, which rolls back. A committed
+//    object accepts no more writes and no longer blocks begin().
+//  - Every write first checks that SQLite still has the transaction open: an
+//    I/O error may make SQLite roll back on its own, and a write after that
+//    would otherwise commit by itself in autocommit mode.
+//  - The audit chain's tail (last seq and hash) is read once per transaction
+//    and then advanced by each append, so several appends chain correctly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/store.h"
+#include "storage/sqlite_store.h"
+
+namespace plaint::storage {
+
+class sqlite_transaction final : public engine::store_transaction {
+ public:
+  // The store's BEGIN has already run or is about to; see sqlite_store::begin.
+  explicit sqlite_transaction(sqlite_store& store);
+  ~sqlite_transaction() override;
+
+  sqlite_transaction(const sqlite_transaction&) = delete;
+  sqlite_transaction& operator=(const sqlite_transaction&) = delete;
+
+  engine::Result<std::optional<engine::ticket>> find_ticket(engine::ticket_id id) override;
+  engine::Result<std::optional<engine::customer>> find_customer(std::string_view id) override;
+  engine::Result<std::optional<engine::idempotency_record>> find_idempotency(std::string_view key) override;
+
+  engine::Status put_customer(const engine::customer& c) override;
+  engine::Result<engine::ticket_id> insert_ticket(const engine::ticket& t) override;
+  engine::Status update_ticket(const engine::ticket& t, std::int64_t expected_version) override;
+  engine::Result<engine::event_record> append_event(engine::event_record e) override;
+  engine::Status insert_event_verbatim(const engine::event_record& e) override;
+  engine::Status schedule_timer(engine::ticket_id id, std::string_view kind, engine::timestamp due) override;
+  engine::Status cancel_timer(engine::ticket_id id, std::string_view kind) override;
+  engine::Status insert_timer_verbatim(const engine::timer& t) override;
+  engine::Status index_text(engine::ticket_id id, std::string_view text) override;
+  engine::Status put_idempotency(const engine::idempotency_record& r) override;
+  engine::Status put_setting(std::string_view key, std::string_view value) override;
+
+  engine::Status commit() override;
+
+ private:
+  engine::Status live() const;
+  engine::Status read_tail();
+
+  sqlite_store& store_;
+  bool committed_ = false;
+  bool have_tail_ = false;
+  std::int64_t last_seq_ = 0;
+  std::string last_hash_;
+  std::string json_buf_;  // reused by every write that serialises JSON
+};
+
+}  // namespace plaint::storage

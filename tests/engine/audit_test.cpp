@@ -1,0 +1,137 @@
+#include <doctest/doctest.h>
+
+#include <sqlite3.h>
+
+#include "engine/audit.h"
+#include "tests/engine/desk_fixture.h"
+
+using plaint::testing::desk;
+using namespace plaint;
+
+namespace {
+
+// Edits the database file behind the engine's back, as an attacker with
+// file access would (the append-only triggers dropped first).
+void tamper(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  const std::string script = std::string("PRAGMA foreign_keys=OFF;") +
+                             "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;" + sql;
+  const int rc = sqlite3_exec(db, script.c_str(), nullptr, nullptr, &err);
+  INFO((err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+engine::audit_report verify(desk& d) {
+  d.reopen();
+  auto r = engine::verify_audit(*d.store);
+  REQUIRE(r.ok());
+  return *r;
+}
+
+void seed(desk& d) {
+  d.add_customer("c1");
+  for (int i = 0; i < 3; ++i) {
+    const auto id = d.open();
+    REQUIRE(d.fire(id, "triage", {{"owner", "ann"}}).ok());
+    REQUIRE(d.fire(id, "comment", {}, "called the customer").ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SHA-256 matches the standard test vector") {
+  CHECK(engine::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("the canonical form of an event is stable and sorted") {
+  engine::event_record e;
+  e.seq = 1;
+  e.ticket = 2;
+  e.at = 0;
+  e.actor = "ann";
+  e.event = "open";
+  e.to_state = "intake";
+  e.version = 1;
+  e.payload = {{"z", 1}, {"a", "退款"}};
+  CHECK(engine::canonical_event(e) ==
+        R"({"actor":"ann","at":"1970-01-01T00:00:00Z","event":"open","from":null,"payload":{"a":"退款","z":1},"seq":1,"ticket":2,"to":"intake","version":1})");
+}
+
+TEST_CASE("an intact log verifies") {
+  desk d;
+  seed(d);
+  const auto r = verify(d);
+  CHECK(r.ok);
+  CHECK(r.events == 9);
+  CHECK(r.tickets == 3);
+}
+
+TEST_CASE("an altered event is detected") {
+  desk d;
+  seed(d);
+  tamper(d.path, "UPDATE events SET actor = 'mallory' WHERE seq = 5;");
+  const auto r = verify(d);
+  CHECK_FALSE(r.ok);
+  CHECK(r.broken_at_seq == 5);
+  CHECK(r.message == "event 5 was altered: its content no longer matches its hash");
+}
+
+TEST_CASE("an altered payload is detected") {
+  desk d;
+  seed(d);
+  tamper(d.path, "UPDATE events SET payload = '{\"note\":\"nothing happened\"}' WHERE seq = 3;");
+  CHECK(verify(d).broken_at_seq == 3);
+}
+
+TEST_CASE("a removed event is detected") {
+  desk d;
+  seed(d);
+  tamper(d.path, "DELETE FROM events WHERE seq = 4;");
+  const auto r = verify(d);
+  CHECK_FALSE(r.ok);
+  CHECK(r.message == "the audit log jumps from event 3 to event 5, so events were removed or reordered");
+}
+
+TEST_CASE("removing the newest events is detected through the ticket versions") {
+  desk d;
+  seed(d);
+  tamper(d.path, "DELETE FROM events WHERE seq = 9;");
+  const auto r = verify(d);
+  CHECK_FALSE(r.ok);
+  CHECK(r.message == "ticket 3 is at version 3 but the audit log holds 2 of its events");
+}
+
+TEST_CASE("reordered events are detected") {
+  desk d;
+  seed(d);
+  tamper(d.path,
+         "UPDATE events SET seq = 100 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3;"
+         "UPDATE events SET seq = 3 WHERE seq = 100;");
+  const auto r = verify(d);
+  CHECK_FALSE(r.ok);
+  CHECK(r.broken_at_seq == 2);
+}
+
+TEST_CASE("a rewritten hash that no longer links is detected") {
+  desk d;
+  seed(d);
+  tamper(d.path, "UPDATE events SET hash = 'deadbeef' WHERE seq = 6;");
+  const auto r = verify(d);
+  CHECK_FALSE(r.ok);
+  CHECK(r.broken_at_seq == 6);
+}
+
+TEST_CASE("the audit log refuses updates and deletes through SQL") {
+  desk d;
+  seed(d);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(d.path.c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "UPDATE events SET actor = 'x' WHERE seq = 1", nullptr, nullptr, nullptr) != SQLITE_OK);
+  CHECK(sqlite3_exec(db, "DELETE FROM events WHERE seq = 1", nullptr, nullptr, nullptr) != SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(verify(d).ok);
+}

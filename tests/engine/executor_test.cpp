@@ -1,0 +1,226 @@
+#include <doctest/doctest.h>
+
+#include "engine/audit.h"
+#include "tests/engine/desk_fixture.h"
+
+using plaint::testing::desk;
+using namespace plaint;
+
+TEST_CASE("a complaint's whole story is persisted, one version per event") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open();
+  CHECK(d.get(id).version == 1);
+  REQUIRE(d.fire(id, "triage", {{"owner", "ann"}}).ok());
+  REQUIRE(d.fire(id, "start").ok());
+  REQUIRE(d.fire(id, "request_info").ok());
+  REQUIRE(d.fire(id, "customer_replied").ok());
+  REQUIRE(d.fire(id, "resolve", {{"resolution_code", "refund"}}, "refunded").ok());
+  REQUIRE(d.fire(id, "follow_up_done", {{"csat", "5"}}).ok());
+  CHECK(d.history(id) ==
+        "intake -triage-> triage -start-> remediation -request_info-> awaiting_customer "
+        "-customer_replied-> remediation -resolve-> follow_up -follow_up_done-> closed");
+  const auto t = d.get(id);
+  CHECK(t.version == 7);
+  CHECK(t.state == "closed");
+  CHECK(t.csat == 5);
+  auto events = d.store->ticket_events(id);
+  REQUIRE(events.ok());
+  for (std::size_t i = 0; i < events->size(); ++i) CHECK((*events)[i].version == static_cast<std::int64_t>(i + 1));
+  CHECK((*events)[0].event == "open");
+  CHECK((*events)[0].from_state.empty());
+}
+
+TEST_CASE("tickets and their history survive a restart of the process") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open("c1", "投诉：快递延误三天");
+  REQUIRE(d.fire(id, "triage", {{"owner", "李娜"}}).ok());
+  d.reopen();
+  const auto t = d.get(id);
+  CHECK(t.subject == "投诉：快递延误三天");
+  CHECK(t.owner == "李娜");
+  CHECK(t.state == "triage");
+  REQUIRE(d.fire(id, "start").ok());
+  CHECK(d.history(id) == "intake -triage-> triage -start-> remediation");
+}
+
+TEST_CASE("a refused event writes nothing") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open();
+  const auto before = d.get(id);
+  SUBCASE("not accepted in the state") {
+    auto r = d.fire(id, "resolve", {{"resolution_code", "x"}}, "note");
+    CHECK(r.error().code == engine::errc::not_allowed);
+    CHECK(r.error().message == "ticket 1 is in intake, which accepts: triage, reject, comment, assign, escalate, set_priority");
+  }
+  SUBCASE("guard fails") {
+    auto r = d.fire(id, "triage");
+    CHECK(r.error().code == engine::errc::not_allowed);
+  }
+  SUBCASE("unknown ticket") {
+    auto r = d.fire(999, "triage", {{"owner", "ann"}});
+    CHECK(r.error().code == engine::errc::not_found);
+    CHECK(r.error().message == "ticket 999 does not exist");
+  }
+  SUBCASE("stale expected version") {
+    auto r = d.fire(id, "triage", {{"owner", "ann"}}, "", 7);
+    CHECK(r.error().code == engine::errc::conflict);
+    CHECK(r.error().message == "ticket 1 is at version 1, not the expected version 7");
+  }
+  SUBCASE("invalid UTF-8 in a note") {
+    auto r = d.fire(id, "comment", {}, "bad \xff bytes");
+    CHECK(r.error().code == engine::errc::invalid);
+    CHECK(r.error().message == "note is not valid UTF-8 text");
+  }
+  SUBCASE("a note over the size limit") {
+    auto r = d.fire(id, "comment", {}, std::string(1 << 20, 'x'));
+    CHECK(r.error().code == engine::errc::invalid);
+    CHECK(r.error().message == "note is 1048576 bytes long; the limit is 65536 bytes");
+  }
+  const auto after = d.get(id);
+  CHECK(after.version == before.version);
+  CHECK(after.state == before.state);
+  CHECK(d.history(id) == "intake");
+}
+
+TEST_CASE("the expected version lets exactly one of two racing writers win") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open();
+  REQUIRE(d.fire(id, "comment", {}, "first", 1).ok());
+  auto second = d.fire(id, "comment", {}, "second", 1);
+  CHECK(second.error().code == engine::errc::conflict);
+  CHECK(d.get(id).version == 2);
+}
+
+TEST_CASE("an idempotency key never creates a second complaint") {
+  desk d;
+  d.add_customer("c1");
+  engine::open_request r;
+  r.customer = "c1";
+  r.subject = "double charged";
+  r.actor = "web";
+  r.idempotency_key = "req-77";
+  auto first = d.ex->open(r);
+  REQUIRE(first.ok());
+  CHECK(first->created);
+  d.reopen();
+  auto retry = d.ex->open(r);
+  REQUIRE(retry.ok());
+  CHECK_FALSE(retry->created);
+  CHECK(retry->ticket_after.id == first->ticket_after.id);
+  r.subject = "something else";
+  auto misuse = d.ex->open(r);
+  CHECK(misuse.error().code == engine::errc::conflict);
+  engine::ticket_query q;
+  auto page = d.store->list_tickets(q);
+  REQUIRE(page.ok());
+  CHECK(page->tickets.size() == 1);
+}
+
+TEST_CASE("open refuses bad input and writes nothing") {
+  desk d;
+  d.add_customer("c1");
+  engine::open_request r;
+  r.customer = "c1";
+  r.subject = "ok";
+  r.actor = "desk";
+  SUBCASE("unknown customer") {
+    r.customer = "nobody";
+    CHECK(d.ex->open(r).error().message == "customer 'nobody' does not exist");
+  }
+  SUBCASE("unknown channel") {
+    r.channel = "pigeon";
+    auto e = d.ex->open(r).error();
+    CHECK(e.code == engine::errc::invalid);
+    CHECK(e.message == "channel 'pigeon' is not one of: phone, email, web, chat, in_person, social, proactive");
+  }
+  SUBCASE("empty subject") {
+    r.subject = "";
+    CHECK(d.ex->open(r).error().message == "subject is required");
+  }
+  SUBCASE("invalid UTF-8") {
+    r.description = "\xc3\x28";
+    CHECK(d.ex->open(r).error().message == "description is not valid UTF-8 text");
+  }
+  SUBCASE("unknown workflow") {
+    r.workflow = "incident";
+    CHECK(d.ex->open(r).error().message == "workflow 'incident' is not one of: complaint, service_request");
+  }
+  engine::ticket_query q;
+  CHECK(d.store->list_tickets(q)->tickets.empty());
+  CHECK(engine::verify_audit(*d.store)->events == 0);
+}
+
+TEST_CASE("SLA timers follow the ticket: armed at intake, paused, cancelled on resolve, follow-up armed") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open("c1", "slow", "P2");  // 4h first response, 24h resolution
+  CHECK(d.pending_timers(id) == std::map<std::string, std::string>{
+                                    {"first_response_warn", "2026-11-23T11:12:00Z"},
+                                    {"first_response", "2026-11-23T12:00:00Z"},
+                                    {"resolution_warn", "2026-11-24T03:12:00Z"},
+                                    {"resolution", "2026-11-24T08:00:00Z"}});
+  REQUIRE(d.fire(id, "triage", {{"owner", "ann"}}).ok());
+  REQUIRE(d.fire(id, "start").ok());
+  CHECK(d.pending_timers(id) == std::map<std::string, std::string>{{"resolution_warn", "2026-11-24T03:12:00Z"},
+                                                                   {"resolution", "2026-11-24T08:00:00Z"}});
+  REQUIRE(d.fire(id, "request_info").ok());
+  CHECK(d.pending_timers(id).empty());
+  CHECK(d.get(id).paused_at.has_value());
+  d.clock.advance(2 * 3600);
+  REQUIRE(d.fire(id, "customer_replied").ok());
+  CHECK(d.pending_timers(id) == std::map<std::string, std::string>{{"resolution_warn", "2026-11-24T05:12:00Z"},
+                                                                   {"resolution", "2026-11-24T10:00:00Z"}});
+  CHECK(d.get(id).paused_seconds == 7200);
+  REQUIRE(d.fire(id, "set_priority", {{"priority", "P1"}}).ok());  // 8h resolution from intake, + 2h paused
+  CHECK(d.pending_timers(id).at("resolution") == "2026-11-23T18:00:00Z");
+  REQUIRE(d.fire(id, "resolve", {{"resolution_code", "fixed"}}, "fixed it").ok());
+  CHECK(d.pending_timers(id) == std::map<std::string, std::string>{{"follow_up", "2026-11-26T10:00:00Z"}});
+  REQUIRE(d.fire(id, "follow_up_done", {{"csat", "3"}}).ok());
+  CHECK(d.pending_timers(id).empty());
+}
+
+TEST_CASE("comments by agents count as the first response") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open();
+  d.clock.advance(600);
+  REQUIRE(d.fire(id, "comment", {}, "we are looking into it").ok());
+  CHECK(d.get(id).first_response_at == d.clock.now());
+  CHECK(d.pending_timers(id).count("first_response") == 0);
+}
+
+TEST_CASE("a reopened complaint gets a fresh resolution clock and counts the reopen") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open();
+  REQUIRE(d.fire(id, "triage", {{"owner", "ann"}}).ok());
+  REQUIRE(d.fire(id, "start").ok());
+  REQUIRE(d.fire(id, "resolve", {{"resolution_code", "fixed"}}, "done").ok());
+  REQUIRE(d.fire(id, "follow_up_done", {{"csat", "2"}}).ok());
+  d.clock.advance(13 * 86400);
+  REQUIRE(d.fire(id, "reopen").ok());
+  const auto t = d.get(id);
+  CHECK(t.state == "remediation");
+  CHECK(t.reopen_count == 1);
+  CHECK_FALSE(t.closed_at.has_value());
+  CHECK(t.resolution_due == d.clock.now() + 72 * 3600);
+  CHECK(d.pending_timers(id).count("resolution") == 1);
+}
+
+TEST_CASE("the audit chain verifies and detects tampering") {
+  desk d;
+  d.add_customer("c1");
+  for (int i = 0; i < 3; ++i) {
+    const auto id = d.open();
+    REQUIRE(d.fire(id, "triage", {{"owner", "ann"}}).ok());
+  }
+  auto ok = engine::verify_audit(*d.store);
+  REQUIRE(ok.ok());
+  CHECK(ok->ok);
+  CHECK(ok->events == 6);
+  CHECK(ok->message == "audit chain intact: 6 events over 3 tickets");
+}

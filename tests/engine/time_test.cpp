@@ -1,0 +1,52 @@
+#include <doctest/doctest.h>
+
+#include "engine/time.h"
+#include "engine/utf8.h"
+
+using namespace plaint::engine;
+
+TEST_CASE("ISO 8601 times parse with any offset and print as UTC with Z") {
+  CHECK(parse_iso("1970-01-01T00:00:00Z") == 0);
+  CHECK(parse_iso("2026-11-23T08:00:00Z") == 1795420800);
+  CHECK(format_iso(1795420800) == "2026-11-23T08:00:00Z");
+  CHECK(parse_iso("2026-11-23T16:00:00+08:00") == 1795420800);
+  CHECK(parse_iso("2026-11-23T03:00:00-0500") == 1795420800);
+  CHECK(parse_iso("2026-11-23T09:00:00+01") == 1795420800);
+  CHECK(parse_iso("2026-11-23 08:00:00Z") == 1795420800);
+  CHECK(parse_iso("2026-11-23T08:00Z") == 1795420800);
+  CHECK(parse_iso("2026-11-23T08:00:00.250Z") == 1795420800);
+  CHECK(parse_iso("2026-11-23") == 1795392000);
+  CHECK(parse_iso("2024-02-29T00:00:00Z").has_value());
+}
+
+TEST_CASE("malformed or impossible times are refused") {
+  for (const char* bad : {"", "yesterday", "2026-13-01", "2026-02-30", "2025-02-29", "2026-11-23T25:00:00Z",
+                          "2026-11-23T08:00:00+25:00", "2026-11-23T08:00:00Zjunk", "2026-1-1",
+                          "2026-11-23T08", "'; DROP TABLE tickets; --"})
+    CHECK_MESSAGE(!parse_iso(bad).has_value(), bad);
+}
+
+TEST_CASE("times round-trip through ISO text across centuries") {
+  for (timestamp t : {timestamp{-86400 * 365}, timestamp{0}, timestamp{951782400}, timestamp{4102444799}})
+    CHECK(parse_iso(format_iso(t)) == t);
+}
+
+TEST_CASE("durations print for people") {
+  CHECK(format_duration(45) == "45s");
+  CHECK(format_duration(125) == "2m 05s");
+  CHECK(format_duration(7500) == "2h 05m");
+  CHECK(format_duration(3 * 86400 + 4 * 3600) == "3d 4h");
+  CHECK(format_duration(-7500) == "-2h 05m");
+}
+
+TEST_CASE("UTF-8 validation accepts Chinese and refuses malformed bytes") {
+  CHECK(valid_utf8("退款没有到账 refund missing"));
+  CHECK(valid_utf8("emoji 😀"));
+  CHECK(utf8_length("退款") == 2);
+  CHECK_FALSE(valid_utf8("\xff\xfe"));
+  CHECK_FALSE(valid_utf8("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));      // surrogate
+  CHECK_FALSE(valid_utf8("\xe9\x80"));          // truncated
+  CHECK_FALSE(valid_utf8(std::string("a\0b", 3)));
+  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+}

@@ -1,0 +1,804 @@
+// The SQLite store against real files: schema and migrations, round-trips,
+// the audit chain, transactions, timers, queue filters and search.
+#include "storage/sqlite_store.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "engine/audit.h"
+#include "tests/storage/store_fixture.h"
+
+using namespace plaint;
+using namespace plaint::testing;
+using engine::errc;
+
+namespace {
+
+engine::event_record event_of(engine::ticket_id ticket, std::string name, std::string from, std::string to,
+                              std::int64_t version) {
+  engine::event_record e;
+  e.ticket = ticket;
+  e.at = 1'700'000'200 + version;
+  e.actor = "alice";
+  e.event = std::move(name);
+  e.from_state = std::move(from);
+  e.to_state = std::move(to);
+  e.version = version;
+  e.payload = engine::json{{"note", "客户来电 about the kettle"}, {"n", version}};
+  return e;
+}
+
+std::vector<engine::event_record> all_events(engine::store& s) {
+  std::vector<engine::event_record> out;
+  require_ok(s.scan_events(0, [&](const engine::event_record& e) {
+    out.push_back(e);
+    return true;
+  }));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("migrate creates the schema, records its version and is idempotent") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  auto store = open_store(path);
+  const std::string version = sqlite3_libversion();
+  CHECK(store->describe() == fmt::format("sqlite {}, schema 0, {}", version, path));
+  CHECK(store->path() == path);
+
+  require_ok(store->migrate());
+  CHECK(store->describe() == fmt::format("sqlite {}, schema 1, {}", version, path));
+  require_ok(store->migrate());
+
+  store.reset();
+  store = open_store(path);
+  require_ok(store->migrate());
+  CHECK(store->describe() == fmt::format("sqlite {}, schema 1, {}", version, path));
+
+  raw_db raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('customers', 'tickets', 'events', "
+                    "'timers', 'search', 'idempotency', 'settings')") == 7);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'") == 2);
+}
+
+TEST_CASE("every call on an un-migrated database says it is not initialised") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  auto store = open_store(path);
+  const std::string expected = fmt::format("database {} is not initialised; run plaint init", path);
+  auto check_refused = [&](const engine::Error& e) {
+    CHECK(e.code == errc::invalid);
+    CHECK(e.message == expected);
+  };
+  auto tx = store->begin();
+  REQUIRE_FALSE(tx.ok());
+  check_refused(tx.error());
+  check_refused(store->get_ticket(1).error());
+  check_refused(store->get_customer("acme").error());
+  check_refused(store->list_customers().error());
+  check_refused(store->list_tickets({}).error());
+  check_refused(store->ticket_events(1).error());
+  check_refused(store->ticket_timers(1).error());
+  check_refused(store->get_setting("policy").error());
+  check_refused(store->scan_events(0, [](const engine::event_record&) { return true; }).error());
+  raw_db raw(path);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema") == 0);
+}
+
+TEST_CASE("a store opened before another process migrated the file sees the schema") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  auto early = open_store(path);
+  auto other = open_store(path);
+  require_ok(other->migrate());
+  CHECK(early->get_ticket(1).error().code == errc::not_found);
+}
+
+TEST_CASE("a file that is not a SQLite database cannot be opened") {
+  temp_dir dir;
+  const std::string path = dir.file("notes.txt");
+  std::ofstream(path) << std::string(4096, 'x');
+  auto store = storage::sqlite_store::open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == errc::internal);
+  CHECK(store.error().message == fmt::format("cannot open database {}: file is not a database", path));
+}
+
+TEST_CASE("a database in a missing directory cannot be opened") {
+  temp_dir dir;
+  const std::string path = dir.file("missing/plaint.db");
+  auto store = storage::sqlite_store::open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == errc::internal);
+  CHECK(store.error().message == fmt::format("cannot open database {}: unable to open database file", path));
+}
+
+TEST_CASE("migrate refuses a database that holds somebody else's tables") {
+  temp_dir dir;
+  const std::string path = dir.file("other.db");
+  { auto store = open_store(path); }
+  {
+    raw_db raw(path);
+    REQUIRE(raw.exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY)") == "");
+  }
+  auto store = open_store(path);
+  auto s = store->migrate();
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == errc::invalid);
+  CHECK(s.error().message == fmt::format("database {} is not a plaint database; refusing to initialise it", path));
+  raw_db raw(path);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema") == 1);
+}
+
+TEST_CASE("customers round-trip, Chinese names included, and put updates in place") {
+  store_fixture f;
+  engine::customer zh = sample_customer("cn-001", "上海星辰贸易有限公司");
+  zh.tier = "platinum";
+  zh.email = "kefu@example.cn";
+  zh.phone = "+86 21 5555 0100";
+  zh.attributes = engine::json{{"城市", "上海"}, {"accounts", {1, 2, 3}}};
+  add(*f.store, {sample_customer(), zh}, {});
+
+  auto got = f.store->get_customer("cn-001");
+  require_ok(got);
+  CHECK(fields(*got) == fields(zh));
+
+  zh.name = "星辰贸易";
+  zh.tier = "gold";
+  zh.updated_at += 60;
+  add(*f.store, {zh}, {});
+  auto customers = f.store->list_customers();
+  require_ok(customers);
+  REQUIRE(customers->size() == 2);
+  CHECK(fields((*customers)[0]) == fields(sample_customer()));
+  CHECK(fields((*customers)[1]) == fields(zh));
+}
+
+TEST_CASE("missing tickets and customers are reported as not found") {
+  store_fixture f;
+  auto t = f.store->get_ticket(42);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.error().code == errc::not_found);
+  CHECK(t.error().message == "ticket 42 does not exist");
+  auto c = f.store->get_customer("acme");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.error().code == errc::not_found);
+  CHECK(c.error().message == "customer 'acme' does not exist");
+  auto tx = begin(*f.store);
+  auto found = tx->find_ticket(42);
+  require_ok(found);
+  CHECK_FALSE(found->has_value());
+}
+
+TEST_CASE("a ticket round-trips every field, with optional values unset and set") {
+  store_fixture f;
+  engine::ticket bare = sample_ticket("acme", "水壶漏水，要求退款");
+
+  engine::ticket full = sample_ticket();
+  full.workflow = "service_request";
+  full.tier = "gold";
+  full.channel = "in_person";
+  full.category = "product_quality";
+  full.priority = "P1";
+  full.description = "Leaks.\n第二行：快递延误。";
+  full.state = "follow_up";
+  full.owner = "bob";
+  full.level = 3;
+  full.version = 9;
+  full.first_response_at = 1'700'000'110;
+  full.first_response_warn_at = 1'700'000'120;
+  full.first_response_due = 1'700'000'130;
+  full.resolution_warn_at = 1'700'000'140;
+  full.resolution_due = 1'700'000'150;
+  full.paused_at = 1'700'000'160;
+  full.paused_seconds = 77;
+  full.resolved_at = 1'700'000'170;
+  full.follow_up_due = 1'700'000'180;
+  full.closed_at = 1'700'000'190;
+  full.fired = engine::fired_first_response | engine::fired_resolution_warn;
+  full.resolution_code = "replaced";
+  full.root_cause = "seal";
+  full.csat = 4;
+  full.reopen_count = 2;
+  full.handoff_count = 5;
+  full.tags = {"vip", "退款", "a \"quoted\" tag"};
+
+  const auto ids = add(*f.store, {sample_customer()}, {bare, full});
+  CHECK(ids == std::vector<engine::ticket_id>{1, 2});
+  bare.id = 1;
+  full.id = 2;
+  CHECK(fields(*f.store->get_ticket(1)) == fields(bare));
+  CHECK(fields(*f.store->get_ticket(2)) == fields(full));
+
+  SUBCASE("an explicit id is kept and later ids follow it") {
+    engine::ticket imported = sample_ticket();
+    imported.id = 40;
+    const auto more = add(*f.store, {}, {imported, sample_ticket()});
+    CHECK(more == std::vector<engine::ticket_id>{40, 41});
+  }
+  SUBCASE("update_ticket writes every field when the version matches") {
+    engine::ticket changed = full;
+    changed.id = 1;
+    changed.version = 2;
+    changed.tags = {};
+    changed.csat.reset();
+    changed.paused_at.reset();
+    auto tx = begin(*f.store);
+    require_ok(tx->update_ticket(changed, 1));
+    require_ok(tx->commit());
+    CHECK(fields(*f.store->get_ticket(1)) == fields(changed));
+  }
+}
+
+TEST_CASE("a ticket for an unknown customer is refused with SQLite's reason") {
+  store_fixture f;
+  auto tx = begin(*f.store);
+  auto id = tx->insert_ticket(sample_ticket("nobody"));
+  REQUIRE_FALSE(id.ok());
+  CHECK(id.error().code == errc::internal);
+  CHECK(id.error().message == "cannot add a ticket for customer 'nobody': FOREIGN KEY constraint failed");
+}
+
+TEST_CASE("update_ticket with a stale version returns conflict and writes nothing") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  engine::ticket t = *f.store->get_ticket(1);
+  const std::string before = fields(t);
+  t.state = "triage";
+  t.owner = "mallory";
+  t.version = 6;
+
+  auto tx = begin(*f.store);
+  auto s = tx->update_ticket(t, 5);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == errc::conflict);
+  CHECK(s.error().message == "ticket 1 was changed by someone else; it is no longer at version 5");
+  require_ok(tx->commit());
+  CHECK(fields(*f.store->get_ticket(1)) == before);
+
+  t.id = 9;
+  auto tx2 = begin(*f.store);
+  auto missing = tx2->update_ticket(t, 1);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == errc::not_found);
+  CHECK(missing.error().message == "ticket 9 does not exist");
+}
+
+TEST_CASE("append_event chains seq, prev_hash and hash, within a transaction and across them") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket(), sample_ticket()});
+  {
+    auto tx = begin(*f.store);
+    auto first = tx->append_event(event_of(1, "open", "", "intake", 1));
+    require_ok(first);
+    CHECK(first->seq == 1);
+    CHECK(first->prev_hash == engine::genesis_hash);
+    require_ok(tx->commit());
+  }
+  {
+    auto tx = begin(*f.store);
+    auto second = tx->append_event(event_of(2, "open", "", "intake", 1));
+    auto third = tx->append_event(event_of(1, "triage", "intake", "triage", 2));
+    require_ok(second);
+    require_ok(third);
+    CHECK(second->seq == 2);
+    CHECK(third->seq == 3);
+    CHECK(third->prev_hash == second->hash);
+    require_ok(tx->commit());
+  }
+  const auto events = all_events(*f.store);
+  REQUIRE(events.size() == 3);
+  std::string prev = engine::genesis_hash;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].seq == static_cast<std::int64_t>(i + 1));
+    CHECK(events[i].prev_hash == prev);
+    CHECK(events[i].hash == engine::audit_hash(prev, events[i]));
+    prev = events[i].hash;
+  }
+  CHECK(events[0].from_state.empty());
+  CHECK(events[0].payload == event_of(1, "open", "", "intake", 1).payload);
+
+  auto history = f.store->ticket_events(1);
+  require_ok(history);
+  REQUIRE(history->size() == 2);
+  CHECK((*history)[0].event == "open");
+  CHECK((*history)[1].event == "triage");
+  CHECK((*history)[1].from_state == "intake");
+  raw_db raw(f.path);
+  CHECK(raw.integer("SELECT count(*) FROM events WHERE from_state IS NULL") == 2);
+}
+
+TEST_CASE("a transaction destroyed without commit leaves nothing behind") {
+  store_fixture f;
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->put_customer(sample_customer()));
+    auto id = tx->insert_ticket(sample_ticket());
+    require_ok(id);
+    require_ok(tx->append_event(event_of(*id, "open", "", "intake", 1)));
+    require_ok(tx->schedule_timer(*id, "first_response", 1'700'001'000));
+    require_ok(tx->index_text(*id, "Kettle leaks"));
+    require_ok(tx->put_setting("policy", "x"));
+    require_ok(tx->put_idempotency({"key-1", "open", "fp", *id, 1'700'000'000}));
+    CHECK(f.store->get_ticket(*id).ok());  // the store reads inside its open transaction
+  }
+  CHECK(f.store->get_customer("acme").error().code == errc::not_found);
+  CHECK(f.store->get_ticket(1).error().code == errc::not_found);
+  CHECK(all_events(*f.store).empty());
+  CHECK(f.store->get_setting("policy")->has_value() == false);
+  raw_db raw(f.path);
+  for (const char* table : {"customers", "tickets", "events", "timers", "search", "idempotency", "settings"})
+    CHECK_MESSAGE(raw.integer(fmt::format("SELECT count(*) FROM {}", table)) == 0, table);
+
+  // The log starts again from seq 1 after the rollback.
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  auto tx = begin(*f.store);
+  CHECK(tx->append_event(event_of(1, "open", "", "intake", 1))->seq == 1);
+}
+
+TEST_CASE("a transaction accepts no writes once committed") {
+  store_fixture f;
+  auto tx = begin(*f.store);
+  require_ok(tx->put_customer(sample_customer()));
+  require_ok(tx->commit());
+  auto s = tx->put_setting("k", "v");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == errc::internal);
+  CHECK(s.error().message == fmt::format("the transaction on database {} was already committed", f.path));
+}
+
+TEST_CASE("one store object holds one transaction at a time") {
+  store_fixture f;
+  auto first = begin(*f.store);
+  auto second = f.store->begin();
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().code == errc::internal);
+  CHECK(second.error().message ==
+        fmt::format("a transaction is already open on database {}; finish it before beginning another", f.path));
+  first.reset();
+  CHECK(f.store->begin().ok());
+}
+
+TEST_CASE("a committed transaction frees the store, and destroying it later leaves the next one alone") {
+  store_fixture f;
+  auto first = begin(*f.store);
+  require_ok(first->put_customer(sample_customer("a")));
+  require_ok(first->commit());
+  auto second = begin(*f.store);
+  require_ok(second->put_customer(sample_customer("b")));
+  first.reset();
+  require_ok(second->commit());
+  CHECK(f.store->list_customers()->size() == 2);
+}
+
+TEST_CASE("a second writer on the same file gets conflict once the busy timeout passes") {
+  store_fixture f;
+  auto other = open_store(f.path);
+  other->set_busy_timeout(std::chrono::milliseconds(20));
+  auto holding = begin(*f.store);
+  auto blocked = other->begin();
+  REQUIRE_FALSE(blocked.ok());
+  CHECK(blocked.error().code == errc::conflict);
+  CHECK(blocked.error().message ==
+        fmt::format("the database {} is busy: another writer held it for more than 20 ms "
+                    "(cannot begin a transaction: database is locked)",
+                    f.path));
+  // Readers are not blocked by the writer (WAL).
+  CHECK(other->list_tickets({}).ok());
+  holding.reset();
+  CHECK(other->begin().ok());
+}
+
+TEST_CASE("committed data survives closing and reopening the file") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->append_event(event_of(1, "open", "", "intake", 1)));
+    require_ok(tx->schedule_timer(1, "resolution", 1'700'100'000));
+    require_ok(tx->put_setting("policy", "格式 = 1"));
+    require_ok(tx->commit());
+  }
+  const std::string ticket_before = fields(*f.store->get_ticket(1));
+  const std::string event_hash = all_events(*f.store).at(0).hash;
+  f.reopen();
+  CHECK(fields(*f.store->get_ticket(1)) == ticket_before);
+  CHECK(all_events(*f.store).at(0).hash == event_hash);
+  CHECK(f.store->ticket_timers(1)->size() == 1);
+  CHECK(**f.store->get_setting("policy") == "格式 = 1");
+  auto tx = begin(*f.store);
+  CHECK(tx->append_event(event_of(1, "triage", "intake", "triage", 2))->prev_hash == event_hash);
+}
+
+TEST_CASE("the audit log refuses UPDATE and DELETE") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  auto tx = begin(*f.store);
+  require_ok(tx->append_event(event_of(1, "open", "", "intake", 1)));
+  require_ok(tx->commit());
+  raw_db raw(f.path);
+  CHECK(raw.exec("UPDATE events SET actor = 'mallory'") == "the audit log is append-only");
+  CHECK(raw.exec("DELETE FROM events") == "the audit log is append-only");
+  CHECK(raw.integer("SELECT count(*) FROM events WHERE actor = 'alice'") == 1);
+}
+
+TEST_CASE("the chain append_event writes passes verify_audit until a row is tampered with") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket(), sample_ticket()});
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->append_event(event_of(1, "open", "", "intake", 1)));
+    require_ok(tx->append_event(event_of(2, "open", "", "intake", 1)));
+    require_ok(tx->commit());
+  }
+  auto ok = engine::verify_audit(*f.store);
+  require_ok(ok);
+  CHECK(ok->ok);
+  CHECK(ok->message == "audit chain intact: 2 events over 2 tickets");
+
+  raw_db raw(f.path);
+  REQUIRE(raw.exec("DROP TRIGGER events_no_update") == "");
+  REQUIRE(raw.exec("UPDATE events SET actor = 'mallory' WHERE seq = 2") == "");
+  auto broken = engine::verify_audit(*f.store);
+  require_ok(broken);
+  CHECK_FALSE(broken->ok);
+  CHECK(broken->broken_at_seq == 2);
+}
+
+TEST_CASE("schedule_timer moves the pending timer of a kind and cancel_timer cancels it") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  auto timers = [&] {
+    std::vector<std::string> out;
+    auto rows = f.store->ticket_timers(1);
+    require_ok(rows);
+    for (const auto& t : *rows)
+      out.push_back(fmt::format("{} {} {}", t.kind, t.due_at, t.status));
+    return out;
+  };
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->schedule_timer(1, "first_response", 1000));
+    require_ok(tx->schedule_timer(1, "resolution", 5000));
+    require_ok(tx->schedule_timer(1, "first_response", 2000));
+    require_ok(tx->commit());
+  }
+  CHECK(timers() == std::vector<std::string>{"first_response 2000 pending", "resolution 5000 pending"});
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->cancel_timer(1, "first_response"));
+    require_ok(tx->cancel_timer(1, "follow_up"));  // none pending: nothing to do
+    require_ok(tx->schedule_timer(1, "first_response", 3000));
+    require_ok(tx->commit());
+  }
+  CHECK(timers() == std::vector<std::string>{"first_response 2000 cancelled", "resolution 5000 pending",
+                                             "first_response 3000 pending"});
+}
+
+TEST_CASE("timers written verbatim keep every field and still allow one pending per kind") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  engine::timer fired{17, 1, "resolution_warn", 4000, "fired", 4001};
+  engine::timer pending{18, 1, "resolution", 5000, "pending", std::nullopt};
+  auto tx = begin(*f.store);
+  require_ok(tx->insert_timer_verbatim(fired));
+  require_ok(tx->insert_timer_verbatim(pending));
+  engine::timer twin = pending;
+  twin.id = 19;
+  auto s = tx->insert_timer_verbatim(twin);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message ==
+        "cannot import timer 19 of ticket 1: UNIQUE constraint failed: timers.ticket, timers.kind");
+  require_ok(tx->commit());
+  std::vector<std::string> seen;
+  require_ok(f.store->scan_timers([&](const engine::timer& t) {
+    seen.push_back(fields(t));
+    return true;
+  }));
+  CHECK(seen == std::vector<std::string>{fields(fired), fields(pending)});
+}
+
+TEST_CASE("events written verbatim keep their seq and hashes, and appends continue after them") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  engine::event_record e = event_of(1, "open", "", "intake", 1);
+  e.seq = 1;
+  e.prev_hash = engine::genesis_hash;
+  e.hash = engine::audit_hash(e.prev_hash, e);
+  auto tx = begin(*f.store);
+  require_ok(tx->insert_event_verbatim(e));
+  auto next = tx->append_event(event_of(1, "triage", "intake", "triage", 2));
+  require_ok(next);
+  CHECK(next->seq == 2);
+  CHECK(next->prev_hash == e.hash);
+  require_ok(tx->commit());
+  CHECK(engine::to_json(all_events(*f.store).at(0)) == engine::to_json(e));
+}
+
+TEST_CASE("idempotency records and settings round-trip") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket()});
+  const engine::idempotency_record r{"req-7f3a", "open", "sha256:abc", 1, 1'700'000'500};
+  {
+    auto tx = begin(*f.store);
+    CHECK_FALSE(tx->find_idempotency("req-7f3a")->has_value());
+    require_ok(tx->put_idempotency(r));
+    require_ok(tx->put_setting("policy", "v1"));
+    require_ok(tx->put_setting("policy", "v2"));
+    require_ok(tx->commit());
+  }
+  auto tx = begin(*f.store);
+  auto got = tx->find_idempotency("req-7f3a");
+  require_ok(got);
+  REQUIRE(got->has_value());
+  const engine::idempotency_record& g = **got;
+  CHECK(g.key == r.key);
+  CHECK(g.scope == r.scope);
+  CHECK(g.fingerprint == r.fingerprint);
+  CHECK(g.ticket == r.ticket);
+  CHECK(g.created_at == r.created_at);
+  CHECK(**f.store->get_setting("policy") == "v2");
+  CHECK_FALSE(f.store->get_setting("missing")->has_value());
+}
+
+TEST_CASE("scans walk each table in key order and stop when the callback says so") {
+  store_fixture f;
+  add(*f.store, {sample_customer("m"), sample_customer("b"), sample_customer("x")},
+      {sample_ticket("x"), sample_ticket("b"), sample_ticket("m")});
+  {
+    auto tx = begin(*f.store);
+    for (engine::ticket_id id : {3, 1, 2, 1}) require_ok(tx->append_event(event_of(id, "comment", "a", "a", 1)));
+    require_ok(tx->commit());
+  }
+  std::string order;
+  require_ok(f.store->scan_customers([&](const engine::customer& c) {
+    order += c.id;
+    return true;
+  }));
+  CHECK(order == "bmx");
+  std::vector<engine::ticket_id> tickets;
+  require_ok(f.store->scan_tickets([&](const engine::ticket& t) {
+    tickets.push_back(t.id);
+    return tickets.size() < 2;
+  }));
+  CHECK(tickets == std::vector<engine::ticket_id>{1, 2});
+  std::vector<std::int64_t> seqs;
+  require_ok(f.store->scan_events(2, [&](const engine::event_record& e) {
+    seqs.push_back(e.seq);
+    return true;
+  }));
+  CHECK(seqs == std::vector<std::int64_t>{3, 4});
+}
+
+namespace {
+
+engine::ticket ticket_in(std::string customer, std::string state, std::string owner, int level) {
+  engine::ticket t = sample_ticket(std::move(customer));
+  t.state = std::move(state);
+  t.owner = std::move(owner);
+  t.level = level;
+  return t;
+}
+
+// A ticket whose SLA clocks are set by `setup`; times are small integers.
+template <class Setup>
+engine::ticket with_clocks(Setup setup) {
+  engine::ticket t = sample_ticket();
+  setup(t);
+  return t;
+}
+
+engine::ticket_page list(engine::store& s, engine::ticket_query q) {
+  auto page = s.list_tickets(q);
+  require_ok(page);
+  return std::move(*page);
+}
+
+std::string ascii_lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("list_tickets filters by state, owner, customer, level and open_only, alone and combined") {
+  store_fixture f;
+  add(*f.store, {sample_customer(), sample_customer("cn-001", "星辰")},
+      {ticket_in("acme", "intake", "", 1), ticket_in("acme", "triage", "bob", 1),
+       ticket_in("cn-001", "remediation", "bob", 2), ticket_in("cn-001", "closed", "alice", 3),
+       ticket_in("acme", "remediation", "alice", 2)});
+  engine::ticket_query q;
+  CHECK(ids_of(list(*f.store, q)) == "5 4 3 2 1");
+  q.state = "remediation";
+  CHECK(ids_of(list(*f.store, q)) == "5 3");
+  q.owner = "alice";
+  CHECK(ids_of(list(*f.store, q)) == "5");
+  q = {};
+  q.owner = "bob";
+  CHECK(ids_of(list(*f.store, q)) == "3 2");
+  q.owner = "";
+  CHECK(ids_of(list(*f.store, q)) == "1");
+  q = {};
+  q.customer = "cn-001";
+  CHECK(ids_of(list(*f.store, q)) == "4 3");
+  q.open_only = true;
+  CHECK(ids_of(list(*f.store, q)) == "3");
+  q = {};
+  q.level = 2;
+  CHECK(ids_of(list(*f.store, q)) == "5 3");
+  q = {};
+  q.open_only = true;
+  CHECK(ids_of(list(*f.store, q)) == "5 3 2 1");
+  q.state = "closed";
+  CHECK(ids_of(list(*f.store, q)).empty());
+}
+
+TEST_CASE("breached_only agrees with sla_of for every ticket at every instant") {
+  store_fixture f;
+  using T = engine::ticket;
+  add(*f.store, {sample_customer()},
+      {
+          with_clocks([](T&) {}),
+          with_clocks([](T& t) { t.first_response_due = 100; }),
+          with_clocks([](T& t) { t.first_response_due = 100, t.first_response_at = 90; }),
+          with_clocks([](T& t) { t.first_response_due = 100, t.first_response_at = 150; }),
+          with_clocks([](T& t) { t.first_response_due = 100, t.closed_at = 80; }),
+          with_clocks([](T& t) { t.first_response_due = 100, t.closed_at = 120; }),
+          with_clocks([](T& t) { t.resolution_due = 200, t.paused_at = 150; }),
+          with_clocks([](T& t) { t.resolution_due = 200, t.paused_at = 250; }),
+          with_clocks([](T& t) { t.resolution_due = 200, t.resolved_at = 190, t.paused_at = 250; }),
+          with_clocks([](T& t) { t.resolution_due = 200, t.resolved_at = 210; }),
+          with_clocks([](T& t) { t.resolution_due = 200, t.closed_at = 300; }),
+          with_clocks([](T& t) { t.resolution_due = 200, t.closed_at = 150; }),
+          with_clocks([](T& t) { t.resolution_due = 200; }),
+          with_clocks([](T& t) { t.first_response_due = 100, t.first_response_at = 50, t.resolution_due = 200; }),
+      });
+  std::vector<engine::ticket> all;
+  require_ok(f.store->scan_tickets([&](const engine::ticket& t) {
+    all.push_back(t);
+    return true;
+  }));
+  for (engine::timestamp now : {0, 80, 99, 100, 101, 150, 199, 200, 201, 1000}) {
+    CAPTURE(now);
+    engine::ticket_page expected;
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      if (engine::sla_of(*it, now).breached()) expected.tickets.push_back(*it);
+    engine::ticket_query q;
+    q.breached_only = true;
+    q.now = now;
+    CHECK(ids_of(list(*f.store, q)) == ids_of(expected));
+  }
+  engine::ticket_query q;
+  q.breached_only = true;
+  q.now = 1000;
+  CHECK(ids_of(list(*f.store, q)) == "14 13 11 10 8 6 4 2");
+}
+
+TEST_CASE("list_tickets pages newest first and sets next_cursor only when more exist") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, std::vector<engine::ticket>(7, sample_ticket()));
+  engine::ticket_query q;
+  q.limit = 3;
+  auto page = list(*f.store, q);
+  CHECK(ids_of(page) == "7 6 5");
+  CHECK(page.next_cursor == std::optional<engine::ticket_id>(5));
+  q.cursor = page.next_cursor;
+  page = list(*f.store, q);
+  CHECK(ids_of(page) == "4 3 2");
+  CHECK(page.next_cursor == std::optional<engine::ticket_id>(2));
+  q.cursor = page.next_cursor;
+  page = list(*f.store, q);
+  CHECK(ids_of(page) == "1");
+  CHECK_FALSE(page.next_cursor.has_value());
+  q.cursor.reset();
+  q.limit = 7;
+  CHECK_FALSE(list(*f.store, q).next_cursor.has_value());
+}
+
+TEST_CASE("list_tickets clamps the limit to 1..1000") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, std::vector<engine::ticket>(1002, sample_ticket()));
+  engine::ticket_query q;
+  q.limit = 5000;
+  auto page = list(*f.store, q);
+  CHECK(page.tickets.size() == 1000);
+  CHECK(page.next_cursor == std::optional<engine::ticket_id>(3));
+  for (int limit : {0, -5}) {
+    q.limit = limit;
+    page = list(*f.store, q);
+    CHECK(ids_of(page) == "1002");
+    CHECK(page.next_cursor == std::optional<engine::ticket_id>(1002));
+  }
+}
+
+TEST_CASE("search finds English in any case, Chinese of any length and text only in a note") {
+  store_fixture f;
+  engine::ticket en = sample_ticket("acme", "Refund for BROKEN kettle");
+  en.description = "The lid snapped.";
+  engine::ticket late = sample_ticket("acme", "快递延误三天");
+  late.description = "包裹还没到";
+  engine::ticket refund = sample_ticket("acme", "要求退款");
+  refund.description = "质量问题";
+  refund.state = "triage";
+  engine::ticket printer = sample_ticket("acme", "Printer jams");
+  printer.description = "";
+  add(*f.store, {sample_customer()}, {en, late, refund, printer});
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->index_text(4, "Customer mentioned a squeaky hinge"));
+    require_ok(tx->commit());
+  }
+  auto search = [&](std::string text, std::optional<std::string> state = std::nullopt) -> std::string {
+    engine::ticket_query q;
+    q.search = std::move(text);
+    q.state = std::move(state);
+    return ids_of(list(*f.store, q));
+  };
+  CHECK(search("broken") == "1");
+  CHECK(search("KETTLE") == "1");
+  CHECK(search("Lid Snapped") == "1");
+  CHECK(search("ok") == "1");  // two letters: a substring scan
+  CHECK(search("快递延误") == "2");
+  CHECK(search("快递延") == "2");
+  CHECK(search("退款") == "3");
+  CHECK(search("款") == "3");
+  CHECK(search("退款", "triage") == "3");
+  CHECK(search("退款", "intake").empty());
+  CHECK(search("squeaky HINGE") == "4");
+  CHECK(search("zzz").empty());
+  CHECK(search("kettle lid").empty());  // the text is searched as one phrase
+}
+
+TEST_CASE("search text with SQL or FTS syntax is matched literally and harms nothing") {
+  store_fixture f;
+  const std::vector<std::string> subjects = {
+      "Price is 100% wrong", "under_score name", "He said \"hello\" twice", "plain text here",
+      "press the * key",     "back\\slash path", "NEAR(x y) is fts syntax"};
+  std::vector<engine::ticket> tickets;
+  for (const auto& s : subjects) {
+    engine::ticket t = sample_ticket("acme", s);
+    t.description = "";
+    tickets.push_back(t);
+  }
+  add(*f.store, {sample_customer()}, tickets);
+
+  for (const std::string needle :
+       {"'; DROP TABLE tickets; --", "\"", "\"\"", "%", "_", "*", "OR", "NEAR(", "\\", "%_", "a OR b",
+        "\"hello\"", "hello\" OR \"x", "' OR '1'='1", "*)", "-- ", "^", ":", "x y)", "100%"}) {
+    CAPTURE(needle);
+    std::string expected;
+    for (std::size_t i = subjects.size(); i-- > 0;)
+      if (ascii_lower(subjects[i] + "\n").find(ascii_lower(needle)) != std::string::npos)
+        expected += (expected.empty() ? "" : " ") + std::to_string(i + 1);
+    engine::ticket_query q;
+    q.search = needle;
+    auto page = f.store->list_tickets(q);
+    REQUIRE_MESSAGE(page.ok(), (page.ok() ? "" : page.error().message));
+    CHECK(ids_of(*page) == expected);
+    CHECK(page->tickets.size() < subjects.size());
+  }
+  raw_db raw(f.path);
+  CHECK(raw.integer("SELECT count(*) FROM tickets") == 7);
+  CHECK(raw.integer("SELECT count(*) FROM search") == 7);
+}
+
+TEST_CASE("a scan callback may read through the same store, even running the same query") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, std::vector<engine::ticket>(3, sample_ticket()));
+  std::string seen;
+  require_ok(f.store->scan_tickets([&](const engine::ticket& t) {
+    std::int64_t inner = 0;
+    require_ok(f.store->scan_tickets([&](const engine::ticket&) { return ++inner < 100; }));
+    seen += fmt::format("{}:{}:{} ", t.id, inner, f.store->get_ticket(t.id)->subject);
+    return true;
+  }));
+  CHECK(seen == "1:3:Kettle leaks 2:3:Kettle leaks 3:3:Kettle leaks ");
+}

@@ -1,0 +1,174 @@
+// Helpers for the SQLite store tests: a migrated store in a fresh temp
+// directory, sample rows, and a raw sqlite3 connection to look behind the
+// store's back (as an attacker or a second process would).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include "engine/model.h"
+#include "engine/store.h"
+#include "storage/sqlite_store.h"
+#include "tests/temp_dir.h"
+
+namespace plaint::testing {
+
+inline std::unique_ptr<storage::sqlite_store> open_store(const std::string& path) {
+  auto s = storage::sqlite_store::open(path);
+  REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  return std::move(*s);
+}
+
+inline std::unique_ptr<engine::store_transaction> begin(engine::store& s) {
+  auto tx = s.begin();
+  REQUIRE_MESSAGE(tx.ok(), (tx.ok() ? "" : tx.error().message));
+  return std::move(*tx);
+}
+
+// Fails the test with the error's message when `r` is not ok.
+template <class R>
+void require_ok(const R& r) {
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+}
+
+// A migrated store on a fresh file.
+struct store_fixture {
+  temp_dir dir;
+  std::string path = dir.file("plaint.db");
+  std::unique_ptr<storage::sqlite_store> store = open_store(path);
+
+  store_fixture() { require_ok(store->migrate()); }
+
+  void reopen() {
+    store.reset();
+    store = open_store(path);
+  }
+};
+
+inline engine::customer sample_customer(std::string id = "acme", std::string name = "Acme Ltd") {
+  engine::customer c;
+  c.id = std::move(id);
+  c.name = std::move(name);
+  c.created_at = 1'700'000'000;
+  c.updated_at = 1'700'000'000;
+  return c;
+}
+
+inline engine::ticket sample_ticket(std::string customer = "acme", std::string subject = "Kettle leaks") {
+  engine::ticket t;
+  t.customer = std::move(customer);
+  t.subject = std::move(subject);
+  t.description = "It leaks when full.";
+  t.state = "intake";
+  t.version = 1;
+  t.created_at = 1'700'000'100;
+  t.updated_at = 1'700'000'100;
+  t.resolution_started_at = 1'700'000'100;
+  return t;
+}
+
+// Adds the customers and tickets in one committed transaction, indexing
+// each ticket's subject and description as the executor does; returns ids.
+inline std::vector<engine::ticket_id> add(engine::store& s, const std::vector<engine::customer>& customers,
+                                          const std::vector<engine::ticket>& tickets) {
+  auto tx = begin(s);
+  for (const auto& c : customers) require_ok(tx->put_customer(c));
+  std::vector<engine::ticket_id> ids;
+  for (const auto& t : tickets) {
+    auto id = tx->insert_ticket(t);
+    require_ok(id);
+    require_ok(tx->index_text(*id, t.subject + "\n" + t.description));
+    ids.push_back(*id);
+  }
+  require_ok(tx->commit());
+  return ids;
+}
+
+// Every field of a ticket as one JSON line: equal strings, equal tickets,
+// and a failing CHECK shows both sides in full.
+inline std::string fields(const engine::ticket& t) {
+  auto opt = [](const std::optional<engine::timestamp>& v) { return v ? engine::json(*v) : engine::json(); };
+  return engine::json{{"id", t.id},
+                      {"workflow", t.workflow},
+                      {"customer", t.customer},
+                      {"tier", t.tier},
+                      {"channel", t.channel},
+                      {"category", t.category},
+                      {"priority", t.priority},
+                      {"subject", t.subject},
+                      {"description", t.description},
+                      {"state", t.state},
+                      {"owner", t.owner},
+                      {"level", t.level},
+                      {"version", t.version},
+                      {"created_at", t.created_at},
+                      {"updated_at", t.updated_at},
+                      {"resolution_started_at", t.resolution_started_at},
+                      {"first_response_at", opt(t.first_response_at)},
+                      {"first_response_warn_at", opt(t.first_response_warn_at)},
+                      {"first_response_due", opt(t.first_response_due)},
+                      {"resolution_warn_at", opt(t.resolution_warn_at)},
+                      {"resolution_due", opt(t.resolution_due)},
+                      {"paused_at", opt(t.paused_at)},
+                      {"paused_seconds", t.paused_seconds},
+                      {"resolved_at", opt(t.resolved_at)},
+                      {"follow_up_due", opt(t.follow_up_due)},
+                      {"closed_at", opt(t.closed_at)},
+                      {"fired", t.fired},
+                      {"resolution_code", t.resolution_code},
+                      {"root_cause", t.root_cause},
+                      {"csat", t.csat ? engine::json(*t.csat) : engine::json()},
+                      {"reopen_count", t.reopen_count},
+                      {"handoff_count", t.handoff_count},
+                      {"tags", t.tags}}
+      .dump();
+}
+
+inline std::string fields(const engine::customer& c) { return engine::to_json(c).dump(); }
+inline std::string fields(const engine::timer& t) { return engine::to_json(t).dump(); }
+
+// The ids of a page in order, "7 6 5", so that a failing CHECK prints them.
+inline std::string ids_of(const engine::ticket_page& page) {
+  std::string ids;
+  for (const auto& t : page.tickets) ids += (ids.empty() ? "" : " ") + std::to_string(t.id);
+  return ids;
+}
+
+// A second, raw connection to the file.
+class raw_db {
+ public:
+  explicit raw_db(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  }
+  ~raw_db() { sqlite3_close(db_); }
+  raw_db(const raw_db&) = delete;
+  raw_db& operator=(const raw_db&) = delete;
+
+  // "" on success, else SQLite's message.
+  std::string exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return "";
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return msg;
+  }
+
+  // The first column of the first row, as an integer.
+  std::int64_t integer(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    const std::int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace plaint::testing
