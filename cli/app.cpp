@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "storage/sqlite_store.h"
+#include "workflows/policy.h"
 #include "workflows/registry.h"
 
 namespace plaint::cli {
@@ -50,8 +51,38 @@ engine::Result<engine::executor*> app::executor() {
   PLAINT_TRY(make_clock());
   auto s = store();
   PLAINT_TRY(s);
-  executor_ = std::make_unique<engine::executor>(**s, workflows::builtin_workflows(), *clock_);
+  // The policy in force lives in the database, so every process agrees on it.
+  auto text = (*s)->get_setting("policy");
+  PLAINT_TRY(text);
+  engine::sla_policy policy = workflows::default_policy();
+  if (*text) {
+    auto name = (*s)->get_setting("policy_name");
+    PLAINT_TRY(name);
+    auto parsed = workflows::parse_policy(**text, name->value_or("policy"), workflows::builtin_workflows());
+    if (!parsed)
+      return make_error(errc::internal,
+                        fmt::format("the policy stored in the database no longer parses: {}", parsed.error().message));
+    policy = std::move(*parsed);
+  }
+  executor_ = std::make_unique<engine::executor>(**s, workflows::builtin_workflows(), *clock_, std::move(policy));
   return executor_.get();
+}
+
+engine::Result<std::int64_t> app::apply_policy(const std::string& text, const std::string& name) {
+  auto parsed = workflows::parse_policy(text, name, workflows::builtin_workflows());
+  PLAINT_TRY(parsed);
+  auto ex = executor();
+  PLAINT_TRY(ex);
+  auto s = store();
+  PLAINT_TRY(s);
+  {
+    auto tx = (*s)->begin();
+    PLAINT_TRY(tx);
+    PLAINT_TRY((*tx)->put_setting("policy", text));
+    PLAINT_TRY((*tx)->put_setting("policy_name", name));
+    PLAINT_TRY((*tx)->commit());
+  }
+  return (*ex)->apply_policy(std::move(*parsed), opts_.actor);
 }
 
 engine::Result<std::string> read_text(const std::string& inline_value, const std::string& file) {

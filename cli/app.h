@@ -38,6 +38,9 @@ class app {
   engine::Result<engine::store*> store();
   engine::Result<engine::executor*> executor();
   const engine::clock& clock() const { return *clock_; }
+  // Parses `text` (errors name `name` and the line), stores it as the policy
+  // in force and recomputes open tickets. Returns how many changed.
+  engine::Result<std::int64_t> apply_policy(const std::string& text, const std::string& name);
 
  private:
   engine::Status make_clock();
@@ -52,6 +55,9 @@ class app {
 using handler = std::function<engine::Status(app&)>;
 void add_ticket_commands(CLI::App& cli, handler& run);
 void add_admin_commands(CLI::App& cli, handler& run);
+void add_sla_commands(CLI::App& cli, handler& run);
+// `plaint policy load F` and `plaint init --policy F`.
+engine::Status load_policy_file(app& a, const std::string& path);
 
 // Reads a text option given inline or as a file ("-" = stdin).
 engine::Result<std::string> read_text(const std::string& inline_value, const std::string& file);

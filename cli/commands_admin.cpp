@@ -21,14 +21,22 @@ using engine::Status;
 
 namespace {
 
-Status cmd_init(app& a) {
+Status cmd_init(app& a, const std::string& policy_file) {
   auto s = a.store();
   PLAINT_TRY(s);
   PLAINT_TRY((*s)->migrate());
+  if (!policy_file.empty()) {
+    auto text = read_text("", policy_file);
+    PLAINT_TRY(text);
+    PLAINT_TRY(a.apply_policy(*text, policy_file));
+  }
+  auto ex = a.executor();
+  PLAINT_TRY(ex);
+  const std::string& policy = (*ex)->policy().source_name;
   if (a.json())
-    print_json({{"database", (*s)->describe()}, {"ok", true}});
+    print_json({{"database", (*s)->describe()}, {"policy", policy}, {"ok", true}});
   else
-    std::cout << "database ready: " << (*s)->describe() << '\n';
+    std::cout << "database ready: " << (*s)->describe() << "; policy " << policy << '\n';
   return {};
 }
 
@@ -154,7 +162,12 @@ Status cmd_import(app& a, const std::string& path) {
 }  // namespace
 
 void add_admin_commands(CLI::App& cli, handler& run) {
-  cli.add_subcommand("init", "create or migrate the database; idempotent")->callback([&run] { run = cmd_init; });
+  {
+    auto policy = std::make_shared<std::string>();
+    auto* sub = cli.add_subcommand("init", "create or migrate the database; idempotent");
+    sub->add_option("--policy", *policy, "put this TOML SLA policy in force");
+    sub->callback([policy, &run] { run = [policy](app& a) { return cmd_init(a, *policy); }; });
+  }
 
   auto* customer = cli.add_subcommand("customer", "customers and their value tiers");
   customer->require_subcommand(1);

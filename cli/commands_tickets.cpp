@@ -107,6 +107,10 @@ Status cmd_show(app& a, engine::ticket_id id) {
     PLAINT_TRY(timers);
     j["timers"] = engine::json::array();
     for (const auto& tm : *timers) j["timers"].push_back(engine::to_json(tm));
+    auto notes = (*s)->ticket_notifications(id);
+    PLAINT_TRY(notes);
+    j["notifications"] = engine::json::array();
+    for (const auto& n : *notes) j["notifications"].push_back(engine::to_json(n));
     print_json(j);
   } else {
     std::cout << ticket_page(*t, *events, *now);

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   cli::handler run;
   cli::add_ticket_commands(parser, run);
   cli::add_admin_commands(parser, run);
+  cli::add_sla_commands(parser, run);
 
   try {
     parser.parse(argc, argv);

@@ -16,12 +16,12 @@ Status check_text(std::string_view what, std::string_view value, std::size_t max
   return {};
 }
 
-namespace {
-
 Status check_required(std::string_view what, std::string_view value, std::size_t max_bytes) {
   if (value.empty()) return make_error(errc::invalid, fmt::format("{} is required", what));
   return check_text(what, value, max_bytes);
 }
+
+namespace {
 
 template <std::size_t N>
 Status check_choice(std::string_view what, std::string_view value,
@@ -131,7 +131,7 @@ Result<transition_result> executor::open(const open_request& r) {
   t.description = r.description;
   t.state = std::string(wf->initial_state());
   t.version = 1;
-  update_clocks(ticket{}, t, std::nullopt, wf->clock_of(t.state), policy_, now);
+  update_clocks(ticket{}, t, std::nullopt, policy_.mode_of(*wf, t.state), policy_, now);
 
   auto id = tx.insert_ticket(t);
   PLAINT_TRY(id);
@@ -202,8 +202,8 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
 Status executor::persist(store_transaction& tx, const ticket& before, ticket& after,
                          const workflow& wf, bool opened, event_record& e, std::string_view text) {
   const std::optional<clock_mode> from =
-      opened ? std::nullopt : std::optional<clock_mode>(wf.clock_of(before.state));
-  const clock_mode to = wf.clock_of(after.state);
+      opened ? std::nullopt : std::optional<clock_mode>(policy_.mode_of(wf, before.state));
+  const clock_mode to = policy_.mode_of(wf, after.state);
   if (!opened) update_clocks(before, after, from, to, policy_, e.at);
 
   if (!opened) PLAINT_TRY(tx.update_ticket(after, before.version));

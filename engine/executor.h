@@ -47,6 +47,15 @@ struct event_request {
   std::string actor;
 };
 
+// One timer that fired, with what it did.
+struct fired_timer {
+  timer fired;
+  ticket ticket_after;
+  event_record event;
+  std::vector<notification> notified;
+  std::string summary;  // "ticket 7: resolution target breached; escalated to level 3; notified owner:ann"
+};
+
 struct transition_result {
   ticket ticket_after;
   event_record event;
@@ -74,11 +83,24 @@ class executor {
   // Adds or updates a customer. Returns `invalid` for bad text or tier.
   Result<customer> put_customer(customer c);
 
+  // Fires every timer due at `now`, earliest first, up to `batch` timers per
+  // transaction. Each timer's claim and its effects (event appended, level
+  // or priority raised, notifications recorded) commit together, and a timer
+  // that another process claimed first is skipped: each fires exactly once.
+  Result<std::vector<fired_timer>> fire_due(timestamp now, int batch = 256);
+
+  // Puts `policy` in force and recomputes the due times of every open
+  // ticket under it; a ticket whose clocks moved gets an `sla_recomputed`
+  // event by `actor`. Returns how many tickets changed.
+  Result<std::int64_t> apply_policy(sla_policy policy, const std::string& actor);
+
   const workflow_registry& workflows() const { return workflows_; }
   const sla_policy& policy() const { return policy_; }
+  const clock& time_source() const { return clock_; }
 
  private:
   Result<transition_result> apply_in(store_transaction& tx, const event_request& r, timestamp now);
+  Result<std::optional<fired_timer>> fire_in(store_transaction& tx, const timer& t, timestamp now);
   Status persist(store_transaction& tx, const ticket& before, ticket& after,
                  const workflow& wf, bool opened, event_record& e, std::string_view text);
 
@@ -91,5 +113,7 @@ class executor {
 // Checks one text input: well-formed UTF-8, no NUL, at most `max_bytes`.
 // `what` names it in the message: "subject is not valid UTF-8".
 Status check_text(std::string_view what, std::string_view value, std::size_t max_bytes);
+// As check_text, and refuses empty text: "subject is required".
+Status check_required(std::string_view what, std::string_view value, std::size_t max_bytes);
 
 }  // namespace plaint::engine

@@ -139,4 +139,9 @@ json to_json(const timer& t) {
               {"fired_at", opt(t.fired_at)}};
 }
 
+json to_json(const notification& n) {
+  return json{{"id", n.id},       {"ticket", n.ticket},   {"event_seq", n.event_seq}, {"at", format_iso(n.at)},
+              {"recipient", n.recipient}, {"kind", n.kind}, {"message", n.message}};
+}
+
 }  // namespace plaint::engine

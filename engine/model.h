@@ -140,10 +140,22 @@ struct timer {
   std::optional<timestamp> fired_at;
 };
 
+// Who was told what, recorded with the event that caused it.
+struct notification {
+  std::int64_t id = 0;
+  ticket_id ticket = 0;
+  std::int64_t event_seq = 0;
+  timestamp at = 0;
+  std::string recipient;  // "owner:ann", "team_lead", "supervisor"
+  std::string kind;       // "sla_warning", "sla_breach"
+  std::string message;
+};
+
 // SPEC JSON shapes. `ticket_json` includes the `sla` object as of `now`.
 json to_json(const customer& c);
 json to_json(const ticket& t, timestamp now);
 json to_json(const event_record& e);
 json to_json(const timer& t);
+json to_json(const notification& n);
 
 }  // namespace plaint::engine

@@ -1,5 +1,6 @@
 #include "engine/sla.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -15,7 +16,14 @@ const sla_targets& sla_policy::targets_for(std::string_view priority, std::strin
   throw std::logic_error("SLA policy has no targets for " + key);
 }
 
-timestamp sla_policy::add(timestamp start, std::int64_t seconds) const { return start + seconds; }
+bool sla_policy::pauses(std::string_view state) const {
+  return std::find(pause_states.begin(), pause_states.end(), state) != pause_states.end();
+}
+
+clock_mode sla_policy::mode_of(const workflow& wf, std::string_view state) const {
+  const clock_mode m = wf.clock_of(state);
+  return m == clock_mode::running && pauses(state) ? clock_mode::paused : m;
+}
 
 sla_policy sla_policy::defaults() {
   constexpr std::int64_t h = 3600, d = 86400;
@@ -43,23 +51,27 @@ std::int64_t share(std::int64_t seconds, double ratio) {
   return static_cast<std::int64_t>(std::llround(static_cast<double>(seconds) * ratio));
 }
 
-void compute_dues(ticket& t, const sla_policy& p) {
+void compute_resolution_dues(ticket& t, const sla_policy& p) {
   const sla_targets& tg = p.targets_for(t.priority, t.tier);
-  t.first_response_warn_at = p.add(t.created_at, share(tg.first_response, tg.warn_ratio));
-  t.first_response_due = p.add(t.created_at, tg.first_response);
+  // Time spent paused (in working seconds) pushes the resolution clock out.
   t.resolution_warn_at =
       p.add(t.resolution_started_at, share(tg.resolution, tg.warn_ratio) + t.paused_seconds);
   t.resolution_due = p.add(t.resolution_started_at, tg.resolution + t.paused_seconds);
 }
 
-// Ends a pause: the paused span is added to the resolution clock.
-void resume(ticket& t, timestamp now) {
+void compute_dues(ticket& t, const sla_policy& p) {
+  const sla_targets& tg = p.targets_for(t.priority, t.tier);
+  t.first_response_warn_at = p.add(t.created_at, share(tg.first_response, tg.warn_ratio));
+  t.first_response_due = p.add(t.created_at, tg.first_response);
+  compute_resolution_dues(t, p);
+}
+
+// Ends a pause: the working time it lasted is added to the resolution clock.
+void resume(ticket& t, const sla_policy& p, timestamp now) {
   if (!t.paused_at) return;
-  const std::int64_t span = now - *t.paused_at;
-  t.paused_seconds += span;
-  if (t.resolution_due) *t.resolution_due += span;
-  if (t.resolution_warn_at) *t.resolution_warn_at += span;
+  t.paused_seconds += p.calendar.between(*t.paused_at, now);
   t.paused_at.reset();
+  compute_resolution_dues(t, p);
 }
 
 constexpr unsigned resolution_bits = fired_resolution_warn | fired_resolution | fired_follow_up;
@@ -95,13 +107,23 @@ void update_clocks(const ticket& before, ticket& after, std::optional<clock_mode
     after.paused_at = now;
     return;
   }
-  resume(after, now);
+  resume(after, policy, now);
   if (to == clock_mode::resolved) {
     after.resolved_at = now;
     after.follow_up_due = policy.add(now, policy.targets_for(after.priority, after.tier).follow_up);
   } else if (to == clock_mode::closed) {
     after.closed_at = now;
   }
+}
+
+bool recompute_clocks(ticket& t, clock_mode mode, const sla_policy& policy) {
+  const ticket before = t;
+  if (mode == clock_mode::running || mode == clock_mode::paused) compute_dues(t, policy);
+  if (mode == clock_mode::resolved && t.resolved_at)
+    t.follow_up_due = policy.add(*t.resolved_at, policy.targets_for(t.priority, t.tier).follow_up);
+  return t.first_response_due != before.first_response_due || t.first_response_warn_at != before.first_response_warn_at ||
+         t.resolution_due != before.resolution_due || t.resolution_warn_at != before.resolution_warn_at ||
+         t.follow_up_due != before.follow_up_due;
 }
 
 std::map<std::string, timestamp> desired_timers(const ticket& t, clock_mode mode) {

@@ -79,6 +79,11 @@ class store_transaction {
   // Makes `text` findable by full-text search for this ticket.
   virtual Status index_text(ticket_id id, std::string_view text) = 0;
   virtual Status put_idempotency(const idempotency_record& r) = 0;
+  // Marks a pending timer fired at `at`. Returns false (writing nothing) if
+  // it is no longer pending: another process fired or cancelled it first.
+  // This is what makes a timer fire exactly once.
+  virtual Result<bool> claim_timer(std::int64_t timer_id, timestamp at) = 0;
+  virtual Status add_notification(const notification& n) = 0;
   virtual Status put_setting(std::string_view key, std::string_view value) = 0;
 
   // Durable on success. Returns `conflict` if another writer got in between
@@ -105,6 +110,16 @@ class store {
   virtual Result<std::vector<event_record>> ticket_events(ticket_id id) = 0;
   virtual Result<std::vector<timer>> ticket_timers(ticket_id id) = 0;
   virtual Result<std::optional<std::string>> get_setting(std::string_view key) = 0;
+  virtual Result<std::vector<notification>> ticket_notifications(ticket_id id) = 0;
+
+  // Pending timers due at or before `now`, earliest first (ties by id).
+  virtual Result<std::vector<timer>> due_timers(timestamp now, int limit) = 0;
+  // The earliest due time of any pending timer.
+  virtual Result<std::optional<timestamp>> next_due() = 0;
+  virtual Result<std::int64_t> count_pending_timers() = 0;
+  // The supervisor's board: open tickets that are escalated (level > 1),
+  // breached, or at risk (past a warning threshold) as of `now`; oldest first.
+  virtual Result<std::vector<ticket>> attention_board(timestamp now, int limit) = 0;
 
   // Whole-table walks in key order, for export and audit; stop when `fn` returns false.
   virtual Status scan_customers(const std::function<bool(const customer&)>& fn) = 0;

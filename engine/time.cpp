@@ -144,4 +144,9 @@ timestamp system_clock::now() const {
   return duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+std::int64_t system_clock::now_ms() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace plaint::engine

@@ -33,11 +33,14 @@ class clock {
  public:
   virtual ~clock() = default;
   virtual timestamp now() const = 0;
+  // Milliseconds since the epoch, for arming timers precisely.
+  virtual std::int64_t now_ms() const { return now() * 1000; }
 };
 
 class system_clock final : public clock {
  public:
   timestamp now() const override;
+  std::int64_t now_ms() const override;
 };
 
 // A clock that stands still until told otherwise: tests and `--now`.

@@ -22,7 +22,7 @@ using field_map = std::map<std::string, std::string, std::less<>>;
 // How a state treats the SLA clocks.
 enum class clock_mode {
   running,   // clocks run
-  paused,    // resolution clock stops (e.g. awaiting_customer)
+  paused,    // resolution clock stops: the policy's pause states (awaiting_customer)
   resolved,  // solved, in follow-up; only the follow-up timer runs
   closed,    // final
 };
@@ -59,6 +59,7 @@ class workflow {
   virtual std::string_view initial_state() const = 0;
   virtual const std::vector<std::string>& states() const = 0;
   virtual const std::vector<table_row>& table() const = 0;
+  // running, resolved or closed; the SLA policy decides which states pause.
   virtual clock_mode clock_of(std::string_view state) const = 0;
 
   // Events the state accepts, in table order.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo desk: installs what is missing, builds plaint, seeds a database
 # with a dozen customers across the three value tiers and about fifty
-# complaints in varied states (some in Chinese), then shows the queue and the
-# supervisor's view of breached tickets.
+# complaints in varied states (some in Chinese) whose SLA timers fired as
+# the seeded days went by, then shows the queue and the escalation board.
 #
 #   bash examples/demo-desk.sh            # database: build/demo/plaint.db
 #   PLAINT_DEMO_DB=/tmp/x.db bash examples/demo-desk.sh
@@ -62,6 +62,8 @@ now=$T
 n=${#complaints[@]}
 for i in $(seq 0 49); do
   T=$((now - (50 - i) * 6 * 3600 - 1800))
+  ACTOR=system
+  p tick >/dev/null                                   # the SLA timers fire as time goes by
   IFS='|' read -r subject category channel priority <<<"${complaints[i % n]}"
   IFS='|' read -r cust _ _ <<<"${customers[i % 12]}"
   ACTOR=desk
@@ -95,6 +97,8 @@ for i in $(seq 0 49); do
   fi
 done
 T=$now
+ACTOR=system
+p tick >/dev/null
 
 echo
 echo "Demo database: $DB"
@@ -102,8 +106,8 @@ echo
 echo "== Open queue (plaint --db $DB list --open)"
 p list --open --limit 60
 echo
-echo "== Breached tickets (plaint --db $DB list --breached)"
-p list --breached --limit 60
+echo "== Escalation board (plaint --db $DB escalations)"
+p escalations
 echo
 p audit verify
 echo

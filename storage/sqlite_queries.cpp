@@ -19,6 +19,7 @@ using engine::Error;
 #define PLAINT_EVENT_COLUMNS \
   "seq, ticket, at, actor, event, from_state, to_state, version, payload, prev_hash, hash"
 #define PLAINT_TIMER_COLUMNS "id, ticket, kind, due_at, status, fired_at"
+#define PLAINT_NOTIFICATION_COLUMNS "id, ticket, event_seq, at, recipient, kind, message"
 #define PLAINT_IDEMPOTENCY_COLUMNS "key, scope, fingerprint, ticket, created_at"
 
 const char* const query_sql[q::count] = {
@@ -86,6 +87,24 @@ const char* const query_sql[q::count] = {
     // setting_get, setting_put
     "SELECT value FROM settings WHERE key = ?1",
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    // timers_due, timer_next, timers_pending_count, timer_claim
+    "SELECT " PLAINT_TIMER_COLUMNS " FROM timers WHERE status = 'pending' AND due_at <= ?1"
+    " ORDER BY due_at, id LIMIT ?2",
+    "SELECT min(due_at) FROM timers WHERE status = 'pending'",
+    "SELECT count(*) FROM timers WHERE status = 'pending'",
+    "UPDATE timers SET status = 'fired', fired_at = ?2 WHERE id = ?1 AND status = 'pending'",
+    // notification_insert, notifications_of_ticket
+    "INSERT INTO notifications (" PLAINT_NOTIFICATION_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "SELECT " PLAINT_NOTIFICATION_COLUMNS " FROM notifications WHERE ticket = ?1 ORDER BY id",
+    // attention_board: escalated, breached (engine::sla_of) or past a warning.
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"
+    " WHERE state <> 'closed' AND closed_at IS NULL AND ("
+    "   level > 1"
+    "   OR (first_response_due IS NOT NULL AND COALESCE(first_response_at, ?1) > first_response_due)"
+    "   OR (resolution_due IS NOT NULL AND COALESCE(resolved_at, paused_at, ?1) > resolution_due)"
+    "   OR (first_response_at IS NULL AND first_response_warn_at <= ?1)"
+    "   OR (resolved_at IS NULL AND paused_at IS NULL AND resolution_warn_at <= ?1))"
+    " ORDER BY created_at, id LIMIT ?2",
 };
 
 namespace {
@@ -292,6 +311,28 @@ void bind_idempotency(statement& s, const engine::idempotency_record& r) {
 
 engine::idempotency_record read_idempotency(const statement& s) {
   return engine::idempotency_record{s.text_at(0), s.text_at(1), s.text_at(2), s.int_at(3), s.int_at(4)};
+}
+
+void bind_notification(statement& s, const engine::notification& n) {
+  bind_id(s, 1, n.id);
+  s.bind(2, n.ticket);
+  s.bind(3, n.event_seq);
+  s.bind(4, n.at);
+  s.bind(5, n.recipient);
+  s.bind(6, n.kind);
+  s.bind(7, n.message);
+}
+
+engine::notification read_notification(const statement& s) {
+  engine::notification n;
+  n.id = s.int_at(0);
+  n.ticket = s.int_at(1);
+  n.event_seq = s.int_at(2);
+  n.at = s.int_at(3);
+  n.recipient = s.text_at(4);
+  n.kind = s.text_at(5);
+  n.message = s.text_at(6);
+  return n;
 }
 
 std::string fts5_literal(std::string_view text) {

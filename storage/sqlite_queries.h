@@ -47,6 +47,13 @@ enum id : std::size_t {
   idempotency_put,
   setting_get,
   setting_put,
+  timers_due,    // ?1 now, ?2 limit
+  timer_next,
+  timers_pending_count,
+  timer_claim,   // ?1 id, ?2 fired_at
+  notification_insert,
+  notifications_of_ticket,
+  attention_board,  // ?1 now, ?2 limit
   count
 };
 }  // namespace q
@@ -81,6 +88,8 @@ engine::Result<engine::ticket> read_ticket(const statement& s);
 engine::Result<engine::event_record> read_event(const statement& s);
 engine::timer read_timer(const statement& s);
 engine::idempotency_record read_idempotency(const statement& s);
+void bind_notification(statement& s, const engine::notification& n);
+engine::notification read_notification(const statement& s);
 
 // The query text as one FTS5 string literal: "..." with inner quotes doubled,
 // so FTS5 operators (OR, NEAR, *, ^, :) are plain text.

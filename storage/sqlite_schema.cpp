@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (version 1)
+// THE SCHEMA (versions 1 and 2)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -34,7 +34,14 @@
 //               index_text() call — (ticket UNINDEXED, body). Insert-only.
 //
 //   idempotency key PK · scope · fingerprint · ticket → tickets · created_at.
-//   settings    key PK · value.
+//   settings    key PK · value (the SLA policy in force is key 'policy').
+//
+// Version 2 adds:
+//   notifications  id PK · ticket → tickets · event_seq → events · at ·
+//               recipient ("owner:ann", "team_lead", "supervisor") · kind ·
+//               message. Written in the transaction of the event that
+//               caused them (SLA warnings and breaches).
+//   tickets_created  open tickets oldest first, for the escalation board.
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
@@ -158,6 +165,21 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 
 PRAGMA user_version = 1;
+)sql"},
+    {2, R"sql(
+CREATE TABLE notifications (
+  id        INTEGER PRIMARY KEY,
+  ticket    INTEGER NOT NULL REFERENCES tickets (id),
+  event_seq INTEGER NOT NULL REFERENCES events (seq),
+  at        INTEGER NOT NULL,
+  recipient TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  message   TEXT NOT NULL
+);
+CREATE INDEX notifications_ticket ON notifications (ticket, id);
+CREATE INDEX tickets_created ON tickets (created_at, id) WHERE state <> 'closed';
+
+PRAGMA user_version = 2;
 )sql"},
 };
 

@@ -250,6 +250,57 @@ engine::Result<std::optional<std::string>> sqlite_store::get_setting(std::string
   return std::optional<std::string>((*st)->text_at(0));
 }
 
+engine::Result<std::vector<engine::notification>> sqlite_store::ticket_notifications(engine::ticket_id id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::notifications_of_ticket);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  std::vector<engine::notification> out;
+  PLAINT_TRY(scan_rows<engine::notification>(db_, **st, read_notification, append_to(out),
+                                             fmt::format("cannot read the notifications of ticket {}", id)));
+  return out;
+}
+
+engine::Result<std::vector<engine::timer>> sqlite_store::due_timers(engine::timestamp now, int limit) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::timers_due);
+  PLAINT_TRY(st);
+  (*st)->bind(1, now);
+  (*st)->bind(2, std::int64_t{limit});
+  std::vector<engine::timer> out;
+  PLAINT_TRY(scan_rows<engine::timer>(db_, **st, read_timer, append_to(out), "cannot read the due timers"));
+  return out;
+}
+
+engine::Result<std::optional<engine::timestamp>> sqlite_store::next_due() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::timer_next);
+  PLAINT_TRY(st);
+  const int rc = (*st)->step();
+  if (rc != sqlite_row) return db_.error(rc, "cannot read the next due timer");
+  return (*st)->opt_int_at(0);
+}
+
+engine::Result<std::int64_t> sqlite_store::count_pending_timers() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::timers_pending_count);
+  PLAINT_TRY(st);
+  const int rc = (*st)->step();
+  if (rc != sqlite_row) return db_.error(rc, "cannot count the pending timers");
+  return (*st)->int_at(0);
+}
+
+engine::Result<std::vector<engine::ticket>> sqlite_store::attention_board(engine::timestamp now, int limit) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::attention_board);
+  PLAINT_TRY(st);
+  (*st)->bind(1, now);
+  (*st)->bind(2, std::int64_t{limit});
+  std::vector<engine::ticket> out;
+  PLAINT_TRY(scan_rows<engine::ticket>(db_, **st, read_ticket, append_to(out), "cannot read the escalation board"));
+  return out;
+}
+
 engine::Status sqlite_store::scan_customers(const std::function<bool(const engine::customer&)>& fn) {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::customers_all);

@@ -61,6 +61,11 @@ class sqlite_store final : public engine::store {
   engine::Result<std::vector<engine::event_record>> ticket_events(engine::ticket_id id) override;
   engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override;
   engine::Result<std::optional<std::string>> get_setting(std::string_view key) override;
+  engine::Result<std::vector<engine::notification>> ticket_notifications(engine::ticket_id id) override;
+  engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override;
+  engine::Result<std::optional<engine::timestamp>> next_due() override;
+  engine::Result<std::int64_t> count_pending_timers() override;
+  engine::Result<std::vector<engine::ticket>> attention_board(engine::timestamp now, int limit) override;
 
   // Each scan reads one consistent snapshot (or the open transaction).
   engine::Status scan_customers(const std::function<bool(const engine::customer&)>& fn) override;

@@ -208,6 +208,24 @@ engine::Status sqlite_transaction::put_setting(std::string_view key, std::string
   return run(store_.db_, **st, [&] { return fmt::format("cannot save setting '{}'", key); });
 }
 
+engine::Result<bool> sqlite_transaction::claim_timer(std::int64_t timer_id, engine::timestamp at) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::timer_claim);
+  PLAINT_TRY(st);
+  (*st)->bind(1, timer_id);
+  (*st)->bind(2, at);
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot fire timer {}", timer_id); }));
+  return store_.db_.changes() == 1;
+}
+
+engine::Status sqlite_transaction::add_notification(const engine::notification& n) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::notification_insert);
+  PLAINT_TRY(st);
+  bind_notification(**st, n);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot record a notification for ticket {}", n.ticket); });
+}
+
 engine::Status sqlite_transaction::commit() {
   PLAINT_TRY(live());
   auto st = store_.stmts_.acquire(q::commit);

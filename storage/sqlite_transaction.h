@@ -43,6 +43,8 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status index_text(engine::ticket_id id, std::string_view text) override;
   engine::Status put_idempotency(const engine::idempotency_record& r) override;
   engine::Status put_setting(std::string_view key, std::string_view value) override;
+  engine::Result<bool> claim_timer(std::int64_t timer_id, engine::timestamp at) override;
+  engine::Status add_notification(const engine::notification& n) override;
 
   engine::Status commit() override;
 

@@ -140,7 +140,6 @@ struct complaint_ : machine_base<complaint_> {
   > {};
 
   static engine::clock_mode clock_of(std::string_view state) {
-    if (state == awaiting_customer::name) return engine::clock_mode::paused;
     if (state == follow_up::name) return engine::clock_mode::resolved;
     if (state == closed::name) return engine::clock_mode::closed;
     return engine::clock_mode::running;

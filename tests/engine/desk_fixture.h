@@ -19,8 +19,10 @@ struct desk {
   engine::fixed_clock clock{1'795'420'800};  // 2026-11-23T08:00:00Z, a Monday
   std::unique_ptr<storage::sqlite_store> store;
   std::unique_ptr<engine::executor> ex;
+  engine::sla_policy policy = engine::sla_policy::defaults();
 
   desk() { reopen(); }
+  explicit desk(engine::sla_policy p) : policy(std::move(p)) { reopen(); }
 
   // Closes and reopens the database file, as a restarted process would.
   void reopen() {
@@ -30,7 +32,7 @@ struct desk {
     REQUIRE(s.ok());
     store = std::move(*s);
     REQUIRE(store->migrate().ok());
-    ex = std::make_unique<engine::executor>(*store, workflows::builtin_workflows(), clock);
+    ex = std::make_unique<engine::executor>(*store, workflows::builtin_workflows(), clock, policy);
   }
 
   void add_customer(const std::string& id, const std::string& tier = "standard") {

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "engine/audit.h"
+#include "storage/sqlite_schema.h"
 #include "tests/storage/store_fixture.h"
 
 using namespace plaint;
@@ -53,16 +54,16 @@ TEST_CASE("migrate creates the schema, records its version and is idempotent") {
   CHECK(store->path() == path);
 
   require_ok(store->migrate());
-  CHECK(store->describe() == fmt::format("sqlite {}, schema 1, {}", version, path));
+  CHECK(store->describe() == fmt::format("sqlite {}, schema {}, {}", version, storage::current_schema, path));
   require_ok(store->migrate());
 
   store.reset();
   store = open_store(path);
   require_ok(store->migrate());
-  CHECK(store->describe() == fmt::format("sqlite {}, schema 1, {}", version, path));
+  CHECK(store->describe() == fmt::format("sqlite {}, schema {}, {}", version, storage::current_schema, path));
 
   raw_db raw(path);
-  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('customers', 'tickets', 'events', "
                     "'timers', 'search', 'idempotency', 'settings')") == 7);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'") == 2);

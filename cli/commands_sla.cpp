@@ -1,0 +1,153 @@
+// Commands of the SLA clocks: policy show/load, tick, escalations.
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "cli/output.h"
+
+namespace plaint::cli {
+
+using engine::errc;
+using engine::make_error;
+using engine::Status;
+
+Status load_policy_file(app& a, const std::string& path) {
+  auto text = read_text("", path);
+  PLAINT_TRY(text);
+  auto changed = a.apply_policy(*text, path);
+  PLAINT_TRY(changed);
+  if (a.json())
+    print_json({{"policy", path}, {"tickets_recomputed", *changed}});
+  else
+    std::cout << fmt::format("policy {} is in force; due times recomputed on {} open tickets\n", path, *changed);
+  return {};
+}
+
+namespace {
+
+Status cmd_policy_show(app& a) {
+  auto ex = a.executor();
+  PLAINT_TRY(ex);
+  const auto& p = (*ex)->policy();
+  if (a.json()) {
+    engine::json targets = engine::json::object();
+    for (const auto& [key, t] : p.targets)
+      targets[key] = {{"first_response", t.first_response}, {"resolution", t.resolution},
+                      {"follow_up", t.follow_up}, {"warning_threshold", t.warn_ratio}};
+    print_json({{"name", p.source_name},
+                {"time_zone", p.calendar.zone_name()},
+                {"24x7", p.calendar.is_24x7()},
+                {"pause_states", p.pause_states},
+                {"reopen_window_days", p.reopen_window_days},
+                {"targets", targets},
+                {"text", p.source}});
+  } else {
+    std::cout << fmt::format("# policy in force: {}\n", p.source_name) << p.source;
+    if (!p.source.empty() && p.source.back() != '\n') std::cout << '\n';
+  }
+  return {};
+}
+
+Status cmd_tick(app& a) {
+  auto ex = a.executor();
+  PLAINT_TRY(ex);
+  auto fired = (*ex)->fire_due(a.clock().now());
+  PLAINT_TRY(fired);
+  if (a.json()) {
+    engine::json arr = engine::json::array();
+    for (const auto& f : *fired) {
+      engine::json recipients = engine::json::array();
+      for (const auto& n : f.notified) recipients.push_back(n.recipient);
+      arr.push_back({{"timer", engine::to_json(f.fired)},
+                     {"ticket", f.ticket_after.id},
+                     {"event", f.event.event},
+                     {"seq", f.event.seq},
+                     {"level", f.ticket_after.level},
+                     {"priority", f.ticket_after.priority},
+                     {"notified", recipients},
+                     {"summary", f.summary}});
+    }
+    print_json(arr);
+  } else if (fired->empty()) {
+    std::cout << "no timer was due\n";
+  } else {
+    for (const auto& f : *fired) std::cout << f.summary << '\n';
+  }
+  return {};
+}
+
+// Why a ticket is on the board, and by how much (positive: overdue).
+std::pair<std::string, std::int64_t> board_reason(const engine::ticket& t, engine::timestamp now) {
+  const auto sla = engine::sla_of(t, now);
+  if (sla.first_response_breached) return {"first response overdue", now - *t.first_response_due};
+  if (sla.resolution_breached)
+    return {"resolution overdue", t.paused_at.value_or(now) - *t.resolution_due};
+  if (!t.first_response_at && t.first_response_warn_at && *t.first_response_warn_at <= now)
+    return {"first response at risk", now - *t.first_response_due};
+  if (!t.resolved_at && !t.paused_at && t.resolution_warn_at && *t.resolution_warn_at <= now)
+    return {"resolution at risk", now - *t.resolution_due};
+  return {"escalated", 0};
+}
+
+Status cmd_escalations(app& a, int limit) {
+  auto now = a.now();
+  PLAINT_TRY(now);
+  auto s = a.store();
+  PLAINT_TRY(s);
+  auto board = (*s)->attention_board(*now, limit);
+  PLAINT_TRY(board);
+  if (a.json()) {
+    engine::json arr = engine::json::array();
+    for (const auto& t : *board) {
+      auto [reason, overdue] = board_reason(t, *now);
+      engine::json j = engine::to_json(t, *now);
+      j["reason"] = reason;
+      j["overdue_seconds"] = overdue;
+      arr.push_back(std::move(j));
+    }
+    print_json(arr);
+    return {};
+  }
+  if (board->empty()) {
+    std::cout << "nothing escalated, breached or at risk\n";
+    return {};
+  }
+  std::cout << fmt::format("{:>6}  {:<3} {:<3} {:<18} {:<14} {:<24} {:<10} {}\n", "id", "lvl", "pri", "state", "owner",
+                           "why", "overdue", "subject");
+  for (const auto& t : *board) {
+    auto [reason, overdue] = board_reason(t, *now);
+    std::cout << fmt::format("{:>6}  {:<3} {:<3} {:<18} {:<14} {:<24} {:<10} {}\n", t.id, t.level, t.priority, t.state,
+                             clip(t.owner.empty() ? "-" : t.owner, 14), reason,
+                             overdue > 0 ? engine::format_duration(overdue)
+                                         : (overdue < 0 ? "in " + engine::format_duration(-overdue) : "-"),
+                             clip(t.subject, 50));
+  }
+  return {};
+}
+
+}  // namespace
+
+void add_sla_commands(CLI::App& cli, handler& run) {
+  auto* policy = cli.add_subcommand("policy", "the SLA policy: targets, calendar, escalation ladder");
+  policy->require_subcommand(1);
+  policy->add_subcommand("show", "print the policy in force")->callback([&run] { run = cmd_policy_show; });
+  {
+    auto path = std::make_shared<std::string>();
+    auto* sub = policy->add_subcommand("load", "put a TOML policy in force and recompute open tickets");
+    sub->add_option("file", *path, "policy file (TOML)")->required();
+    sub->callback([path, &run] { run = [path](app& a) { return load_policy_file(a, *path); }; });
+  }
+  cli.add_subcommand("tick", "fire every timer due at --now (default: the real clock); prints what fired")
+      ->callback([&run] { run = cmd_tick; });
+  {
+    auto limit = std::make_shared<int>(100);
+    auto* sub = cli.add_subcommand("escalations", "the supervisor board: escalated, breached, at-risk; oldest first");
+    sub->add_option("--limit", *limit, "at most this many (default 100)")->check(CLI::Range(1, 1000));
+    sub->callback([limit, &run] { run = [limit](app& a) { return cmd_escalations(a, *limit); }; });
+  }
+}
+
+}  // namespace plaint::cli

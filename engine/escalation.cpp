@@ -1,0 +1,194 @@
+// Timers firing and the escalation ladder (SPEC §4, §9 "Ladder"): the
+// executor's system events. Each runs inside a store transaction that also
+// claims the timer, so a crash before commit leaves the timer pending (it
+// fires after restart) and a commit makes it fired exactly once.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/executor.h"
+
+namespace plaint::engine {
+
+namespace {
+
+const char* clock_of_kind(std::string_view kind) {
+  return kind.rfind("first_response", 0) == 0 ? "first_response" : "resolution";
+}
+
+std::string clock_label(std::string_view clock) {
+  return clock == "first_response" ? "first-response" : "resolution";
+}
+
+// One step more urgent: P3 -> P2; P1 stays.
+std::string raised(const std::string& priority) {
+  if (priority.size() == 2 && priority[1] > '1') return std::string("P") + static_cast<char>(priority[1] - 1);
+  return priority;
+}
+
+std::vector<std::string> recipients(const escalation_step& step, const ticket& t) {
+  std::vector<std::string> out;
+  for (const auto& who : step.notify) {
+    if (who != "owner")
+      out.push_back(who);
+    else if (!t.owner.empty())
+      out.push_back("owner:" + t.owner);
+    else
+      out.push_back("team_lead");  // nobody owns it yet: the lead must assign it
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<fired_timer>> executor::fire_in(store_transaction& tx, const timer& t, timestamp now) {
+  auto claimed = tx.claim_timer(t.id, now);
+  PLAINT_TRY(claimed);
+  if (!*claimed) return std::optional<fired_timer>();  // fired or cancelled by someone else
+  auto found = tx.find_ticket(t.ticket);
+  PLAINT_TRY(found);
+  if (!*found) return make_error(errc::internal, fmt::format("timer {} belongs to ticket {}, which does not exist", t.id, t.ticket));
+  const ticket& before = **found;
+  const workflow* wf = workflows_.find(before.workflow);
+  if (!wf) return make_error(errc::internal, fmt::format("ticket {} uses an unknown workflow", before.id));
+  const unsigned bit = timer_bit_of(t.kind);
+  // A pending row the ticket no longer wants (it should not happen: timers
+  // follow every transition) is retired without effects.
+  const auto wanted = desired_timers(before, policy_.mode_of(*wf, before.state));
+  auto it = wanted.find(t.kind);
+  if (it == wanted.end() || it->second != t.due_at) return std::optional<fired_timer>();
+
+  ticket after = before;
+  after.version = before.version + 1;
+  after.fired |= bit;
+  event_record e;
+  e.ticket = before.id;
+  e.at = now;
+  e.actor = "system";
+  e.from_state = before.state;
+  e.to_state = before.state;
+  e.version = after.version;
+  e.payload = json{{"timer", t.kind}, {"due", format_iso(t.due_at)}};
+
+  const escalation_step* step = nullptr;
+  std::string what;
+  std::string kind;
+  if (t.kind == "follow_up") {
+    static const escalation_step follow_up_step{false, false, {"owner"}};
+    step = &follow_up_step;
+    e.event = "follow_up_due";
+    kind = "follow_up";
+    what = "follow-up call is due";
+  } else if (t.kind.size() > 5 && t.kind.compare(t.kind.size() - 5, 5, "_warn") == 0) {
+    const std::string clock = clock_of_kind(t.kind);
+    step = &policy_.ladder.warning;
+    e.event = "sla_warning";
+    e.payload["clock"] = clock;
+    kind = "sla_warning";
+    const auto due = clock == "first_response" ? before.first_response_due : before.resolution_due;
+    what = fmt::format("{} target {} is at risk", clock_label(clock), due ? format_iso(*due) : "-");
+  } else {
+    const std::string clock = clock_of_kind(t.kind);
+    const unsigned other = clock == "first_response" ? fired_resolution : fired_first_response;
+    step = (before.fired & other) ? &policy_.ladder.second_breach
+           : clock == "first_response" ? &policy_.ladder.first_response_breach
+                                       : &policy_.ladder.resolution_breach;
+    e.event = "escalate";
+    // A breach makes its clock's warning moot: it will not fire afterwards.
+    after.fired |= timer_bit_of(clock + "_warn");
+    e.payload["clock"] = clock;
+    e.payload["reason"] = clock + " breached";
+    kind = "sla_breach";
+    what = fmt::format("{} target {} breached", clock_label(clock), format_iso(t.due_at));
+  }
+  if (step->raise_level && after.level < 3) after.level += 1;
+  if (step->raise_priority) after.priority = raised(before.priority);
+  if (e.event == "escalate") {
+    e.payload["level"] = after.level;
+    what += after.level > before.level ? fmt::format("; escalated to level {}", after.level)
+                                       : fmt::format("; already at level {}", after.level);
+  }
+  if (after.priority != before.priority) {
+    e.payload["priority"] = after.priority;
+    what += fmt::format("; priority raised to {}", after.priority);
+  }
+
+  PLAINT_TRY(persist(tx, before, after, *wf, false, e, ""));
+  fired_timer f{t, after, e, {}, {}};
+  f.fired.status = "fired";
+  f.fired.fired_at = now;
+  for (const auto& who : recipients(*step, after)) {
+    notification n{0, after.id, e.seq, now, who, kind,
+                   fmt::format("ticket {} ({}, {}): {}", after.id, after.priority, after.customer, what)};
+    PLAINT_TRY(tx.add_notification(n));
+    f.notified.push_back(std::move(n));
+  }
+  std::vector<std::string> names;
+  for (const auto& n : f.notified) names.push_back(n.recipient);
+  f.summary = fmt::format("ticket {}: {}{}", after.id, what, names.empty() ? "" : "; notified " + join(names));
+  return std::optional<fired_timer>(std::move(f));
+}
+
+Result<std::vector<fired_timer>> executor::fire_due(timestamp now, int batch) {
+  std::vector<fired_timer> out;
+  for (;;) {
+    auto due = store_.due_timers(now, batch);
+    PLAINT_TRY(due);
+    if (due->empty()) return out;
+    auto tx = store_.begin();
+    PLAINT_TRY(tx);
+    std::vector<fired_timer> fired;
+    for (const timer& t : *due) {
+      auto f = fire_in(**tx, t, now);
+      PLAINT_TRY(f);
+      if (*f) fired.push_back(std::move(**f));
+    }
+    PLAINT_TRY((*tx)->commit());
+    for (auto& f : fired) out.push_back(std::move(f));
+  }
+}
+
+Result<std::int64_t> executor::apply_policy(sla_policy policy, const std::string& actor) {
+  PLAINT_TRY(check_required("actor", actor, max_id_bytes));
+  std::vector<ticket_id> open;
+  PLAINT_TRY(store_.scan_tickets([&](const ticket& t) {
+    if (!t.closed_at) open.push_back(t.id);
+    return true;
+  }));
+  policy_ = std::move(policy);
+  const timestamp now = clock_.now();
+  std::int64_t changed = 0;
+  constexpr std::size_t per_transaction = 500;
+  for (std::size_t i = 0; i < open.size(); i += per_transaction) {
+    auto tx = store_.begin();
+    PLAINT_TRY(tx);
+    for (std::size_t k = i; k < std::min(open.size(), i + per_transaction); ++k) {
+      auto found = (*tx)->find_ticket(open[k]);
+      PLAINT_TRY(found);
+      if (!*found) continue;
+      const ticket& before = **found;
+      const workflow* wf = workflows_.find(before.workflow);
+      if (!wf) continue;
+      ticket after = before;
+      if (!recompute_clocks(after, policy_.mode_of(*wf, after.state), policy_)) continue;
+      after.version = before.version + 1;
+      event_record e;
+      e.ticket = before.id;
+      e.at = now;
+      e.actor = actor;
+      e.event = "sla_recomputed";
+      e.from_state = before.state;
+      e.to_state = before.state;
+      e.version = after.version;
+      e.payload = json{{"policy", policy_.source_name}};
+      PLAINT_TRY(persist(**tx, before, after, *wf, false, e, ""));
+      ++changed;
+    }
+    PLAINT_TRY((*tx)->commit());
+  }
+  return changed;
+}
+
+}  // namespace plaint::engine

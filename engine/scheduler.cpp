@@ -1,0 +1,83 @@
+#include "engine/scheduler.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace plaint::engine {
+
+namespace asio = boost::asio;
+
+struct scheduler::impl {
+  explicit impl(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+};
+
+scheduler::scheduler(asio::io_context& io, executor& ex, store& s, on_fired_fn on_fired, on_error_fn on_error)
+    : impl_(std::make_unique<impl>(io)),
+      ex_(ex),
+      store_(s),
+      on_fired_(std::move(on_fired)),
+      on_error_(std::move(on_error)) {}
+
+scheduler::~scheduler() = default;
+
+void scheduler::start() {
+  stopped_ = false;
+  run_due();
+}
+
+void scheduler::stop() {
+  stopped_ = true;
+  armed_for_.reset();
+  impl_->timer.cancel();
+}
+
+void scheduler::poke() {
+  if (stopped_) return;
+  auto next = store_.next_due();
+  if (!next) {
+    if (on_error_) on_error_(next.error());
+    return;
+  }
+  // Only an earlier due time needs a re-arm; later ones wait their turn.
+  if (*next && (!armed_for_ || **next < *armed_for_)) arm();
+}
+
+void scheduler::run_due() {
+  if (stopped_) return;
+  auto fired = ex_.fire_due(ex_.time_source().now());
+  if (!fired) {
+    if (on_error_) on_error_(fired.error());
+  } else {
+    for (const auto& f : *fired) {
+      ++fired_;
+      if (on_fired_) on_fired_(f);
+    }
+  }
+  arm();
+}
+
+void scheduler::arm() {
+  if (stopped_) return;
+  auto next = store_.next_due();
+  std::chrono::milliseconds wait{1000};  // retry soon after a storage error
+  armed_for_.reset();
+  if (next && !*next) {
+    impl_->timer.cancel();
+    return;  // nothing pending; poke() re-arms
+  }
+  if (next) {
+    armed_for_ = **next;
+    const std::int64_t now_ms = ex_.time_source().now_ms();
+    wait = std::chrono::milliseconds(std::max<std::int64_t>(0, **next * 1000 - now_ms));
+  } else if (on_error_) {
+    on_error_(next.error());
+  }
+  impl_->timer.expires_after(wait);
+  impl_->timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    run_due();
+  });
+}
+
+}  // namespace plaint::engine
