@@ -4,7 +4,7 @@
 plaint_packages=(
   cmake g++ make pkg-config ccache
   libboost-dev libsqlite3-dev libfmt-dev doctest-dev nlohmann-json3-dev
-  libcli11-dev libtomlplusplus-dev libssl-dev
+  libcli11-dev libtomlplusplus-dev libssl-dev tzdata
 )
 
 plaint_install_deps() {

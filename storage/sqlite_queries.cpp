@@ -19,6 +19,12 @@ using engine::Error;
 #define PLAINT_EVENT_COLUMNS \
   "seq, ticket, at, actor, event, from_state, to_state, version, payload, prev_hash, hash"
 #define PLAINT_TIMER_COLUMNS "id, ticket, kind, due_at, status, fired_at"
+// engine::sla_of()'s breach test in SQL, as of the instant `now`; keep the two in step.
+#define PLAINT_BREACHED(now)                                                                                   \
+  "((first_response_due IS NOT NULL AND (CASE WHEN first_response_at IS NOT NULL"                              \
+  " THEN first_response_at > first_response_due ELSE COALESCE(closed_at, " now ") >= first_response_due END))" \
+  " OR (resolution_due IS NOT NULL AND (CASE WHEN resolved_at IS NOT NULL THEN resolved_at > resolution_due"  \
+  " ELSE COALESCE(paused_at, closed_at, " now ") >= resolution_due END)))"
 #define PLAINT_NOTIFICATION_COLUMNS "id, ticket, event_seq, at, recipient, kind, message"
 #define PLAINT_IDEMPOTENCY_COLUMNS "key, scope, fingerprint, ticket, created_at"
 
@@ -56,11 +62,7 @@ const char* const query_sql[q::count] = {
     " AND (?3 IS NULL OR customer = ?3)"
     " AND (?4 IS NULL OR level = ?4)"
     " AND (?5 = 0 OR state <> 'closed')"
-    " AND (?6 = 0"
-    "      OR (first_response_due IS NOT NULL"
-    "          AND COALESCE(first_response_at, closed_at, ?7) > first_response_due)"
-    "      OR (resolution_due IS NOT NULL"
-    "          AND COALESCE(resolved_at, paused_at, closed_at, ?7) > resolution_due))"
+    " AND (?6 = 0 OR " PLAINT_BREACHED("?7") ")"
     " AND (?8 IS NULL OR id IN (SELECT ticket FROM search WHERE search MATCH ?8))"
     " AND (?9 IS NULL OR id IN (SELECT ticket FROM search WHERE body LIKE ?9 ESCAPE '\\'))"
     " AND id < ?10"
@@ -100,8 +102,7 @@ const char* const query_sql[q::count] = {
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"
     " WHERE state <> 'closed' AND closed_at IS NULL AND ("
     "   level > 1"
-    "   OR (first_response_due IS NOT NULL AND COALESCE(first_response_at, ?1) > first_response_due)"
-    "   OR (resolution_due IS NOT NULL AND COALESCE(resolved_at, paused_at, ?1) > resolution_due)"
+    "   OR " PLAINT_BREACHED("?1")
     "   OR (first_response_at IS NULL AND first_response_warn_at <= ?1)"
     "   OR (resolved_at IS NULL AND paused_at IS NULL AND resolution_warn_at <= ?1))"
     " ORDER BY created_at, id LIMIT ?2",
