@@ -79,19 +79,6 @@ Status cmd_tick(app& a) {
   return {};
 }
 
-// Why a ticket is on the board, and by how much (positive: overdue).
-std::pair<std::string, std::int64_t> board_reason(const engine::ticket& t, engine::timestamp now) {
-  const auto sla = engine::sla_of(t, now);
-  if (sla.first_response_breached) return {"first response overdue", now - *t.first_response_due};
-  if (sla.resolution_breached)
-    return {"resolution overdue", t.paused_at.value_or(now) - *t.resolution_due};
-  if (!t.first_response_at && t.first_response_warn_at && *t.first_response_warn_at <= now)
-    return {"first response at risk", now - *t.first_response_due};
-  if (!t.resolved_at && !t.paused_at && t.resolution_warn_at && *t.resolution_warn_at <= now)
-    return {"resolution at risk", now - *t.resolution_due};
-  return {"escalated", 0};
-}
-
 Status cmd_escalations(app& a, int limit) {
   auto now = a.now();
   PLAINT_TRY(now);
@@ -102,7 +89,7 @@ Status cmd_escalations(app& a, int limit) {
   if (a.json()) {
     engine::json arr = engine::json::array();
     for (const auto& t : *board) {
-      auto [reason, overdue] = board_reason(t, *now);
+      auto [reason, overdue] = engine::explain_board(t, *now);
       engine::json j = engine::to_json(t, *now);
       j["reason"] = reason;
       j["overdue_seconds"] = overdue;
@@ -118,7 +105,7 @@ Status cmd_escalations(app& a, int limit) {
   std::cout << fmt::format("{:>6}  {:<3} {:<3} {:<18} {:<14} {:<24} {:<10} {}\n", "id", "lvl", "pri", "state", "owner",
                            "why", "overdue", "subject");
   for (const auto& t : *board) {
-    auto [reason, overdue] = board_reason(t, *now);
+    auto [reason, overdue] = engine::explain_board(t, *now);
     std::cout << fmt::format("{:>6}  {:<3} {:<3} {:<18} {:<14} {:<24} {:<10} {}\n", t.id, t.level, t.priority, t.state,
                              clip(t.owner.empty() ? "-" : t.owner, 14), reason,
                              overdue > 0 ? engine::format_duration(overdue)

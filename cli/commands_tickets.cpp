@@ -28,6 +28,7 @@ struct event_args {
   std::string note_file;
   std::vector<std::string> sets;
   std::optional<std::int64_t> expect_version;
+  std::string idempotency_key;
 };
 
 struct list_args {
@@ -67,6 +68,7 @@ Status cmd_event(app& a, event_args& o) {
     req.fields[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   req.expected_version = o.expect_version;
+  req.idempotency_key = o.idempotency_key;
   req.actor = a.opts().actor;
   auto ex = a.executor();
   PLAINT_TRY(ex);
@@ -174,6 +176,7 @@ void add_ticket_commands(CLI::App& cli, handler& run) {
     sub->add_option("--note-file", o->note_file, "read the note from a file (- = stdin)");
     sub->add_option("--set", o->sets, "event field key=value (repeatable)");
     sub->add_option("--expect-version", o->expect_version, "refuse unless the ticket is at this version");
+    sub->add_option("--idempotency-key", o->idempotency_key, "makes a retried event safe");
     sub->callback([o, &run] { run = [o](app& a) { return cmd_event(a, *o); }; });
   }
   {

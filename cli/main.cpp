@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   cli::add_ticket_commands(parser, run);
   cli::add_admin_commands(parser, run);
   cli::add_sla_commands(parser, run);
+  cli::add_serve_commands(parser, run);
+  cli::add_token_commands(parser, run);
 
   try {
     parser.parse(argc, argv);

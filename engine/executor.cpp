@@ -42,6 +42,15 @@ std::string fingerprint(const open_request& r) {
                         .dump());
 }
 
+std::string fingerprint(const event_request& r) {
+  return sha256_hex(json{{"ticket", r.ticket},
+                         {"event", r.event},
+                         {"note", r.note},
+                         {"fields", r.fields},
+                         {"expected_version", r.expected_version ? json(*r.expected_version) : json(nullptr)}}
+                        .dump());
+}
+
 Status check_open(const open_request& r) {
   PLAINT_TRY(check_required("customer", r.customer, max_id_bytes));
   PLAINT_TRY(check_required("subject", r.subject, max_subject_bytes));
@@ -58,6 +67,7 @@ Status check_event(const event_request& r) {
   PLAINT_TRY(check_required("event", r.event, max_id_bytes));
   PLAINT_TRY(check_text("note", r.note, max_text_bytes));
   PLAINT_TRY(check_required("actor", r.actor, max_id_bytes));
+  PLAINT_TRY(check_text("idempotency key", r.idempotency_key, max_id_bytes));
   for (const auto& [key, value] : r.fields) {
     PLAINT_TRY(check_required("field name", key, max_id_bytes));
     PLAINT_TRY(check_text(fmt::format("field {}", key), value, max_text_bytes));
@@ -90,14 +100,19 @@ Result<customer> executor::put_customer(customer c) {
 
 Result<transition_result> executor::open(const open_request& r) {
   PLAINT_TRY(check_open(r));
+  auto tx = store_.begin();
+  PLAINT_TRY(tx);
+  auto result = open_in(**tx, r, clock_.now());
+  PLAINT_TRY(result);
+  if (result->created) PLAINT_TRY((*tx)->commit());
+  return result;
+}
+
+Result<transition_result> executor::open_in(store_transaction& tx, const open_request& r, timestamp now) {
   const workflow* wf = workflows_.find(r.workflow);
   if (!wf)
     return make_error(errc::invalid, fmt::format("workflow '{}' is not one of: {}", r.workflow,
                                                  join(workflows_.names())));
-  auto txr = store_.begin();
-  PLAINT_TRY(txr);
-  store_transaction& tx = **txr;
-
   const std::string print = r.idempotency_key.empty() ? std::string() : fingerprint(r);
   if (!r.idempotency_key.empty()) {
     auto seen = tx.find_idempotency(r.idempotency_key);
@@ -111,7 +126,7 @@ Result<transition_result> executor::open(const open_request& r) {
       PLAINT_TRY(t);
       auto events = store_.ticket_events(t->id);
       PLAINT_TRY(events);
-      return transition_result{std::move(*t), events->front(), false};
+      return transition_result{std::move(*t), events->front(), false, {}};
     }
   }
 
@@ -119,7 +134,6 @@ Result<transition_result> executor::open(const open_request& r) {
   PLAINT_TRY(cust);
   if (!*cust) return make_error(errc::not_found, fmt::format("customer '{}' does not exist", r.customer));
 
-  const timestamp now = clock_.now();
   ticket t;
   t.workflow = r.workflow;
   t.customer = r.customer;
@@ -148,9 +162,8 @@ Result<transition_result> executor::open(const open_request& r) {
                    {"priority", t.priority}, {"subject", t.subject}};
   PLAINT_TRY(persist(tx, ticket{}, t, *wf, true, e, t.subject + "\n" + t.description));
   if (!r.idempotency_key.empty())
-    PLAINT_TRY(tx.put_idempotency({r.idempotency_key, "open", print, t.id, now}));
-  PLAINT_TRY(tx.commit());
-  return transition_result{std::move(t), std::move(e), true};
+    PLAINT_TRY(tx.put_idempotency({r.idempotency_key, "open", print, t.id, now, {}}));
+  return transition_result{std::move(t), std::move(e), true, {}};
 }
 
 Result<transition_result> executor::apply(const event_request& r) {
@@ -165,6 +178,23 @@ Result<transition_result> executor::apply(const event_request& r) {
 
 Result<transition_result> executor::apply_in(store_transaction& tx, const event_request& r,
                                              timestamp now) {
+  const std::string print = r.idempotency_key.empty() ? std::string() : fingerprint(r);
+  if (!r.idempotency_key.empty()) {
+    auto seen = tx.find_idempotency(r.idempotency_key);
+    PLAINT_TRY(seen);
+    if (*seen) {
+      if ((*seen)->fingerprint != print)
+        return make_error(errc::conflict,
+                          fmt::format("idempotency key '{}' was already used for a different request",
+                                      r.idempotency_key));
+      auto t = tx.find_ticket((*seen)->ticket);
+      PLAINT_TRY(t);
+      if (!*t) return make_error(errc::internal, "an idempotency key names a ticket that does not exist");
+      transition_result replay{std::move(**t), {}, false, {}};
+      replay.response = (*seen)->response;
+      return replay;
+    }
+  }
   auto found = tx.find_ticket(r.ticket);
   PLAINT_TRY(found);
   if (!*found) return make_error(errc::not_found, fmt::format("ticket {} does not exist", r.ticket));
@@ -196,7 +226,62 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
   if (!r.note.empty()) e.payload["note"] = r.note;
   if (!r.fields.empty()) e.payload["fields"] = r.fields;
   PLAINT_TRY(persist(tx, before, after, *wf, false, e, r.note));
-  return transition_result{std::move(after), std::move(e), true};
+  transition_result result{std::move(after), std::move(e), true, {}};
+  if (!r.idempotency_key.empty()) {
+    result.response = to_json(result.ticket_after, now).dump();
+    PLAINT_TRY(tx.put_idempotency({r.idempotency_key, "event", print, before.id, now, result.response}));
+  }
+  return result;
+}
+
+Result<std::vector<Result<transition_result>>> executor::apply_batch(const std::vector<batch_request>& items) {
+  const timestamp now = clock_.now();
+  std::vector<Result<transition_result>> results;
+  results.reserve(items.size());
+  auto run = [&](store_transaction& tx, const batch_request& item) -> Result<transition_result> {
+    if (const auto* o = std::get_if<open_request>(&item)) {
+      PLAINT_TRY(check_open(*o));
+      return open_in(tx, *o, now);
+    }
+    const auto& ev = std::get<event_request>(item);
+    PLAINT_TRY(check_event(ev));
+    return apply_in(tx, ev, now);
+  };
+  {
+    auto tx = store_.begin();
+    PLAINT_TRY(tx);
+    bool poisoned = false;
+    for (const auto& item : items) {
+      auto r = run(**tx, item);
+      // A refusal wrote nothing; a storage failure may have written half an
+      // event, so the batch is rolled back and retried item by item.
+      if (!r && r.error().code == errc::internal) {
+        poisoned = true;
+        break;
+      }
+      results.push_back(std::move(r));
+    }
+    if (!poisoned) {
+      Status committed = (*tx)->commit();
+      if (!committed) return committed.error();
+      return results;
+    }
+  }
+  results.clear();
+  for (const auto& item : items) {
+    auto tx = store_.begin();
+    if (!tx) {
+      results.push_back(tx.error());
+      continue;
+    }
+    auto r = run(**tx, item);
+    if (r) {
+      Status committed = (*tx)->commit();
+      if (!committed) r = committed.error();
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
 }
 
 Status executor::persist(store_transaction& tx, const ticket& before, ticket& after,

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <optional>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,10 @@ struct event_request {
   field_map fields;
   std::optional<std::int64_t> expected_version;
   std::string actor;
+  std::string idempotency_key;  // empty: none
 };
+
+using batch_request = std::variant<open_request, event_request>;
 
 // One timer that fired, with what it did.
 struct fired_timer {
@@ -58,8 +62,9 @@ struct fired_timer {
 
 struct transition_result {
   ticket ticket_after;
-  event_record event;
-  bool created = true;  // open only: false when an idempotency key matched
+  event_record event;     // empty when replayed
+  bool created = true;    // false when an idempotency key matched: nothing was written
+  std::string response;   // events with an idempotency key: the response JSON to (re)send
 };
 
 class executor {
@@ -80,6 +85,14 @@ class executor {
   // on any error.
   Result<transition_result> apply(const event_request& r);
 
+  // Applies several requests in ONE transaction (group commit): each gets its
+  // own result, a refused one writes nothing, and the batch commits once, so
+  // many transitions share one fsync. Requests see the effects of earlier
+  // ones in the batch. If storage fails mid-batch, the batch is rolled back
+  // and each request is retried in its own transaction. Returns an error
+  // (for every request) only if the batch cannot begin or commit.
+  Result<std::vector<Result<transition_result>>> apply_batch(const std::vector<batch_request>& items);
+
   // Adds or updates a customer. Returns `invalid` for bad text or tier.
   Result<customer> put_customer(customer c);
 
@@ -99,6 +112,7 @@ class executor {
   const clock& time_source() const { return clock_; }
 
  private:
+  Result<transition_result> open_in(store_transaction& tx, const open_request& r, timestamp now);
   Result<transition_result> apply_in(store_transaction& tx, const event_request& r, timestamp now);
   Result<std::optional<fired_timer>> fire_in(store_transaction& tx, const timer& t, timestamp now);
   Status persist(store_transaction& tx, const ticket& before, ticket& after,

@@ -126,6 +126,17 @@ bool recompute_clocks(ticket& t, clock_mode mode, const sla_policy& policy) {
          t.follow_up_due != before.follow_up_due;
 }
 
+board_reason explain_board(const ticket& t, timestamp now) {
+  const auto sla = sla_of(t, now);
+  if (sla.first_response_breached) return {"first response overdue", now - *t.first_response_due};
+  if (sla.resolution_breached) return {"resolution overdue", t.paused_at.value_or(now) - *t.resolution_due};
+  if (!t.first_response_at && t.first_response_warn_at && *t.first_response_warn_at <= now)
+    return {"first response at risk", now - *t.first_response_due};
+  if (!t.resolved_at && !t.paused_at && t.resolution_warn_at && *t.resolution_warn_at <= now)
+    return {"resolution at risk", now - *t.resolution_due};
+  return {"escalated", 0};
+}
+
 std::map<std::string, timestamp> desired_timers(const ticket& t, clock_mode mode) {
   std::map<std::string, timestamp> out;
   auto want = [&](const char* kind, const std::optional<timestamp>& due) {

@@ -76,6 +76,14 @@ void update_clocks(const ticket& before, ticket& after, std::optional<clock_mode
 // Returns true if any due time moved.
 bool recompute_clocks(ticket& t, clock_mode mode, const sla_policy& policy);
 
+// Why a ticket stands on the supervisor's board and by how much its clock
+// is overdue (seconds; negative: time left before the due instant).
+struct board_reason {
+  std::string why;  // "first response overdue", "resolution at risk", "escalated", …
+  std::int64_t overdue = 0;
+};
+board_reason explain_board(const ticket& t, timestamp now);
+
 // A timer to (re)arm (`due` set) or cancel (`due` empty).
 struct timer_change {
   std::string kind;

@@ -46,10 +46,23 @@ struct ticket_page {
 // What a retried request with an idempotency key gets back.
 struct idempotency_record {
   std::string key;
-  std::string scope;        // "open", later "event"
+  std::string scope;        // "open", or "event"
   std::string fingerprint;  // hash of the request that first used the key
   ticket_id ticket = 0;
   timestamp created_at = 0;
+  std::string response;     // events: the first response (ticket JSON) to replay
+};
+
+// An API token. Only a salted hash of the secret is stored; the secret is
+// shown once, when the token is created.
+struct api_token {
+  std::string id;    // public part of the token, unique
+  std::string name;  // who acts with it (the API's actor)
+  std::string role;  // agent | supervisor | admin
+  std::string salt;  // hex
+  std::string hash;  // hex SHA-256 of salt + secret
+  timestamp created_at = 0;
+  std::optional<timestamp> revoked_at;
 };
 
 class store_transaction {
@@ -84,6 +97,9 @@ class store_transaction {
   // This is what makes a timer fire exactly once.
   virtual Result<bool> claim_timer(std::int64_t timer_id, timestamp at) = 0;
   virtual Status add_notification(const notification& n) = 0;
+  virtual Status put_token(const api_token& t) = 0;
+  // Revokes every live token whose id or name is `name_or_id`; returns how many.
+  virtual Result<int> revoke_tokens(std::string_view name_or_id, timestamp at) = 0;
   virtual Status put_setting(std::string_view key, std::string_view value) = 0;
 
   // Durable on success. Returns `conflict` if another writer got in between
@@ -111,6 +127,8 @@ class store {
   virtual Result<std::vector<timer>> ticket_timers(ticket_id id) = 0;
   virtual Result<std::optional<std::string>> get_setting(std::string_view key) = 0;
   virtual Result<std::vector<notification>> ticket_notifications(ticket_id id) = 0;
+  virtual Result<std::optional<api_token>> find_token(std::string_view id) = 0;
+  virtual Result<std::vector<api_token>> list_tokens() = 0;
 
   // Pending timers due at or before `now`, earliest first (ties by id).
   virtual Result<std::vector<timer>> due_timers(timestamp now, int limit) = 0;

@@ -26,7 +26,8 @@ using engine::Error;
   " OR (resolution_due IS NOT NULL AND (CASE WHEN resolved_at IS NOT NULL THEN resolved_at > resolution_due"  \
   " ELSE COALESCE(paused_at, closed_at, " now ") >= resolution_due END)))"
 #define PLAINT_NOTIFICATION_COLUMNS "id, ticket, event_seq, at, recipient, kind, message"
-#define PLAINT_IDEMPOTENCY_COLUMNS "key, scope, fingerprint, ticket, created_at"
+#define PLAINT_IDEMPOTENCY_COLUMNS "key, scope, fingerprint, ticket, created_at, response"
+#define PLAINT_TOKEN_COLUMNS "id, name, role, salt, hash, created_at, revoked_at"
 
 const char* const query_sql[q::count] = {
     // begin, commit, rollback
@@ -83,9 +84,9 @@ const char* const query_sql[q::count] = {
     "INSERT INTO search (ticket, body) VALUES (?1, ?2)",
     // idempotency_by_key, idempotency_put
     "SELECT " PLAINT_IDEMPOTENCY_COLUMNS " FROM idempotency WHERE key = ?1",
-    "INSERT INTO idempotency (" PLAINT_IDEMPOTENCY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+    "INSERT INTO idempotency (" PLAINT_IDEMPOTENCY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
     "ON CONFLICT (key) DO UPDATE SET scope = excluded.scope, fingerprint = excluded.fingerprint, "
-    "ticket = excluded.ticket, created_at = excluded.created_at",
+    "ticket = excluded.ticket, created_at = excluded.created_at, response = excluded.response",
     // setting_get, setting_put
     "SELECT value FROM settings WHERE key = ?1",
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -106,6 +107,13 @@ const char* const query_sql[q::count] = {
     "   OR (first_response_at IS NULL AND first_response_warn_at <= ?1)"
     "   OR (resolved_at IS NULL AND paused_at IS NULL AND resolution_warn_at <= ?1))"
     " ORDER BY created_at, id LIMIT ?2",
+    // token_by_id, tokens_all, token_insert, tokens_revoke. A token is only
+    // ever inserted: an id that collides fails rather than replacing a
+    // live token's hash.
+    "SELECT " PLAINT_TOKEN_COLUMNS " FROM tokens WHERE id = ?1",
+    "SELECT " PLAINT_TOKEN_COLUMNS " FROM tokens ORDER BY created_at, id",
+    "INSERT INTO tokens (" PLAINT_TOKEN_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "UPDATE tokens SET revoked_at = ?2 WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL",
 };
 
 namespace {
@@ -308,10 +316,18 @@ void bind_idempotency(statement& s, const engine::idempotency_record& r) {
   s.bind(3, r.fingerprint);
   s.bind(4, r.ticket);
   s.bind(5, r.created_at);
+  s.bind(6, r.response);
 }
 
 engine::idempotency_record read_idempotency(const statement& s) {
-  return engine::idempotency_record{s.text_at(0), s.text_at(1), s.text_at(2), s.int_at(3), s.int_at(4)};
+  engine::idempotency_record r;
+  r.key = s.text_at(0);
+  r.scope = s.text_at(1);
+  r.fingerprint = s.text_at(2);
+  r.ticket = s.int_at(3);
+  r.created_at = s.int_at(4);
+  r.response = s.text_at(5);
+  return r;
 }
 
 void bind_notification(statement& s, const engine::notification& n) {
@@ -334,6 +350,28 @@ engine::notification read_notification(const statement& s) {
   n.kind = s.text_at(5);
   n.message = s.text_at(6);
   return n;
+}
+
+void bind_token(statement& s, const engine::api_token& t) {
+  s.bind(1, t.id);
+  s.bind(2, t.name);
+  s.bind(3, t.role);
+  s.bind(4, t.salt);
+  s.bind(5, t.hash);
+  s.bind(6, t.created_at);
+  s.bind(7, t.revoked_at);
+}
+
+engine::api_token read_token(const statement& s) {
+  engine::api_token t;
+  t.id = s.text_at(0);
+  t.name = s.text_at(1);
+  t.role = s.text_at(2);
+  t.salt = s.text_at(3);
+  t.hash = s.text_at(4);
+  t.created_at = s.int_at(5);
+  t.revoked_at = s.opt_int_at(6);
+  return t;
 }
 
 std::string fts5_literal(std::string_view text) {

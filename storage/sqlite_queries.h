@@ -54,6 +54,10 @@ enum id : std::size_t {
   notification_insert,
   notifications_of_ticket,
   attention_board,  // ?1 now, ?2 limit
+  token_by_id,
+  tokens_all,
+  token_insert,
+  tokens_revoke,  // ?1 name or id, ?2 revoked_at
   count
 };
 }  // namespace q
@@ -90,6 +94,8 @@ engine::timer read_timer(const statement& s);
 engine::idempotency_record read_idempotency(const statement& s);
 void bind_notification(statement& s, const engine::notification& n);
 engine::notification read_notification(const statement& s);
+void bind_token(statement& s, const engine::api_token& t);
+engine::api_token read_token(const statement& s);
 
 // The query text as one FTS5 string literal: "..." with inner quotes doubled,
 // so FTS5 operators (OR, NEAR, *, ^, :) are plain text.

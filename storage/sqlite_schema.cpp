@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (versions 1 and 2)
+// THE SCHEMA (versions 1 to 3)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -42,6 +42,16 @@
 //               message. Written in the transaction of the event that
 //               caused them (SLA warnings and breaches).
 //   tickets_created  open tickets oldest first, for the escalation board.
+//
+// Version 3 adds:
+//   tokens      API tokens (engine/tokens.h). id TEXT PK (the public part
+//               of `plt_<id>_<secret>`) · name (the API's actor) · role
+//               (agent | supervisor | admin) · salt · hash (hex SHA-256 of
+//               salt + secret; the secret itself is never stored) ·
+//               created_at · revoked_at (NULL while live). Indexed by name,
+//               for revoking by name.
+//   idempotency.response  the first response of an event request, replayed
+//               to a retry with the same key ('' for `open`).
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
@@ -180,6 +190,22 @@ CREATE INDEX notifications_ticket ON notifications (ticket, id);
 CREATE INDEX tickets_created ON tickets (created_at, id) WHERE state <> 'closed';
 
 PRAGMA user_version = 2;
+)sql"},
+    {3, R"sql(
+CREATE TABLE tokens (
+  id         TEXT PRIMARY KEY NOT NULL,
+  name       TEXT NOT NULL,
+  role       TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin')),
+  salt       TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX tokens_name ON tokens (name);
+
+ALTER TABLE idempotency ADD COLUMN response TEXT NOT NULL DEFAULT '';
+
+PRAGMA user_version = 3;
 )sql"},
 };
 

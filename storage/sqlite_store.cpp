@@ -261,6 +261,26 @@ engine::Result<std::vector<engine::notification>> sqlite_store::ticket_notificat
   return out;
 }
 
+engine::Result<std::optional<engine::api_token>> sqlite_store::find_token(std::string_view id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::token_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::api_token>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read token '{}'", id));
+  return std::optional<engine::api_token>(read_token(**st));
+}
+
+engine::Result<std::vector<engine::api_token>> sqlite_store::list_tokens() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::tokens_all);
+  PLAINT_TRY(st);
+  std::vector<engine::api_token> out;
+  PLAINT_TRY(scan_rows<engine::api_token>(db_, **st, read_token, append_to(out), "cannot read the tokens"));
+  return out;
+}
+
 engine::Result<std::vector<engine::timer>> sqlite_store::due_timers(engine::timestamp now, int limit) {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::timers_due);

@@ -62,6 +62,9 @@ class sqlite_store final : public engine::store {
   engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override;
   engine::Result<std::optional<std::string>> get_setting(std::string_view key) override;
   engine::Result<std::vector<engine::notification>> ticket_notifications(engine::ticket_id id) override;
+  engine::Result<std::optional<engine::api_token>> find_token(std::string_view id) override;
+  // Oldest first, revoked tokens included.
+  engine::Result<std::vector<engine::api_token>> list_tokens() override;
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override;
   engine::Result<std::optional<engine::timestamp>> next_due() override;
   engine::Result<std::int64_t> count_pending_timers() override;

@@ -226,6 +226,24 @@ engine::Status sqlite_transaction::add_notification(const engine::notification& 
   return run(store_.db_, **st, [&] { return fmt::format("cannot record a notification for ticket {}", n.ticket); });
 }
 
+engine::Status sqlite_transaction::put_token(const engine::api_token& t) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::token_insert);
+  PLAINT_TRY(st);
+  bind_token(**st, t);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot save token '{}' of {}", t.id, t.name); });
+}
+
+engine::Result<int> sqlite_transaction::revoke_tokens(std::string_view name_or_id, engine::timestamp at) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::tokens_revoke);
+  PLAINT_TRY(st);
+  (*st)->bind(1, name_or_id);
+  (*st)->bind(2, at);
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot revoke the tokens of '{}'", name_or_id); }));
+  return store_.db_.changes();
+}
+
 engine::Status sqlite_transaction::commit() {
   PLAINT_TRY(live());
   auto st = store_.stmts_.acquire(q::commit);

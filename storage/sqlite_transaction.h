@@ -45,6 +45,9 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status put_setting(std::string_view key, std::string_view value) override;
   engine::Result<bool> claim_timer(std::int64_t timer_id, engine::timestamp at) override;
   engine::Status add_notification(const engine::notification& n) override;
+  // Returns `internal` (SQLite's constraint message) if the id is taken.
+  engine::Status put_token(const engine::api_token& t) override;
+  engine::Result<int> revoke_tokens(std::string_view name_or_id, engine::timestamp at) override;
 
   engine::Status commit() override;
 

@@ -224,3 +224,52 @@ TEST_CASE("the audit chain verifies and detects tampering") {
   CHECK(ok->events == 6);
   CHECK(ok->message == "audit chain intact: 6 events over 3 tickets");
 }
+
+TEST_CASE("a batch commits many transitions at once and refuses some without harming the rest") {
+  desk d;
+  d.add_customer("c1");
+  const auto a = d.open();
+  const auto b = d.open();
+  std::vector<engine::batch_request> batch;
+  batch.push_back(engine::event_request{a, "triage", "", {{"owner", "ann"}}, std::nullopt, "ann", ""});
+  batch.push_back(engine::event_request{a, "start", "", {}, std::nullopt, "ann", ""});  // sees the triage before it
+  batch.push_back(engine::event_request{b, "resolve", "", {}, std::nullopt, "ann", ""});  // refused
+  batch.push_back(engine::event_request{b, "comment", "hello", {}, 1, "ann", ""});
+  batch.push_back(engine::event_request{b, "comment", "stale", {}, 1, "ann", ""});  // version conflict
+  engine::open_request o;
+  o.customer = "c1";
+  o.subject = "in a batch";
+  o.actor = "web";
+  batch.push_back(o);
+  auto results = d.ex->apply_batch(batch);
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 6);
+  CHECK((*results)[0].ok());
+  CHECK((*results)[1].ok());
+  CHECK((*results)[2].error().code == engine::errc::not_allowed);
+  CHECK((*results)[3].ok());
+  CHECK((*results)[4].error().code == engine::errc::conflict);
+  REQUIRE((*results)[5].ok());
+  CHECK(d.history(a) == "intake -triage-> triage -start-> remediation");
+  CHECK(d.history(b) == "intake -comment-> intake");
+  CHECK(d.get((*results)[5]->ticket_after.id).subject == "in a batch");
+  CHECK(engine::verify_audit(*d.store)->ok);
+}
+
+TEST_CASE("an event retried with the same idempotency key is applied once and answered the same") {
+  desk d;
+  d.add_customer("c1");
+  const auto id = d.open();
+  engine::event_request r{id, "comment", "called back", {}, std::nullopt, "ann", "evt-1"};
+  auto first = d.ex->apply(r);
+  REQUIRE(first.ok());
+  CHECK(first->created);
+  CHECK_FALSE(first->response.empty());
+  auto again = d.ex->apply(r);
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->created);
+  CHECK(again->response == first->response);
+  CHECK(d.get(id).version == 2);
+  r.note = "something else";
+  CHECK(d.ex->apply(r).error().code == engine::errc::conflict);
+}

@@ -241,6 +241,6 @@ TEST_CASE("the live scheduler fires timers as they fall due on an io_context") {
   sched.stop();
   INFO("fired: " << engine::join(fired));
   CHECK(fired == std::vector<std::string>{"first_response_warn", "first_response", "resolution_warn", "resolution"});
-  CHECK(ex.apply({opened->ticket_after.id, "comment", "x", {}, std::nullopt, "ann"}).ok());
+  CHECK(ex.apply({opened->ticket_after.id, "comment", "x", {}, std::nullopt, "ann", ""}).ok());
   CHECK((*s)->get_ticket(opened->ticket_after.id)->level == 3);
 }

@@ -327,7 +327,7 @@ TEST_CASE("a transaction destroyed without commit leaves nothing behind") {
     require_ok(tx->schedule_timer(*id, "first_response", 1'700'001'000));
     require_ok(tx->index_text(*id, "Kettle leaks"));
     require_ok(tx->put_setting("policy", "x"));
-    require_ok(tx->put_idempotency({"key-1", "open", "fp", *id, 1'700'000'000}));
+    require_ok(tx->put_idempotency({"key-1", "open", "fp", *id, 1'700'000'000, ""}));
     CHECK(f.store->get_ticket(*id).ok());  // the store reads inside its open transaction
   }
   CHECK(f.store->get_customer("acme").error().code == errc::not_found);
@@ -526,7 +526,7 @@ TEST_CASE("events written verbatim keep their seq and hashes, and appends contin
 TEST_CASE("idempotency records and settings round-trip") {
   store_fixture f;
   add(*f.store, {sample_customer()}, {sample_ticket()});
-  const engine::idempotency_record r{"req-7f3a", "open", "sha256:abc", 1, 1'700'000'500};
+  const engine::idempotency_record r{"req-7f3a", "open", "sha256:abc", 1, 1'700'000'500, ""};
   {
     auto tx = begin(*f.store);
     CHECK_FALSE(tx->find_idempotency("req-7f3a")->has_value());

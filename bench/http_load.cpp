@@ -1,0 +1,340 @@
+// The HTTP load benchmark: durable transitions per second and latency
+// (p50/p99) through `plaint serve` over loopback at 1, 16 and 64 concurrent
+// keep-alive connections; beside it, in-process, the engine's batched path
+// (executor::apply_batch, the group-commit core) and the raw SQLite batched
+// limit (the same kind of rows, plain prepared statements, one transaction
+// per batch) on the same machine.
+//
+//   bench_http_load [--seconds S] [--plaint PATH] [--conns 1,16,64] [--keep]
+//
+// Every request is a `comment` event (accepted in every open state, so a
+// connection can fire them back to back on its own ticket). Not a test.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/executor.h"
+#include "engine/tokens.h"
+#include "storage/sqlite_store.h"
+#include "workflows/registry.h"
+
+extern char** environ;
+namespace fs = std::filesystem;
+using namespace plaint;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+[[noreturn]] void die(const std::string& why) {
+  std::fprintf(stderr, "bench_http_load: %s\n", why.c_str());
+  std::exit(1);
+}
+
+template <class T>
+T must(engine::Result<T> r, const char* what) {
+  if (!r) die(fmt::format("{}: {}", what, r.error().message));
+  return std::move(*r);
+}
+void must(const engine::Status& s, const char* what) {
+  if (!s) die(fmt::format("{}: {}", what, s.error().message));
+}
+
+// Creates the desk: one customer, `tickets` open complaints, an agent token.
+std::string seed(const std::string& path, int tickets) {
+  auto store = must(storage::sqlite_store::open(path), "open");
+  must(store->migrate(), "migrate");
+  engine::system_clock clock;
+  engine::executor ex(*store, workflows::builtin_workflows(), clock);
+  engine::customer c;
+  c.id = "load";
+  c.name = "Load Test Ltd";
+  must(ex.put_customer(c), "customer");
+  std::vector<engine::batch_request> batch;
+  for (int i = 0; i < tickets; ++i) {
+    engine::open_request o;
+    o.customer = "load";
+    o.subject = fmt::format("load ticket {}", i);
+    o.actor = "bench";
+    batch.push_back(o);
+  }
+  must(ex.apply_batch(batch), "open tickets");
+  auto token = must(engine::issue_token("bench", "agent", clock.now()), "token");
+  auto tx = must(store->begin(), "begin");
+  must(tx->put_token(token.record), "put token");
+  must(tx->commit(), "commit");
+  return token.text;
+}
+
+struct server_process {
+  pid_t pid = -1;
+  int port = 0;
+  ~server_process() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      int st = 0;
+      waitpid(pid, &st, 0);
+    }
+  }
+};
+
+void start_server(server_process& sp, const std::string& plaint, const std::string& db) {
+  int out[2];
+  if (pipe(out) != 0) die("pipe");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_addclose(&fa, out[0]);
+  std::vector<std::string> args{plaint, "--db", db, "serve", "--listen", "127.0.0.1:0"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (posix_spawn(&sp.pid, plaint.c_str(), &fa, nullptr, argv.data(), environ) != 0) die("cannot start " + plaint);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  std::string line;
+  char ch;
+  while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
+  close(out[0]);
+  const auto colon = line.rfind(':', line.find(" (database"));
+  if (colon == std::string::npos) die("server did not say where it listens: " + line);
+  sp.port = std::atoi(line.c_str() + colon + 1);
+}
+
+// One keep-alive connection that posts events and reads Content-Length replies.
+class connection {
+ public:
+  explicit connection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
+  }
+  ~connection() { close(fd_); }
+
+  int post(const std::string& target, const std::string& body, const std::string& token) {
+    const std::string req = fmt::format(
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n"
+        "Content-Length: {}\r\n\r\n{}",
+        target, token, body.size(), body);
+    for (std::size_t sent = 0; sent < req.size();) {
+      const ssize_t n = send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return -1;
+      sent += static_cast<std::size_t>(n);
+    }
+    // Headers, then exactly Content-Length bytes.
+    for (;;) {
+      const auto end = buf_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        const int status = std::atoi(buf_.c_str() + 9);
+        std::size_t length = 0;
+        const auto cl = buf_.find("Content-Length: ");
+        if (cl != std::string::npos && cl < end) length = std::strtoul(buf_.c_str() + cl + 16, nullptr, 10);
+        while (buf_.size() < end + 4 + length)
+          if (!fill()) return -1;
+        buf_.erase(0, end + 4 + length);
+        return status;
+      }
+      if (!fill()) return -1;
+    }
+  }
+
+ private:
+  bool fill() {
+    char tmp[65536];
+    const ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) return false;
+    buf_.append(tmp, static_cast<std::size_t>(n));
+    return true;
+  }
+  int fd_ = -1;
+  std::string buf_;
+};
+
+struct load_figures {
+  int conns = 0;
+  std::int64_t ok = 0, failed = 0;
+  double seconds = 0, p50_ms = 0, p99_ms = 0;
+  double tps() const { return ok / seconds; }
+};
+
+load_figures run_load(int port, int conns, double seconds, const std::string& token) {
+  std::atomic<std::int64_t> ok{0}, failed{0};
+  std::vector<std::vector<double>> lat(static_cast<std::size_t>(conns));
+  const auto deadline = clock_type::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> threads;
+  const auto t0 = clock_type::now();
+  for (int c = 0; c < conns; ++c)
+    threads.emplace_back([&, c] {
+      connection conn(port);
+      const std::string target = fmt::format("/api/v1/tickets/{}/events", c + 1);
+      const std::string body = R"({"event":"comment","note":"called the customer back"})";
+      auto& mine = lat[static_cast<std::size_t>(c)];
+      while (clock_type::now() < deadline) {
+        const auto s = clock_type::now();
+        const int status = conn.post(target, body, token);
+        mine.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
+        (status == 200 ? ok : failed)++;
+        if (status < 0) return;
+      }
+    });
+  for (auto& t : threads) t.join();
+  load_figures f;
+  f.conns = conns;
+  f.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  f.ok = ok;
+  f.failed = failed;
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  if (!all.empty()) {
+    f.p50_ms = all[all.size() / 2];
+    f.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  return f;
+}
+
+// In-process: the engine's batched path, `batch` comments per transaction.
+double engine_batched(const std::string& path, int batch, int batches) {
+  auto store = must(storage::sqlite_store::open(path), "open");
+  engine::system_clock clock;
+  engine::executor ex(*store, workflows::builtin_workflows(), clock);
+  const auto t0 = clock_type::now();
+  for (int b = 0; b < batches; ++b) {
+    std::vector<engine::batch_request> items;
+    for (int i = 0; i < batch; ++i)
+      items.push_back(engine::event_request{1 + i % 64, "comment", "called the customer back", {}, std::nullopt, "bench", ""});
+    auto r = must(ex.apply_batch(items), "batch");
+    for (auto& one : r)
+      if (!one) die("engine batch: " + one.error().message);
+  }
+  return batch * batches / std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// The raw limit: per transition an UPDATE of the ticket, an INSERT of the
+// event (with two 64-hex hashes) and of the note's search text.
+double raw_batched(const std::string& path, int batch, int batches) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) die("raw open");
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr, nullptr, nullptr);
+  sqlite3_stmt *upd, *ins, *fts, *last;
+  sqlite3_prepare_v2(db, "UPDATE tickets SET version = version + 1, updated_at = ?2 WHERE id = ?1", -1, &upd, nullptr);
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO events (seq, ticket, at, actor, event, from_state, to_state, version, payload, "
+                     "prev_hash, hash) VALUES (?1, ?2, ?3, 'bench', 'comment', 'intake', 'intake', ?4, ?5, ?6, ?6)",
+                     -1, &ins, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO search (ticket, body) VALUES (?1, 'called the customer back')", -1, &fts, nullptr);
+  sqlite3_prepare_v2(db, "SELECT max(seq) FROM events", -1, &last, nullptr);
+  sqlite3_step(last);
+  std::int64_t seq = sqlite3_column_int64(last, 0);
+  sqlite3_finalize(last);
+  const std::string hash(64, 'a');
+  const std::string payload = R"({"note":"called the customer back"})";
+  const auto t0 = clock_type::now();
+  for (int b = 0; b < batches; ++b) {
+    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    for (int i = 0; i < batch; ++i) {
+      const std::int64_t ticket = 1 + i % 64;
+      sqlite3_bind_int64(upd, 1, ticket);
+      sqlite3_bind_int64(upd, 2, 1'800'000'000);
+      if (sqlite3_step(upd) != SQLITE_DONE) die(sqlite3_errmsg(db));
+      sqlite3_reset(upd);
+      sqlite3_bind_int64(ins, 1, ++seq);
+      sqlite3_bind_int64(ins, 2, ticket);
+      sqlite3_bind_int64(ins, 3, 1'800'000'000);
+      sqlite3_bind_int64(ins, 4, seq);
+      sqlite3_bind_text(ins, 5, payload.data(), int(payload.size()), SQLITE_STATIC);
+      sqlite3_bind_text(ins, 6, hash.data(), int(hash.size()), SQLITE_STATIC);
+      if (sqlite3_step(ins) != SQLITE_DONE) die(sqlite3_errmsg(db));
+      sqlite3_reset(ins);
+      sqlite3_bind_int64(fts, 1, ticket);
+      if (sqlite3_step(fts) != SQLITE_DONE) die(sqlite3_errmsg(db));
+      sqlite3_reset(fts);
+    }
+    if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) die(sqlite3_errmsg(db));
+  }
+  const double tps = batch * batches / std::chrono::duration<double>(clock_type::now() - t0).count();
+  sqlite3_finalize(upd);
+  sqlite3_finalize(ins);
+  sqlite3_finalize(fts);
+  sqlite3_close(db);
+  return tps;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 5;
+  std::string plaint = (fs::path(argv[0]).parent_path() / "../cli/plaint").string();
+  std::vector<int> conn_counts{1, 16, 64};
+  bool keep = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
+    else if (a == "--plaint" && i + 1 < argc) plaint = argv[++i];
+    else if (a == "--keep") keep = true;
+    else if (a == "--conns" && i + 1 < argc) {
+      conn_counts.clear();
+      for (std::string s = argv[++i]; !s.empty();) {
+        conn_counts.push_back(std::atoi(s.c_str()));
+        const auto comma = s.find(',');
+        s = comma == std::string::npos ? "" : s.substr(comma + 1);
+      }
+    } else die("usage: bench_http_load [--seconds S] [--plaint PATH] [--conns 1,16,64] [--keep]");
+  }
+  const fs::path dir = fs::temp_directory_path() / fmt::format("plaint-http-bench-{}", getpid());
+  fs::create_directories(dir);
+  const std::string db = (dir / "http.db").string();
+  const std::string token = seed(db, 64);
+
+  std::vector<load_figures> loads;
+  {
+    server_process sp;
+    start_server(sp, plaint, db);
+    for (int c : conn_counts) loads.push_back(run_load(sp.port, c, seconds, token));
+  }
+  const std::string engine_db = (dir / "engine.db").string(), raw_db = (dir / "raw.db").string();
+  seed(engine_db, 64);
+  seed(raw_db, 64);
+  const double engine_tps = engine_batched(engine_db, 256, 200);
+  const double raw_tps = raw_batched(raw_db, 256, 200);
+
+  fmt::print("plaint HTTP load over loopback ({} cores, SQLite {}, synchronous=FULL, {} s per run)\n",
+             std::thread::hardware_concurrency(), sqlite3_libversion(), seconds);
+  fmt::print("{:>6} {:>14} {:>10} {:>10} {:>8}\n", "conns", "transitions/s", "p50 ms", "p99 ms", "errors");
+  for (const auto& f : loads)
+    fmt::print("{:>6} {:>14.0f} {:>10.2f} {:>10.2f} {:>8}\n", f.conns, f.tps(), f.p50_ms, f.p99_ms, f.failed);
+  fmt::print("in-process, 256 per transaction: engine batched {:.0f}/s, raw SQLite batched {:.0f}/s, ratio {:.2f} "
+             "(target >= 0.5)\n",
+             engine_tps, raw_tps, engine_tps / raw_tps);
+  std::string json = "{\"http\":[";
+  for (std::size_t i = 0; i < loads.size(); ++i)
+    json += fmt::format("{}{{\"conns\":{},\"tps\":{:.0f},\"p50_ms\":{:.2f},\"p99_ms\":{:.2f},\"errors\":{}}}",
+                        i ? "," : "", loads[i].conns, loads[i].tps(), loads[i].p50_ms, loads[i].p99_ms, loads[i].failed);
+  json += fmt::format("],\"engine_batched_tps\":{:.0f},\"raw_batched_tps\":{:.0f}}}", engine_tps, raw_tps);
+  fmt::print("{}\n", json);
+  if (!keep) fs::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,45 @@
+// `plaint serve`: the HTTP API on the database named by --db.
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "server/server.h"
+#include "storage/sqlite_store.h"
+#include "workflows/registry.h"
+
+namespace plaint::cli {
+
+namespace {
+
+engine::Status cmd_serve(app& a, const server::options& opts) {
+  // The policy in force and a check that the database is initialised.
+  auto ex = a.executor();
+  PLAINT_TRY(ex);
+  engine::sla_policy policy = (*ex)->policy();
+  const std::string path = a.opts().db;
+  auto open_store = [path]() -> engine::Result<std::unique_ptr<engine::store>> {
+    auto s = storage::sqlite_store::open(path);
+    PLAINT_TRY(s);
+    return std::unique_ptr<engine::store>(std::move(*s));
+  };
+  return server::run(opts, open_store, workflows::builtin_workflows(), std::move(policy), [&](const std::string& url) {
+    std::cout << fmt::format("plaint serve: listening on {} (database {})", url, path) << std::endl;
+  });
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& cli, handler& run) {
+  auto opts = std::make_shared<server::options>();
+  auto* sub = cli.add_subcommand("serve", "the HTTP API, event stream and live timers");
+  sub->add_option("--listen", opts->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any)");
+  sub->add_option("--threads", opts->threads, "HTTP I/O threads (default 2)")->check(CLI::Range(1, 64));
+  sub->add_option("--max-batch", opts->max_batch, "transitions per group commit (default 256)")
+      ->check(CLI::Range(1, 10000));
+  sub->callback([opts, &run] { run = [opts](app& a) { return cmd_serve(a, *opts); }; });
+}
+
+}  // namespace plaint::cli

@@ -1,0 +1,210 @@
+#include "server/api.h"
+
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "engine/utf8.h"
+#include "server/api_util.h"
+#include "server/openapi_text.h"
+
+namespace plaint::server {
+
+using namespace detail;
+using engine::errc;
+using engine::Error;
+using engine::json;
+using engine::make_error;
+
+namespace {
+
+// ------------------------------------------------------------ request parsing
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding ('+' is a space in queries); nullopt for a bad escape.
+std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct parsed_target {
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;
+};
+
+engine::Result<parsed_target> parse_target(const std::string& target) {
+  parsed_target p;
+  const auto qpos = target.find('?');
+  std::string_view path(target.data(), qpos == std::string::npos ? target.size() : qpos);
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    auto seg = url_decode(path.substr(0, slash), false);
+    if (!seg || !engine::valid_utf8(*seg)) return make_error(errc::invalid, "the path is not valid percent-encoded UTF-8");
+    p.segments.push_back(std::move(*seg));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  if (qpos != std::string::npos) {
+    std::string_view q(target.data() + qpos + 1, target.size() - qpos - 1);
+    while (!q.empty()) {
+      const auto amp = q.find('&');
+      std::string_view item = q.substr(0, amp);
+      q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+      if (item.empty()) continue;
+      const auto eq = item.find('=');
+      auto key = url_decode(item.substr(0, eq), true);
+      auto value = url_decode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1), true);
+      if (!key || !value || !engine::valid_utf8(*key) || !engine::valid_utf8(*value))
+        return make_error(errc::invalid, "the query string is not valid percent-encoded UTF-8");
+      p.query[*key] = *value;
+    }
+  }
+  return p;
+}
+
+// Matches "/api/v1/tickets/{id}" against segments; captures the {…} parts.
+bool match(const std::string& pattern, const std::vector<std::string>& segs, std::vector<std::string>& params) {
+  std::vector<std::string> pat;
+  std::string_view p(pattern);
+  while (!p.empty()) {
+    if (p.front() == '/') {
+      p.remove_prefix(1);
+      continue;
+    }
+    const auto slash = p.find('/');
+    pat.emplace_back(p.substr(0, slash));
+    p = slash == std::string_view::npos ? std::string_view() : p.substr(slash);
+  }
+  if (pat.size() != segs.size()) return false;
+  std::vector<std::string> caught;
+  for (std::size_t i = 0; i < pat.size(); ++i) {
+    if (!pat[i].empty() && pat[i].front() == '{')
+      caught.push_back(segs[i]);
+    else if (pat[i] != segs[i])
+      return false;
+  }
+  params = std::move(caught);
+  return true;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------- routes
+
+const std::vector<route_info>& api::routes() {
+  static const std::vector<route_info> r = {
+      {"GET", "/healthz", ""},
+      {"GET", "/metrics", "supervisor"},
+      {"GET", "/api/v1/openapi.json", "any"},
+      {"POST", "/api/v1/customers", "agent"},
+      {"GET", "/api/v1/customers/{id}", "agent"},
+      {"POST", "/api/v1/tickets", "agent"},
+      {"GET", "/api/v1/tickets", "agent"},
+      {"GET", "/api/v1/tickets/{id}", "agent"},
+      {"POST", "/api/v1/tickets/{id}/events", "agent"},
+      {"GET", "/api/v1/tickets/{id}/events", "agent"},
+      {"GET", "/api/v1/escalations", "supervisor"},
+      {"GET", "/api/v1/stream", "any"},
+  };
+  return r;
+}
+
+const std::string& api::openapi_document() {
+  static const std::string doc = openapi_text;
+  return doc;
+}
+
+api::api(writer& w, store_pool& readers, metrics& m, const engine::clock& clock)
+    : writer_(w), readers_(readers), metrics_(m), clock_(clock) {}
+
+response api::json_response(int status, const json& body) {
+  response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+response api::error_response(const Error& e) {
+  return json_response(status_of(e.code),
+                       {{"error", {{"code", engine::errc_name(e.code)}, {"message", e.message}}}});
+}
+
+engine::Result<engine::token_identity> api::authenticate(const request& req) {
+  const std::string& auth = req.header("authorization");
+  static const std::string bearer = "Bearer ";
+  if (auth.size() <= bearer.size() || auth.compare(0, bearer.size(), bearer) != 0)
+    return make_error(errc::not_found, "an Authorization: Bearer token is required");
+  auto s = readers_.acquire();
+  PLAINT_TRY(s);
+  return engine::check_token(**s, std::string_view(auth).substr(bearer.size()));
+}
+
+void api::handle(const request& req, respond_fn respond) {
+  auto target = parse_target(req.target);
+  auto finish = [this, respond](const std::string& route, response r) {
+    metrics_.request_done(route, r.status);
+    respond(std::move(r));
+  };
+  if (!target) return finish("bad_request", error_response(target.error()));
+  const route_info* route = nullptr;
+  bool path_known = false;
+  std::vector<std::string> params;
+  for (const auto& r : routes()) {
+    if (!match(r.pattern, target->segments, params)) continue;
+    path_known = true;
+    if (r.method == req.method) {
+      route = &r;
+      break;
+    }
+  }
+  if (!route) {
+    response r = error_response({path_known ? errc::invalid : errc::not_found,
+                                 path_known ? fmt::format("{} is not allowed on {}", req.method, req.target)
+                                            : fmt::format("there is no {}", req.target)});
+    if (path_known) r.status = 405;
+    return finish(path_known ? "method_not_allowed" : "not_found", std::move(r));
+  }
+  const std::string label = route->method + " " + route->pattern;
+  if (route->pattern == "/healthz") return finish(label, json_response(200, {{"status", "ok"}}));
+
+  auto who = authenticate(req);
+  if (!who) {
+    if (who.error().code != errc::not_found) return finish(label, error_response(who.error()));
+    response r = json_response(401, {{"error", {{"code", "unauthorized"}, {"message", who.error().message}}}});
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return finish(label, std::move(r));
+  }
+  if (route->role != "any" && !engine::role_at_least(who->role, route->role))
+    return finish(label, json_response(403, {{"error",
+                                              {{"code", "forbidden"},
+                                               {"message", fmt::format("{} needs the {} role; {} is {}", label,
+                                                                       route->role, who->name, who->role)}}}}));
+  dispatch(req, *route, params, target->query, *who,
+           [finish, label](response r) { finish(label, std::move(r)); });
+}
+
+}  // namespace plaint::server

@@ -1,0 +1,127 @@
+// Helpers shared by the API's routing (api.cpp) and handlers
+// (api_handlers.cpp): typed reading of JSON bodies, status mapping.
+#pragma once
+
+#include <charconv>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "engine/store.h"
+#include "engine/utf8.h"
+#include "engine/workflow.h"
+
+namespace plaint::server::detail {
+
+using engine::errc;
+using engine::json;
+using engine::make_error;
+
+inline std::optional<std::int64_t> to_int(std::string_view s) {
+  std::int64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// A JSON object body whose members are checked one by one; the first
+// problem becomes the 400 message.
+class body {
+ public:
+  static engine::Result<body> parse(const std::string& text, std::set<std::string> allowed) {
+    if (!engine::valid_utf8(text))
+      return make_error(errc::invalid, "the request body is not valid UTF-8");
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded()) return make_error(errc::invalid, "the request body is not valid JSON");
+    if (!j.is_object()) return make_error(errc::invalid, "the request body must be a JSON object");
+    for (const auto& [key, value] : j.items()) {
+      (void)value;
+      if (!allowed.count(key)) return make_error(errc::invalid, fmt::format("unknown field '{}'", key));
+    }
+    return body(std::move(j));
+  }
+
+  std::string str(const char* key, bool required = false) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) {
+      if (required) fail(fmt::format("field '{}' is required", key));
+      return {};
+    }
+    if (!it->is_string()) {
+      fail(fmt::format("field '{}' must be a string", key));
+      return {};
+    }
+    return it->get<std::string>();
+  }
+  std::optional<std::int64_t> integer(const char* key) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return std::nullopt;
+    if (!it->is_number_integer()) {
+      fail(fmt::format("field '{}' must be a whole number", key));
+      return std::nullopt;
+    }
+    return it->get<std::int64_t>();
+  }
+  // Event fields: strings, whole numbers and booleans, all carried as text.
+  engine::field_map fields(const char* key) {
+    engine::field_map out;
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return out;
+    if (!it->is_object()) {
+      fail(fmt::format("field '{}' must be an object", key));
+      return out;
+    }
+    for (const auto& [k, v] : it->items()) {
+      if (v.is_string())
+        out[k] = v.get<std::string>();
+      else if (v.is_number_integer())
+        out[k] = std::to_string(v.get<std::int64_t>());
+      else if (v.is_boolean())
+        out[k] = v.get<bool>() ? "true" : "false";
+      else
+        fail(fmt::format("fields.{} must be a string, a whole number or a boolean", k));
+    }
+    return out;
+  }
+  engine::Status status() const { return ok_ ? engine::Status() : engine::Status(make_error(errc::invalid, error_)); }
+
+ private:
+  explicit body(json j) : j_(std::move(j)) {}
+  void fail(std::string why) {
+    if (ok_) error_ = std::move(why);
+    ok_ = false;
+  }
+  json j_;
+  bool ok_ = true;
+  std::string error_;
+};
+
+inline int status_of(errc code) {
+  switch (code) {
+    case errc::invalid: return 400;
+    case errc::not_found: return 404;
+    case errc::not_allowed: return 422;
+    case errc::conflict: return 409;
+    case errc::internal: break;
+  }
+  return 500;
+}
+
+inline json ticket_with_history(engine::store& s, const engine::ticket& t, engine::timestamp now) {
+  json j = engine::to_json(t, now);
+  auto events = s.ticket_events(t.id);
+  if (events) {
+    json h = json::array();
+    for (const auto& e : *events)
+      h.push_back({{"seq", e.seq}, {"at", engine::format_iso(e.at)}, {"actor", e.actor}, {"event", e.event},
+                   {"from", e.from_state.empty() ? json(nullptr) : json(e.from_state)}, {"to", e.to_state},
+                   {"version", e.version}, {"payload", e.payload}});
+    j["history"] = std::move(h);
+  }
+  return j;
+}
+
+}  // namespace plaint::server::detail

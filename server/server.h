@@ -1,0 +1,37 @@
+// `plaint serve`: HTTP/1.1 (keep-alive) on Boost.Beast, the API, the live
+// event stream, the group-commit writer and the timer scheduler.
+//
+// Shutdown (SIGTERM, SIGINT or stop()): stop accepting, let in-flight
+// requests finish — the writer commits and answers what is queued — close
+// the event streams, then close the database.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "engine/result.h"
+#include "engine/sla.h"
+#include "engine/workflow.h"
+#include "server/store_pool.h"
+
+namespace plaint::server {
+
+struct options {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 2;                                  // HTTP I/O threads
+  std::size_t max_body = 1024 * 1024;               // 413 above
+  std::size_t max_header = 16 * 1024;               // 431 above
+  std::chrono::seconds request_timeout{30};         // per read of a request
+  std::size_t max_batch = 256;                      // transitions per group commit
+  std::chrono::seconds stream_ping{15};             // ": ping" on idle streams
+};
+
+// Runs until a signal or a fatal error. `open_store` opens one connection
+// (the writer's first, then read connections on demand). `on_listening`
+// gets the bound "http://host:port".
+engine::Status run(const options& opts, store_factory open_store, const engine::workflow_registry& workflows,
+                   engine::sla_policy policy, const std::function<void(const std::string&)>& on_listening);
+
+}  // namespace plaint::server

@@ -1,0 +1,106 @@
+#include "server/writer.h"
+
+#include <iostream>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+namespace plaint::server {
+
+namespace asio = boost::asio;
+
+writer::writer(std::unique_ptr<engine::store> store, const engine::workflow_registry& workflows,
+               engine::sla_policy policy, const engine::clock& clock, metrics& m, hub& h, std::size_t max_batch)
+    : io_(std::make_unique<asio::io_context>(1)),
+      store_(std::move(store)),
+      executor_(*store_, workflows, clock, std::move(policy)),
+      metrics_(m),
+      hub_(h),
+      max_batch_(max_batch) {
+  scheduler_ = std::make_unique<engine::scheduler>(
+      *io_, executor_, *store_,
+      [this](const engine::fired_timer& f) {
+        metrics_.timer_fired(f.event.event, f.ticket_after.level);
+        publish({f.event});
+      },
+      [](const engine::Error& e) { std::cerr << "plaint serve: timer scheduler: " << e.message << '\n'; });
+}
+
+writer::~writer() { stop(); }
+
+void writer::start() {
+  running_ = true;
+  asio::post(*io_, [this] { scheduler_->start(); });
+  thread_ = std::thread([this] {
+    auto guard = asio::make_work_guard(*io_);
+    io_->run();
+  });
+}
+
+void writer::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_) return;
+    running_ = false;
+  }
+  asio::post(*io_, [this] {
+    flush();  // whatever is still queued is committed and answered
+    scheduler_->stop();
+    io_->stop();
+  });
+  if (thread_.joinable()) thread_.join();
+}
+
+void writer::submit(engine::batch_request r, done_fn done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!running_) {
+    done(engine::make_error(engine::errc::internal, "the server is shutting down"));
+    return;
+  }
+  queue_.push_back({std::move(r), std::move(done), std::chrono::steady_clock::now()});
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(*io_, [this] { flush(); });
+  }
+}
+
+void writer::submit_customer(engine::customer c, customer_fn done) {
+  asio::post(*io_, [this, c = std::move(c), done = std::move(done)]() mutable {
+    done(executor_.put_customer(std::move(c)));
+  });
+}
+
+void writer::flush() {
+  std::vector<job> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::size_t n = std::min(queue_.size(), max_batch_);
+    jobs.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+    queue_.erase(queue_.begin(), queue_.begin() + n);
+    flush_posted_ = !queue_.empty();
+    if (flush_posted_) asio::post(*io_, [this] { flush(); });
+  }
+  if (jobs.empty()) return;
+  std::vector<engine::batch_request> requests;
+  requests.reserve(jobs.size());
+  for (auto& j : jobs) requests.push_back(std::move(j.request));
+  auto results = executor_.apply_batch(requests);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<engine::event_record> committed;
+  if (results) metrics_.batch_committed(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    engine::Result<engine::transition_result> r = results ? std::move((*results)[i]) : engine::Result<engine::transition_result>(results.error());
+    if (r && r->created) {
+      committed.push_back(r->event);
+      metrics_.transition_committed(std::chrono::duration<double>(now - jobs[i].queued).count());
+    }
+    jobs[i].done(std::move(r));
+  }
+  publish(committed);
+  scheduler_->poke();  // a new ticket may be due before what the timer waits for
+}
+
+void writer::publish(const std::vector<engine::event_record>& events) { hub_.publish(events); }
+
+}  // namespace plaint::server

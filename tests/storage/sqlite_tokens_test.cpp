@@ -1,0 +1,263 @@
+// Schema 3 of the SQLite store: API tokens, idempotency responses, and the
+// migration that brings a version 2 file up to them.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "storage/sqlite_schema.h"
+#include "tests/storage/store_fixture.h"
+
+using namespace plaint;
+using namespace plaint::testing;
+using engine::errc;
+
+namespace {
+
+engine::api_token sample_token(std::string id, std::string name, std::string role = "agent",
+                               engine::timestamp created_at = 1'700'000'000) {
+  engine::api_token t;
+  t.id = std::move(id);
+  t.name = std::move(name);
+  t.role = std::move(role);
+  t.salt = std::string(32, 'a');
+  t.hash = std::string(64, 'b');
+  t.created_at = created_at;
+  return t;
+}
+
+std::string fields(const engine::api_token& t) {
+  return engine::json{{"id", t.id},
+                      {"name", t.name},
+                      {"role", t.role},
+                      {"salt", t.salt},
+                      {"hash", t.hash},
+                      {"created_at", t.created_at},
+                      {"revoked_at", t.revoked_at ? engine::json(*t.revoked_at) : engine::json()}}
+      .dump();
+}
+
+std::string fields(const std::vector<engine::api_token>& ts) {
+  std::string out;
+  for (const auto& t : ts) out += fields(t) + "\n";
+  return out;
+}
+
+void put_tokens(engine::store& s, const std::vector<engine::api_token>& tokens) {
+  auto tx = begin(s);
+  for (const auto& t : tokens) require_ok(tx->put_token(t));
+  require_ok(tx->commit());
+}
+
+// Which tokens are live, "ann-1 bob-1", in list order.
+std::string live_ids(engine::store& s) {
+  auto all = s.list_tokens();
+  require_ok(all);
+  std::string ids;
+  for (const auto& t : *all)
+    if (!t.revoked_at) ids += (ids.empty() ? "" : " ") + t.id;
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("tokens round-trip every field, and list_tokens lists them oldest first") {
+  store_fixture f;
+  auto later = sample_token("00000000000000b1", "李娜", "admin", 1'700'000'900);
+  later.revoked_at = 1'700'001'000;
+  const auto earlier = sample_token("00000000000000f2", "bob", "supervisor", 1'700'000'100);
+  put_tokens(*f.store, {later, earlier});
+  f.reopen();
+
+  auto got = f.store->find_token("00000000000000b1");
+  require_ok(got);
+  REQUIRE(got->has_value());
+  CHECK(fields(**got) == fields(later));
+  auto all = f.store->list_tokens();
+  require_ok(all);
+  CHECK(fields(*all) == fields(std::vector<engine::api_token>{earlier, later}));
+
+  auto missing = f.store->find_token("ffffffffffffffff");
+  require_ok(missing);
+  CHECK_FALSE(missing->has_value());
+}
+
+TEST_CASE("an empty store lists no tokens") {
+  store_fixture f;
+  auto all = f.store->list_tokens();
+  require_ok(all);
+  CHECK(all->empty());
+}
+
+TEST_CASE("revoke_tokens revokes every live token of a name, or one by id, and counts them") {
+  store_fixture f;
+  put_tokens(*f.store, {sample_token("ann-1", "ann"), sample_token("ann-2", "ann"), sample_token("bob-1", "bob"),
+                        sample_token("cy-1", "cy")});
+  auto revoke = [&](std::string_view which, engine::timestamp at) {
+    auto tx = begin(*f.store);
+    auto n = tx->revoke_tokens(which, at);
+    require_ok(n);
+    require_ok(tx->commit());
+    return *n;
+  };
+
+  SUBCASE("by name") {
+    CHECK(revoke("ann", 1'700'000'500) == 2);
+    CHECK(live_ids(*f.store) == "bob-1 cy-1");
+    CHECK((*f.store->find_token("ann-2"))->revoked_at == 1'700'000'500);
+    CHECK(revoke("ann", 1'700'000'600) == 0);  // already revoked: the first time stays
+    CHECK((*f.store->find_token("ann-1"))->revoked_at == 1'700'000'500);
+  }
+  SUBCASE("by id") {
+    CHECK(revoke("ann-2", 1'700'000'500) == 1);
+    CHECK(live_ids(*f.store) == "ann-1 bob-1 cy-1");
+  }
+  SUBCASE("nobody matches") {
+    CHECK(revoke("dora", 1'700'000'500) == 0);
+    CHECK(revoke("%", 1'700'000'500) == 0);
+    CHECK(revoke("' OR 1=1 --", 1'700'000'500) == 0);
+    CHECK(live_ids(*f.store) == "ann-1 ann-2 bob-1 cy-1");
+  }
+  SUBCASE("a revocation that is not committed revokes nothing") {
+    {
+      auto tx = begin(*f.store);
+      CHECK(*tx->revoke_tokens("bob", 1'700'000'500) == 1);
+    }
+    CHECK(live_ids(*f.store) == "ann-1 ann-2 bob-1 cy-1");
+  }
+}
+
+TEST_CASE("a token id is taken once: a second put fails and leaves the first token alone") {
+  store_fixture f;
+  const auto first = sample_token("0123456789abcdef", "ann");
+  put_tokens(*f.store, {first});
+  auto imposter = sample_token("0123456789abcdef", "eve", "admin");
+  imposter.hash = std::string(64, 'e');
+  {
+    auto tx = begin(*f.store);
+    auto s = tx->put_token(imposter);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().code == errc::internal);
+    CHECK(s.error().message == "cannot save token '0123456789abcdef' of eve: UNIQUE constraint failed: tokens.id");
+    require_ok(tx->commit());
+  }
+  CHECK(fields(**f.store->find_token("0123456789abcdef")) == fields(first));
+}
+
+TEST_CASE("the database refuses a token whose role is not agent, supervisor or admin") {
+  store_fixture f;
+  auto tx = begin(*f.store);
+  auto s = tx->put_token(sample_token("0123456789abcdef", "ann", "root"));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == errc::internal);
+  CHECK(s.error().message.find("cannot save token '0123456789abcdef' of ann: CHECK constraint failed") == 0);
+  require_ok(tx->commit());
+  CHECK(f.store->list_tokens()->empty());
+}
+
+TEST_CASE("token reads on an un-migrated database say it is not initialised") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  auto store = open_store(path);
+  const std::string expected = fmt::format("database {} is not initialised; run plaint init", path);
+  CHECK(store->find_token("0123456789abcdef").error().message == expected);
+  CHECK(store->list_tokens().error().message == expected);
+  CHECK(store->list_tokens().error().code == errc::invalid);
+}
+
+TEST_CASE("an idempotency record keeps its response, and a put with the same key replaces it") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket(), sample_ticket()});
+  engine::idempotency_record r;
+  r.key = "evt-1";
+  r.scope = "event";
+  r.fingerprint = "sha256:abc";
+  r.ticket = 1;
+  r.created_at = 1'700'000'500;
+  r.response = R"({"id":1,"state":"triage","note":"客户来电"})";
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->put_idempotency(r));
+    require_ok(tx->commit());
+  }
+  f.reopen();
+  auto check_stored = [&](const engine::idempotency_record& want) {
+    auto tx = begin(*f.store);
+    auto got = tx->find_idempotency(want.key);
+    require_ok(got);
+    REQUIRE(got->has_value());
+    CHECK((*got)->scope == want.scope);
+    CHECK((*got)->fingerprint == want.fingerprint);
+    CHECK((*got)->ticket == want.ticket);
+    CHECK((*got)->created_at == want.created_at);
+    CHECK((*got)->response == want.response);
+  };
+  check_stored(r);
+
+  r.ticket = 2;
+  r.response = R"({"id":2})";
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->put_idempotency(r));
+    require_ok(tx->commit());
+  }
+  check_stored(r);
+
+  engine::idempotency_record open_key = r;
+  open_key.key = "open-1";
+  open_key.scope = "open";
+  open_key.response.clear();
+  {
+    auto tx = begin(*f.store);
+    require_ok(tx->put_idempotency(open_key));
+    require_ok(tx->commit());
+  }
+  check_stored(open_key);
+}
+
+TEST_CASE("migrate brings a version 2 file to version 3, keeping its rows, and is idempotent") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  {
+    // A version 2 file: today's schema with version 3's additions taken out.
+    auto store = open_store(path);
+    require_ok(store->migrate());
+    add(*store, {sample_customer()}, {sample_ticket()});
+    raw_db raw(path);
+    REQUIRE(raw.exec("DROP TABLE tokens; ALTER TABLE idempotency DROP COLUMN response; PRAGMA user_version = 2;") ==
+            "");
+    REQUIRE(raw.exec("INSERT INTO idempotency (key, scope, fingerprint, ticket, created_at) "
+                     "VALUES ('old-key', 'open', 'sha256:old', 1, 1700000300)") == "");
+  }
+  auto store = open_store(path);
+  auto refused = store->list_tokens();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == errc::invalid);
+  CHECK(refused.error().message ==
+        fmt::format("database {} is at schema 2 but this build needs schema 3; run plaint init to upgrade it", path));
+
+  require_ok(store->migrate());
+  require_ok(store->migrate());
+  CHECK(storage::current_schema == 3);
+  raw_db raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == 3);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('tokens', 'tokens_name')") == 2);
+
+  {
+    auto tx = begin(*store);
+    auto old = tx->find_idempotency("old-key");
+    require_ok(old);
+    REQUIRE(old->has_value());
+    CHECK((*old)->fingerprint == "sha256:old");
+    CHECK((*old)->response == "");
+  }
+  CHECK(store->get_ticket(1)->subject == "Kettle leaks");
+  put_tokens(*store, {sample_token("0123456789abcdef", "ann")});
+  CHECK(live_ids(*store) == "0123456789abcdef");
+}
+
+TEST_CASE("a fresh file migrates straight to version 3") {
+  store_fixture f;
+  raw_db raw(f.path);
+  CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
+  CHECK(raw.integer("SELECT count(*) FROM pragma_table_info('idempotency') WHERE name = 'response'") == 1);
+  CHECK(raw.integer("SELECT count(*) FROM pragma_table_info('tokens')") == 7);
+}
