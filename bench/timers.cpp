@@ -1,13 +1,12 @@
-// The durable-timer benchmark (SPEC §4): a desk of N open complaints with 4N pending SLA timers, and
-// what the live scheduler and `executor::fire_due` do against it — the scheduler's memory, the time from
-// process start to the first overdue timer fired, timers fired per second when 100k fall due at once
-// (beside raw SQLite doing the same writes), and the lateness of timers falling due one after another.
-// Prints a table, then one line of JSON.
+// The durable-timer benchmark (SPEC §4): a desk of N open complaints with 4N pending SLA timers, and what the
+// live scheduler and `executor::fire_due` do against it — the scheduler's memory, the time from process start
+// to the first overdue timer fired, timers fired per second when 100k fall due at once (beside raw SQLite
+// doing the same writes), and the lateness of timers falling due one after another. Prints a table, then JSON.
 //
-// The data is part real, part synthetic: the first `seed_count` complaints are opened through
-// engine::executor, the rest are copies of their ticket, timer and `open`-event rows (INSERT ... SELECT),
-// one second apart. Copied events keep their seeds' hashes, so the audit chain does not verify, and copies
-// get no search rows: nothing measured reads either (appending reads only the last event's seq and hash).
+// The data is part real, part synthetic: the first `seed_count` complaints are opened through the executor,
+// the rest are copies of their ticket, timer and `open`-event rows (INSERT ... SELECT), one second apart.
+// Copies keep their seeds' hashes, so the audit chain does not verify, and get no search rows: nothing
+// measured reads either (appending an event reads only the last event's seq and hash).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,25 +52,25 @@ struct options {
 };
 
 double wall_now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-template <class Fn>
-double seconds_of(Fn&& fn) {
+template <class Fn> double seconds_of(Fn&& fn) {
   const double t0 = wall_now();
   return fn(), wall_now() - t0;
 }
+[[noreturn]] void die(const std::string& message) { fmt::print(stderr, "bench_timers: {}\n", message); std::exit(1); }
 
-[[noreturn]] void die(const std::string& message) {
-  fmt::print(stderr, "bench_timers: {}\n", message);
-  std::exit(1);
-}
-
-// A field of /proc/self/status (VmRSS, VmHWM, in kB), or /proc/loadavg.
-std::string proc(const char* file, const std::string& field = "") {
-  std::ifstream in(file);
+// VmRSS or VmHWM from /proc/self/status.
+double rss_mb(const std::string& field) {
+  std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
-    if (line.rfind(field, 0) == 0) return line.substr(field.size());
-  return "";
+    if (line.rfind(field, 0) == 0) return std::atof(line.c_str() + field.size()) / 1024;
+  return -1;
 }
-double rss_mb(const char* field) { return std::atof(proc("/proc/self/status", field).c_str()) / 1024; }
+std::string loadavg() {  // over 1, 5 and 15 minutes
+  std::ifstream in("/proc/loadavg");
+  std::string m1, m5, m15;
+  in >> m1 >> m5 >> m15;
+  return m1 + " " + m5 + " " + m15;
+}
 
 options parse_options(int argc, char** argv) {
   options o;
@@ -88,8 +88,7 @@ options parse_options(int argc, char** argv) {
   return o;
 }
 
-// Every target far out, so that no timer of the bulk data falls due during
-// the run (or for months of --reuse); the sets measured are moved explicitly.
+// Every target far out: no bulk timer falls due in a run (or for months of --reuse); measured sets are moved.
 engine::sla_policy far_policy() {
   engine::sla_policy p = engine::sla_policy::defaults();
   for (auto& [key, t] : p.targets) t = engine::sla_targets{180 * day, 365 * day, 3 * day, 0.8};
@@ -132,11 +131,6 @@ class raw_db {
     const int rc = sqlite3_step(s);
     return check(rc == SQLITE_DONE ? SQLITE_OK : rc, sqlite3_sql(s)), rc == SQLITE_ROW;
   }
-  std::int64_t scalar(const std::string& sql) {
-    sqlite3_stmt* s = prepare(sql);
-    const std::int64_t v = run(s) ? sqlite3_column_int64(s, 0) : 0;
-    return sqlite3_reset(s), v;  // the reset ends its read transaction
-  }
 
  private:
   static void bind(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
@@ -153,8 +147,7 @@ class raw_db {
 
 std::string text_at(sqlite3_stmt* s, int col) { return reinterpret_cast<const char*>(sqlite3_column_text(s, col)); }
 
-// The store's own connection settings (storage/sqlite_statement.cpp).
-const std::string store_pragmas =
+const std::string store_pragmas =  // the store's own (storage/sqlite_statement.cpp)
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
 
 // Ticket t (from 1) is logged at base - n + t - 1: the desk's last n seconds.
@@ -178,8 +171,7 @@ void generate(const std::string& path, std::int64_t n, timestamp base) {
       if (r->ticket_after.id != i + 1) die("the seed tickets must be numbered from 1 in a fresh file");
     }
   }
-  // No journal, no fsync: a crash mid-way leaves a file without its sidecar,
-  // which is then generated again.
+  // No journal, no fsync: a crash mid-way leaves a file without its sidecar, so it is generated again.
   raw_db db(path, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000;");
   // ?1 shifts ids, seqs and times alike (ticket t is logged at second t); ?2: the last seed to copy.
   sqlite3_stmt* copy[] = {
@@ -201,10 +193,8 @@ void generate(const std::string& path, std::int64_t n, timestamp base) {
   db.exec("PRAGMA journal_mode=WAL");
 }
 
-// Moves tickets [first, first + count) back in time so that the k-th one's
-// first-response warning falls due at due0 + k / per_second. All clocks of a
-// ticket and its pending timers move together, as if it had been logged
-// earlier, so the executor finds ticket and timer rows in agreement.
+// Moves tickets [first, first + count) in time so that the k-th one's first-response warning falls due at
+// due0 + k / per_second. A ticket's clocks and pending timers move together: the executor finds them agreeing.
 void make_due(raw_db& db, std::int64_t first, std::int64_t count, timestamp due0, std::int64_t per_second) {
   static const std::string delta = "(?3 + (id - ?1) / ?4 - first_response_warn_at)";
   std::string set;
@@ -220,32 +210,36 @@ void make_due(raw_db& db, std::int64_t first, std::int64_t count, timestamp due0
   db.exec("COMMIT");
 }
 
-// For the statements a timer's firing runs, exactly as the store has them:
-// SQLite's plan, and how many index entries each row written rewrites
-// (IdxInsert in the program; an UPDATE rewrites every index on a column it sets).
+// SQLite's plan for statements a firing runs, exactly as the store has them, and the index entries each
+// writes per row (IdxInsert in the program: an UPDATE rewrites every index on a column it sets).
 json statement_notes(raw_db& db) {
   namespace q = storage::q;
   const std::pair<const char*, q::id> queries[] = {{"timers_due", q::timers_due}, {"timer_next", q::timer_next},
-      {"timer_claim", q::timer_claim}, {"ticket_update", q::ticket_update}, {"timers_pending_count", q::timers_pending_count}};
+      {"timer_claim", q::timer_claim}, {"ticket_update", q::ticket_update}, {"event_insert", q::event_insert},
+      {"timers_pending_count", q::timers_pending_count}};
   json notes = json::object();
   for (const auto& [name, id] : queries) {
     std::string plan;
     sqlite3_stmt* s = db.prepare(std::string("EXPLAIN QUERY PLAN ") + storage::query_sql[id]);
     for (bool row = db.run(s); row; row = db.next(s)) plan += (plan.empty() ? "" : "; ") + text_at(s, 3);
     int index_writes = 0;
+    std::set<int> on_file;  // cursors on the file's b-trees, not on ephemeral scratch tables
     s = db.prepare(std::string("EXPLAIN ") + storage::query_sql[id]);
-    for (bool row = db.run(s); row; row = db.next(s)) index_writes += text_at(s, 1) == "IdxInsert";
+    for (bool row = db.run(s); row; row = db.next(s)) {
+      const std::string op = text_at(s, 1);
+      if (op == "OpenWrite") on_file.insert(sqlite3_column_int(s, 2));
+      index_writes += op == "IdxInsert" && on_file.count(sqlite3_column_int(s, 2));
+    }
     notes[name] = {{"plan", plan}, {"index_entries_per_row", index_writes}};
   }
   return notes;
 }
 
-// Generates the desk unless --reuse finds it cached with its timers still
-// far off; leaves a working copy at `work`, since the runs change it.
+// Generates the desk unless --reuse finds it cached, its timers still far off; copies it to `work` to run on.
 json setup(const options& o, const std::string& cache, const std::string& work) {
   const std::string sidecar = cache + ".json";
   const timestamp now = engine::system_clock().now();
-  json gen;
+  json gen = json::object();
   if (o.reuse && fs::exists(cache) && fs::exists(sidecar)) gen = json::parse(std::ifstream(sidecar));
   const bool reused = gen.value("tickets", std::int64_t{0}) == o.tickets &&
                       gen.value("base", timestamp{0}) - o.tickets + first_warn_after > now + day;
@@ -256,9 +250,9 @@ json setup(const options& o, const std::string& cache, const std::string& work) 
   const double copy_s = seconds_of([&] { fs::copy_file(cache, work, fs::copy_options::overwrite_existing); });
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(work + suffix);
   raw_db db(work, store_pragmas);
-  std::int64_t pending = 0;
-  const double count_ms =
-      1e3 * seconds_of([&] { pending = db.scalar(storage::query_sql[storage::q::timers_pending_count]); });
+  sqlite3_stmt* count = db.prepare(storage::query_sql[storage::q::timers_pending_count]);
+  const double count_ms = 1e3 * seconds_of([&] { db.run(count); });
+  const std::int64_t pending = sqlite3_column_int64(count, 0);
   const auto bytes = fs::file_size(cache);
   const std::int64_t real = std::min(o.tickets, seed_count);
   fmt::print("setup       {} in {:.1f} s: {} complaints opened by engine::executor, {} synthetic copies (bulk\n"
@@ -275,8 +269,7 @@ json setup(const options& o, const std::string& cache, const std::string& work) 
           {"pending_timers", pending}, {"count_pending_ms", count_ms}, {"statements", notes}};
 }
 
-// ---- memory and start-up: a fresh process, so its memory is the scheduler's
-
+// The start-up probe: a fresh process, so that its memory is the scheduler's.
 int startup_probe(const std::string& path, double main_start) {
   json r{{"rss_main_mb", rss_mb("VmRSS:")}};
   const double open_start = wall_now();
@@ -313,8 +306,9 @@ json startup(raw_db& mover, std::int64_t ticket, const std::string& work, std::i
   json p = json::parse(line);
   p["spawn_to_fire_ms"] = p["fired_epoch_ms"].get<std::int64_t>() - spawn_ms;
   const auto v = [&](const char* k) { return p[k].get<double>(); };
-  fmt::print("\nmemory      VmRSS of a fresh scheduler process, MB: {:.1f} at main, {:.1f} store open, {:.1f} before "
-             "start(),\n            {:.1f} after (peak {:.1f}); {} timers as engine::timer objects alone: >= {:.0f} MB\n"
+  fmt::print("\nmemory      VmRSS of a fresh scheduler process, MB: {:.1f} at main, {:.1f} store open, {:.1f} "
+             "before start(),\n            {:.1f} after (peak {:.1f}); {} timers as engine::timer objects alone: "
+             ">= {:.0f} MB\n"
              "startup     overdue timer fired {:.1f} ms after main ({:.1f} after store open, {:.1f} after start(),\n"
              "            {:.0f} after spawn with exec); then armed for {}\n",
              v("rss_main_mb"), v("rss_open_mb"), v("rss_before_start_mb"), v("rss_after_start_mb"), v("rss_peak_mb"),
@@ -323,10 +317,8 @@ json startup(raw_db& mover, std::int64_t ticket, const std::string& work, std::i
   return p;
 }
 
-// The writes fire_due makes for a warning, with plain prepared statements:
-// per transaction select the due timers, then per timer claim it, bump the
-// ticket, append the event and record the notification. No ticket is read,
-// no JSON parsed, no SHA-256 taken: the least SQLite must do.
+// The writes fire_due makes for a warning, with prepared statements: per transaction select the due timers,
+// then claim each, bump its ticket, append the event, record the notification. Nothing else: SQLite's least.
 std::int64_t raw_fire(raw_db& db, timestamp now, int batch) {
   namespace q = storage::q;
   sqlite3_stmt* last = db.prepare(storage::query_sql[q::event_last]);
@@ -365,8 +357,7 @@ std::int64_t raw_fire(raw_db& db, timestamp now, int batch) {
   }
 }
 
-// Per batch size, a fresh set falls due at once for the engine, then another
-// for raw SQLite: taking turns, both see the same load from elsewhere.
+// Per batch size, fresh sets fall due for the engine, then raw SQLite: taking turns, both see the same load.
 json throughput(raw_db& mover, std::int64_t& next_id, std::int64_t burst, std::int64_t b1, engine::executor& ex,
                 raw_db& raw) {
   const engine::system_clock clock;
@@ -379,11 +370,13 @@ json throughput(raw_db& mover, std::int64_t& next_id, std::int64_t burst, std::i
       make_due(mover, next_id, count, clock.now() - 1, count), next_id += count;
       std::int64_t fired = 0;
       const double s = seconds_of([&] { fired = fire(); });
-      return fired == count ? s : (die(fmt::format("fired {} of {} timers", fired, count)), s);
+      if (fired != count) die(fmt::format("fired {} of {} timers", fired, count));
+      return s;
     };
     const double engine_s = timed([&] {
       auto fired = ex.fire_due(clock.now(), batch);
-      return fired.ok() ? std::int64_t(fired->size()) : (die(fired.error().message), 0);
+      if (!fired.ok()) die(fired.error().message);
+      return std::int64_t(fired->size());
     });
     const double raw_s = timed([&] { return raw_fire(raw, clock.now(), batch); });
     const double eps = count / engine_s, rps = count / raw_s;
@@ -394,18 +387,16 @@ json throughput(raw_db& mover, std::int64_t& next_id, std::int64_t burst, std::i
   return out;
 }
 
-// ---- lateness: timers falling due second after second, live scheduler ----
-
+// Timers falling due second after second, fired by the live scheduler.
 json lateness(raw_db& mover, std::int64_t first, engine::executor& ex, engine::store& store) {
   const engine::system_clock clock;
   make_due(mover, first, late_count, clock.now() + 2, late_per_second);
   std::vector<double> late;
   boost::asio::io_context io;
-  auto on_fired = [&](const engine::fired_timer& f) {
+  engine::scheduler sched(io, ex, store, [&](const engine::fired_timer& f) {
     late.push_back(double(clock.now_ms() - f.fired.due_at * 1000));
     if (late.size() == std::size_t(late_count)) io.stop();
-  };
-  engine::scheduler sched(io, ex, store, on_fired, [&](const engine::Error& e) { die(e.message); });
+  }, [&](const engine::Error& e) { die(e.message); });
   sched.start();
   io.run_for(std::chrono::seconds(late_count / late_per_second + 30));
   sched.stop();
@@ -434,8 +425,9 @@ int main(int argc, char** argv) {
   const unsigned nproc = std::thread::hardware_concurrency();
   fmt::print("plaint durable-timer benchmark: {} open complaints, {} pending SLA timers, in {}\n"
              "machine: {} CPUs, load average {}, SQLite {}, WAL, synchronous=FULL\n\n",
-             n, 4 * n, o.dir, nproc, proc("/proc/loadavg"), sqlite3_libversion());
-  json report{{"bench", "timers"}, {"tickets", n}, {"machine", {{"nproc", nproc}, {"loadavg", proc("/proc/loadavg")}}}};
+             n, 4 * n, o.dir, nproc, loadavg(), sqlite3_libversion());
+  json report{{"bench", "timers"}, {"tickets", n},
+              {"machine", {{"nproc", nproc}, {"sqlite", sqlite3_libversion()}, {"loadavg", loadavg()}}}};
   report["setup"] = setup(o, cache, work);
   {
     raw_db mover(work, store_pragmas);  // moves each ticket set in time just before its measurement
@@ -448,7 +440,7 @@ int main(int argc, char** argv) {
     report["throughput"] = throughput(mover, next_id, burst, b1, ex, raw);
     report["lateness_ms"] = lateness(mover, next_id, ex, *store);
   }
-  report["machine"]["loadavg_after"] = proc("/proc/loadavg");
+  report["machine"]["loadavg_after"] = loadavg();
   fmt::print("{}\n", report.dump());
 
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(work + suffix);

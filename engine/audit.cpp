@@ -23,18 +23,34 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
+namespace {
+void append_json_string(std::string& out, std::string_view s) {
+  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+}  // namespace
+
 std::string canonical_event(const event_record& e) {
-  // nlohmann::json objects keep keys sorted, so dump() is canonical.
-  const json j{{"seq", e.seq},
-               {"ticket", e.ticket},
-               {"at", format_iso(e.at)},
-               {"actor", e.actor},
-               {"event", e.event},
-               {"from", e.from_state.empty() ? json(nullptr) : json(e.from_state)},
-               {"to", e.to_state},
-               {"version", e.version},
-               {"payload", e.payload}};
-  return j.dump();
+  // Compact JSON with the keys in sorted order, written directly (this runs
+  // once per transition); equal to json{...}.dump() of the same members.
+  std::string out;
+  out.reserve(256);
+  out += "{\"actor\":";
+  append_json_string(out, e.actor);
+  out += ",\"at\":\"";
+  out += format_iso(e.at);
+  out += "\",\"event\":";
+  append_json_string(out, e.event);
+  out += ",\"from\":";
+  if (e.from_state.empty())
+    out += "null";
+  else
+    append_json_string(out, e.from_state);
+  out += ",\"payload\":";
+  out += e.payload.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += fmt::format(",\"seq\":{},\"ticket\":{},\"to\":", e.seq, e.ticket);
+  append_json_string(out, e.to_state);
+  out += fmt::format(",\"version\":{}}}", e.version);
+  return out;
 }
 
 std::string audit_hash(std::string_view prev_hash, const event_record& e) {

@@ -78,8 +78,12 @@ class store_transaction {
   virtual Status put_customer(const customer& c) = 0;
   // Inserts a new ticket; `t.id == 0` assigns the next id, otherwise keeps it.
   virtual Result<ticket_id> insert_ticket(const ticket& t) = 0;
-  // Returns `conflict` if the stored version is not `expected_version`.
-  virtual Status update_ticket(const ticket& t, std::int64_t expected_version) = 0;
+  // Writes the fields that change after intake (everything but workflow,
+  // customer, tier, channel, subject, description, created_at). Returns
+  // `conflict` if the stored version is not `expected_version`.
+  // `list_columns_changed` says whether state, owner or level changed: the
+  // columns queue views are indexed on, rewritten only when they move.
+  virtual Status update_ticket(const ticket& t, std::int64_t expected_version, bool list_columns_changed) = 0;
   // Appends to the audit chain; fills seq, prev_hash and hash.
   virtual Result<event_record> append_event(event_record e) = 0;
   // Writes an event exactly as given (import); the chain is checked afterwards.

@@ -2,7 +2,8 @@
 # The demo desk: installs what is missing, builds plaint, seeds a database
 # with a dozen customers across the three value tiers and about fifty
 # complaints in varied states (some in Chinese) whose SLA timers fired as
-# the seeded days went by, then shows the queue and the escalation board.
+# the seeded days went by, shows the queue and the escalation board, and
+# starts `plaint serve` with an agent and a supervisor token.
 #
 #   bash examples/demo-desk.sh            # database: build/demo/plaint.db
 #   PLAINT_DEMO_DB=/tmp/x.db bash examples/demo-desk.sh
@@ -112,3 +113,16 @@ echo
 p audit verify
 echo
 echo "Try: $PLAINT --db $DB show 2"
+
+AGENT=$(p token create --name li.na --role agent 2>/dev/null)
+SUPERVISOR=$(p token create --name desk.lead --role supervisor 2>/dev/null)
+PORT="${PLAINT_PORT:-8080}"
+echo
+echo "API tokens (shown once):"
+echo "  agent li.na:          $AGENT"
+echo "  supervisor desk.lead: $SUPERVISOR"
+echo "  curl -H \"Authorization: Bearer $SUPERVISOR\" http://127.0.0.1:$PORT/api/v1/escalations"
+if [ -n "${PLAINT_DEMO_NO_SERVE:-}" ]; then exit 0; fi
+echo
+echo "plaint serve on http://127.0.0.1:$PORT (Ctrl-C stops it)"
+exec "$PLAINT" --db "$DB" serve --listen "127.0.0.1:$PORT"

@@ -158,9 +158,21 @@ engine::Result<engine::token_identity> api::authenticate(const request& req) {
   static const std::string bearer = "Bearer ";
   if (auth.size() <= bearer.size() || auth.compare(0, bearer.size(), bearer) != 0)
     return make_error(errc::not_found, "an Authorization: Bearer token is required");
+  const std::string presented = auth.substr(bearer.size());
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(token_mu_);
+    auto it = token_cache_.find(presented);
+    if (it != token_cache_.end() && it->second.until > now) return it->second.who;
+  }
   auto s = readers_.acquire();
   PLAINT_TRY(s);
-  return engine::check_token(**s, std::string_view(auth).substr(bearer.size()));
+  auto who = engine::check_token(**s, presented);
+  PLAINT_TRY(who);
+  std::lock_guard<std::mutex> lock(token_mu_);
+  if (token_cache_.size() > 10000) token_cache_.clear();  // bounded; refills from storage
+  token_cache_[presented] = {*who, now + token_ttl};
+  return who;
 }
 
 void api::handle(const request& req, respond_fn respond) {

@@ -41,20 +41,21 @@ const char* const query_sql[q::count] = {
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier, email = excluded.email, "
     "phone = excluded.phone, attributes = excluded.attributes, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at",
-    // ticket_by_id, tickets_all, ticket_insert, ticket_update
+    // ticket_by_id, tickets_all, ticket_insert, ticket_update, ticket_update_listed
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE id = ?1",
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets ORDER BY id",
     "INSERT INTO tickets (" PLAINT_TICKET_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
     "?31, ?32, ?33)",
-    "UPDATE tickets SET workflow = ?2, customer = ?3, tier = ?4, channel = ?5, category = ?6, "
-    "priority = ?7, subject = ?8, description = ?9, state = ?10, owner = ?11, level = ?12, "
-    "version = ?13, created_at = ?14, updated_at = ?15, resolution_started_at = ?16, "
-    "first_response_at = ?17, first_response_warn_at = ?18, first_response_due = ?19, "
-    "resolution_warn_at = ?20, resolution_due = ?21, paused_at = ?22, paused_seconds = ?23, "
-    "resolved_at = ?24, follow_up_due = ?25, closed_at = ?26, fired = ?27, resolution_code = ?28, "
-    "root_cause = ?29, csat = ?30, reopen_count = ?31, handoff_count = ?32, tags = ?33 "
-    "WHERE id = ?1 AND version = ?34",
+    // Only what changes after intake, and none of the indexed list columns
+    // (see ticket_update_listed): SQLite then leaves every index alone.
+    "UPDATE tickets SET category = ?2, priority = ?3, version = ?4, updated_at = ?5, "
+    "resolution_started_at = ?6, first_response_at = ?7, first_response_warn_at = ?8, "
+    "first_response_due = ?9, resolution_warn_at = ?10, resolution_due = ?11, paused_at = ?12, "
+    "paused_seconds = ?13, resolved_at = ?14, follow_up_due = ?15, closed_at = ?16, fired = ?17, "
+    "resolution_code = ?18, root_cause = ?19, csat = ?20, reopen_count = ?21, handoff_count = ?22, "
+    "tags = ?23 WHERE id = ?1 AND version = ?24",
+    "UPDATE tickets SET state = ?2, owner = ?3, level = ?4 WHERE id = ?1",
     // list_tickets: one statement for every combination of filters. The
     // breach test is engine::sla_of() in SQL; keep the two in step.
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"
@@ -205,6 +206,37 @@ void bind_ticket(statement& s, const engine::ticket& t, std::string& json_buf) {
   s.bind(31, std::int64_t{t.reopen_count});
   s.bind(32, std::int64_t{t.handoff_count});
   s.bind(33, json_buf);
+}
+
+void bind_ticket_update(statement& s, const engine::ticket& t, std::int64_t expected_version, std::string& json_buf) {
+  if (t.tags.empty())
+    json_buf = "[]";
+  else
+    json_buf = engine::json(t.tags).dump();
+  s.bind(1, t.id);
+  s.bind(2, t.category);
+  s.bind(3, t.priority);
+  s.bind(4, t.version);
+  s.bind(5, t.updated_at);
+  s.bind(6, t.resolution_started_at);
+  s.bind(7, t.first_response_at);
+  s.bind(8, t.first_response_warn_at);
+  s.bind(9, t.first_response_due);
+  s.bind(10, t.resolution_warn_at);
+  s.bind(11, t.resolution_due);
+  s.bind(12, t.paused_at);
+  s.bind(13, t.paused_seconds);
+  s.bind(14, t.resolved_at);
+  s.bind(15, t.follow_up_due);
+  s.bind(16, t.closed_at);
+  s.bind(17, std::int64_t{t.fired});
+  s.bind(18, t.resolution_code);
+  s.bind(19, t.root_cause);
+  s.bind(20, widen(t.csat));
+  s.bind(21, std::int64_t{t.reopen_count});
+  s.bind(22, std::int64_t{t.handoff_count});
+  s.bind(23, json_buf);
+  s.bind(24, expected_version);
 }
 
 engine::Result<engine::ticket> read_ticket(const statement& s) {

@@ -30,7 +30,8 @@ enum id : std::size_t {
   ticket_by_id,
   tickets_all,
   ticket_insert,
-  ticket_update,  // ?1..?33 the row, ?34 the expected version
+  ticket_update,         // see bind_ticket_update
+  ticket_update_listed,  // ?1 id, ?2 state, ?3 owner, ?4 level
   list_tickets,   // parameters: see `list_param`
   events_of_ticket,
   events_after,
@@ -83,6 +84,8 @@ enum list_param : int {
 // serialised into `json_buf`, which must outlive the step.
 void bind_customer(statement& s, const engine::customer& c, std::string& json_buf);
 void bind_ticket(statement& s, const engine::ticket& t, std::string& json_buf);
+// The mutable, unindexed columns of q::ticket_update, the id and the expected version.
+void bind_ticket_update(statement& s, const engine::ticket& t, std::int64_t expected_version, std::string& json_buf);
 void bind_event(statement& s, const engine::event_record& e, std::string& json_buf);
 void bind_timer(statement& s, const engine::timer& t);
 void bind_idempotency(statement& s, const engine::idempotency_record& r);

@@ -88,15 +88,26 @@ engine::Result<engine::ticket_id> sqlite_transaction::insert_ticket(const engine
   return t.id != 0 ? t.id : store_.db_.last_insert_id();
 }
 
-engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, std::int64_t expected_version) {
+engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, std::int64_t expected_version,
+                                                 bool list_columns_changed) {
   PLAINT_TRY(live());
   {
     auto st = store_.stmts_.acquire(q::ticket_update);
     PLAINT_TRY(st);
-    bind_ticket(**st, t, json_buf_);
-    (*st)->bind(34, expected_version);
+    bind_ticket_update(**st, t, expected_version, json_buf_);
     PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot update ticket {}", t.id); }));
-    if (store_.db_.changes() == 1) return {};
+    if (store_.db_.changes() == 1) {
+      if (!list_columns_changed) return {};
+      // A separate statement so that SQLite rewrites the state, owner and
+      // level index entries only when one of them moved.
+      auto moved = store_.stmts_.acquire(q::ticket_update_listed);
+      PLAINT_TRY(moved);
+      (*moved)->bind(1, t.id);
+      (*moved)->bind(2, t.state);
+      (*moved)->bind(3, t.owner);
+      (*moved)->bind(4, std::int64_t{t.level});
+      return run(store_.db_, **moved, [&] { return fmt::format("cannot update ticket {}", t.id); });
+    }
   }
   // Nothing matched: tell a missing ticket from a stale version.
   auto found = store_.load_ticket(t.id);

@@ -224,7 +224,7 @@ TEST_CASE("a ticket round-trips every field, with optional values unset and set"
     const auto more = add(*f.store, {}, {imported, sample_ticket()});
     CHECK(more == std::vector<engine::ticket_id>{40, 41});
   }
-  SUBCASE("update_ticket writes every field when the version matches") {
+  SUBCASE("update_ticket writes every field that changes after intake when the version matches") {
     engine::ticket changed = full;
     changed.id = 1;
     changed.version = 2;
@@ -232,7 +232,7 @@ TEST_CASE("a ticket round-trips every field, with optional values unset and set"
     changed.csat.reset();
     changed.paused_at.reset();
     auto tx = begin(*f.store);
-    require_ok(tx->update_ticket(changed, 1));
+    require_ok(tx->update_ticket(changed, 1, true));
     require_ok(tx->commit());
     CHECK(fields(*f.store->get_ticket(1)) == fields(changed));
   }
@@ -257,7 +257,7 @@ TEST_CASE("update_ticket with a stale version returns conflict and writes nothin
   t.version = 6;
 
   auto tx = begin(*f.store);
-  auto s = tx->update_ticket(t, 5);
+  auto s = tx->update_ticket(t, 5, true);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code == errc::conflict);
   CHECK(s.error().message == "ticket 1 was changed by someone else; it is no longer at version 5");
@@ -266,7 +266,7 @@ TEST_CASE("update_ticket with a stale version returns conflict and writes nothin
 
   t.id = 9;
   auto tx2 = begin(*f.store);
-  auto missing = tx2->update_ticket(t, 1);
+  auto missing = tx2->update_ticket(t, 1, true);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == errc::not_found);
   CHECK(missing.error().message == "ticket 9 does not exist");

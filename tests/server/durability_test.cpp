@@ -1,0 +1,217 @@
+// Many clients at once, a graceful stop and a hard kill: every answered
+// transition is durable, the audit chain verifies, and timers fire once.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/server/server_fixture.h"
+
+using namespace plaint::testing;
+
+namespace {
+
+std::string events_of(std::int64_t id) { return "/api/v1/tickets/" + std::to_string(id) + "/events"; }
+
+// A policy whose every target is seconds long, so timers fire during a test:
+// warnings at 1 s and 2 s, breaches at 2 s (first response) and 4 s.
+void load_fast_policy(server_desk& d) {
+  const std::string file = d.dir.file("fast.toml");
+  std::ofstream out(file);
+  out << "warning_threshold = 0.5\n[calendar]\ntime_zone = \"UTC\"\nmode = \"24x7\"\n";
+  for (const char* p : {"P1", "P2", "P3", "P4"})
+    out << "[targets." << p << "]\nfirst_response = \"2s\"\nresolution = \"4s\"\nfollow_up = \"3s\"\n";
+  out.close();
+  auto r = d.plaint({"policy", "load", file});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+}
+
+struct ack {
+  std::int64_t ticket;
+  std::int64_t version;
+  std::string note;
+};
+
+// How often each timer kind fired in a ticket's history.
+std::map<std::string, int> timers_fired(const json& ticket) {
+  std::map<std::string, int> n;
+  for (const auto& e : ticket["history"])
+    if (e["actor"] == "system" && e["payload"].contains("timer")) ++n[e["payload"]["timer"].get<std::string>()];
+  return n;
+}
+
+// History versions run 1, 2, 3, … with no gap or repeat.
+bool versions_contiguous(const json& ticket) {
+  std::int64_t v = 0;
+  for (const auto& e : ticket["history"])
+    if (e["version"].get<std::int64_t>() != ++v) return false;
+  return v == ticket["version"].get<std::int64_t>();
+}
+
+}  // namespace
+
+TEST_CASE("concurrent events without expected_version all succeed and add up") {
+  server_desk d;
+  std::vector<std::int64_t> tickets;
+  for (int i = 0; i < 4; ++i) tickets.push_back(d.open("busy ticket " + std::to_string(i))["id"]);
+
+  constexpr int threads = 8, per_thread = 50;
+  std::mutex mu;
+  std::map<int, int> statuses;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      http_client c(d.port());
+      for (int k = 0; k < per_thread; ++k) {
+        const std::int64_t id = tickets[static_cast<std::size_t>((t + k) % 4)];
+        auto r = c.request("POST", events_of(id),
+                           json{{"event", "comment"}, {"note", "t" + std::to_string(t) + "-" + std::to_string(k)}}.dump(),
+                           server_desk::auth(t % 2 ? d.ann : d.bob));
+        std::lock_guard<std::mutex> lock(mu);
+        ++statuses[r.status];
+      }
+    });
+  for (auto& t : pool) t.join();
+  CHECK(statuses == std::map<int, int>{{200, threads * per_thread}});
+
+  std::int64_t total = 0;
+  for (auto id : tickets) {
+    const json t = d.ticket(id);
+    CHECK(versions_contiguous(t));
+    CHECK(t["version"] == 1 + threads * per_thread / 4);
+    total += t["version"].get<std::int64_t>() - 1;
+  }
+  CHECK(total == threads * per_thread);
+
+  REQUIRE(d.server->stop() == 0);
+  auto verify = d.plaint({"audit", "verify"});
+  CHECK_MESSAGE(verify.code == 0, verify.out << verify.err);
+}
+
+TEST_CASE("SIGTERM stops the server promptly with exit 0, answered work durable, streams and idle connections open") {
+  server_desk d;
+  const std::int64_t id = d.open("shutdown under load")["id"];
+  http_client idle(d.port());
+  REQUIRE(idle.request("GET", "/healthz").status == 200);  // kept alive, then left idle
+  http_client stream(d.port());
+  REQUIRE(stream.send_request("GET", "/api/v1/stream", "", server_desk::auth(d.sue)));
+  http_response head;
+  REQUIRE(stream.read_head(head));
+  CHECK(head.status == 200);
+
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<ack> acked;
+  std::thread client([&] {
+    http_client c(d.port());
+    for (int k = 0; !stop; ++k) {
+      const std::string note = "n" + std::to_string(k);
+      auto r = c.request("POST", events_of(id), json{{"event", "comment"}, {"note", note}}.dump(),
+                         server_desk::auth(d.ann));
+      if (r.status != 200) break;
+      std::lock_guard<std::mutex> lock(mu);
+      acked.push_back({id, r.json()["version"], note});
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  const int code = d.server->stop(5s);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  stop = true;
+  client.join();
+  CHECK_MESSAGE(code == 0, d.server->errors());
+  CHECK(took < 2s);
+  CHECK(http_client(d.port()).request("GET", "/healthz").status == 0);  // no new connections
+
+  auto verify = d.plaint({"audit", "verify"});
+  CHECK_MESSAGE(verify.code == 0, verify.out << verify.err);
+  auto shown = d.plaint({"--json", "show", std::to_string(id)});
+  REQUIRE(shown.code == 0);
+  const json t = shown.json();
+  CHECK(acked.size() > 0);
+  for (const auto& a : acked) CHECK(t["version"].get<std::int64_t>() >= a.version);
+}
+
+TEST_CASE("after a SIGKILL every answered transition survives and no timer is lost or fired twice") {
+  server_desk d(false);
+  load_fast_policy(d);
+  d.start();
+
+  std::vector<std::int64_t> busy, silent;
+  const auto opened = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4; ++i) busy.push_back(d.open("busy " + std::to_string(i))["id"]);
+  for (int i = 0; i < 3; ++i) silent.push_back(d.open("silent " + std::to_string(i), "wang")["id"]);
+
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<ack> acked;
+  std::map<int, int> statuses;
+  std::vector<std::thread> pool;
+  const int port = d.port();
+  for (int t = 0; t < 4; ++t)
+    pool.emplace_back([&, t] {
+      http_client c(port, 2s);
+      for (int k = 0; !stop; ++k) {
+        const std::int64_t id = busy[static_cast<std::size_t>((t + k) % 4)];
+        const std::string note = "t" + std::to_string(t) + "-" + std::to_string(k);
+        auto r = c.request("POST", events_of(id), json{{"event", "comment"}, {"note", note}}.dump(),
+                           server_desk::auth(d.ann));
+        std::lock_guard<std::mutex> lock(mu);
+        ++statuses[r.status];
+        if (r.status == 200) acked.push_back({id, r.json()["version"], note});
+        if (r.status == 0) break;  // the server is gone
+      }
+    });
+  std::this_thread::sleep_for(1500ms);
+  d.server->kill();
+  stop = true;
+  for (auto& t : pool) t.join();
+  CHECK(statuses.size() <= 2);  // 200, and 0 for the requests the kill cut off
+  CHECK(statuses.count(200) == 1);
+  INFO("acknowledged before the kill: " << acked.size());
+  REQUIRE(acked.size() > 20);
+
+  d.start();
+  for (const auto& a : acked) {
+    const json t = d.ticket(a.ticket);
+    CAPTURE(a.ticket);
+    CAPTURE(a.version);
+    CHECK(t["version"].get<std::int64_t>() >= a.version);
+    REQUIRE(t["history"].size() >= static_cast<std::size_t>(a.version));
+    const json& e = t["history"][static_cast<std::size_t>(a.version - 1)];
+    CHECK(e["version"] == a.version);
+    CHECK(e["event"] == "comment");
+    CHECK(e["payload"]["note"] == a.note);
+  }
+
+  // Past every due time (the last breach is due 4 s after opening).
+  std::this_thread::sleep_until(opened + 5500ms);
+  for (auto id : busy) {
+    const json t = d.ticket(id);
+    CAPTURE(id);
+    CHECK(versions_contiguous(t));
+    for (const auto& [kind, n] : timers_fired(t)) CHECK_MESSAGE(n == 1, kind << " fired " << n << " times");
+    CHECK(timers_fired(t)["resolution"] == 1);
+  }
+  for (auto id : silent) {
+    const json t = d.ticket(id);
+    CAPTURE(id);
+    CHECK(versions_contiguous(t));
+    const auto fired = timers_fired(t);
+    for (const auto& [kind, n] : fired) CHECK_MESSAGE(n == 1, kind << " fired " << n << " times");
+    CHECK(fired.count("first_response") == 1);
+    CHECK(fired.count("resolution") == 1);
+    CHECK(t["level"] == 3);
+  }
+
+  REQUIRE(d.server->stop() == 0);
+  auto verify = d.plaint({"audit", "verify"});
+  CHECK_MESSAGE(verify.code == 0, verify.out << verify.err);
+  auto tick = d.plaint({"tick"});
+  CHECK(tick.code == 0);
+  CHECK(tick.out == "no timer was due\n");
+}
