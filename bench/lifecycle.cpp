@@ -155,7 +155,7 @@ class engine_desk {
       r = ex_.open({in.customer, in.subject, in.description, in.channel, in.category, in.priority, "complaint", "",
                     "desk"});
     } else {
-      engine::event_request e{ids_[i], lifecycle[step].event, "", {}, std::nullopt, in.owner};
+      engine::event_request e{ids_[i], lifecycle[step].event, "", {}, std::nullopt, in.owner, ""};
       if (step == 1) e.fields = {{"owner", in.owner}};
       if (step == 3) e.fields = {{"resolution_code", "replaced"}}, e.note = resolve_note;
       if (step == 4) e.fields = {{"csat", in.csat}};

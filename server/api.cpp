@@ -158,21 +158,11 @@ engine::Result<engine::token_identity> api::authenticate(const request& req) {
   static const std::string bearer = "Bearer ";
   if (auth.size() <= bearer.size() || auth.compare(0, bearer.size(), bearer) != 0)
     return make_error(errc::not_found, "an Authorization: Bearer token is required");
-  const std::string presented = auth.substr(bearer.size());
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> lock(token_mu_);
-    auto it = token_cache_.find(presented);
-    if (it != token_cache_.end() && it->second.until > now) return it->second.who;
-  }
+  // Checked against storage on every request, so a revocation holds from
+  // the next request on (a primary-key read and one SHA-256).
   auto s = readers_.acquire();
   PLAINT_TRY(s);
-  auto who = engine::check_token(**s, presented);
-  PLAINT_TRY(who);
-  std::lock_guard<std::mutex> lock(token_mu_);
-  if (token_cache_.size() > 10000) token_cache_.clear();  // bounded; refills from storage
-  token_cache_[presented] = {*who, now + token_ttl};
-  return who;
+  return engine::check_token(**s, std::string_view(auth).substr(bearer.size()));
 }
 
 void api::handle(const request& req, respond_fn respond) {
@@ -183,22 +173,27 @@ void api::handle(const request& req, respond_fn respond) {
   };
   if (!target) return finish("bad_request", error_response(target.error()));
   const route_info* route = nullptr;
-  bool path_known = false;
+  std::set<std::string> allowed;  // methods of a known path
   std::vector<std::string> params;
   for (const auto& r : routes()) {
-    if (!match(r.pattern, target->segments, params)) continue;
-    path_known = true;
+    std::vector<std::string> caught;
+    if (!match(r.pattern, target->segments, caught)) continue;
+    allowed.insert(r.method);
     if (r.method == req.method) {
       route = &r;
-      break;
+      params = std::move(caught);
     }
   }
   if (!route) {
-    response r = error_response({path_known ? errc::invalid : errc::not_found,
-                                 path_known ? fmt::format("{} is not allowed on {}", req.method, req.target)
-                                            : fmt::format("there is no {}", req.target)});
-    if (path_known) r.status = 405;
-    return finish(path_known ? "method_not_allowed" : "not_found", std::move(r));
+    if (allowed.empty())
+      return finish("not_found", error_response({errc::not_found, fmt::format("there is no {}", req.target)}));
+    response r = json_response(405, {{"error",
+                                       {{"code", "method_not_allowed"},
+                                        {"message", fmt::format("{} is not allowed on {}", req.method, req.target)}}}});
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    r.headers.emplace_back("Allow", allow);
+    return finish("method_not_allowed", std::move(r));
   }
   const std::string label = route->method + " " + route->pattern;
   if (route->pattern == "/healthz") return finish(label, json_response(200, {{"status", "ok"}}));

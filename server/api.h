@@ -8,10 +8,7 @@
 // internal → 500.
 #pragma once
 
-#include <chrono>
 #include <map>
-#include <mutex>
-#include <unordered_map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,16 +50,6 @@ class api {
   void dispatch(const request& req, const route_info& route, const std::vector<std::string>& params,
                 const std::map<std::string, std::string>& query, const engine::token_identity& who,
                 respond_fn respond);
-
-  // Verified tokens, kept briefly so that a busy client is not re-checked
-  // against storage on every request; a revocation is seen within `token_ttl`.
-  struct cached_identity {
-    engine::token_identity who;
-    std::chrono::steady_clock::time_point until;
-  };
-  static constexpr std::chrono::seconds token_ttl{2};
-  std::mutex token_mu_;
-  std::unordered_map<std::string, cached_identity> token_cache_;
 
   writer& writer_;
   store_pool& readers_;

@@ -191,9 +191,12 @@ class session : public std::enable_shared_from_this<session> {
   void open_stream(const request& req) {
     auto who = st_.endpoints.authenticate(req);
     if (!who) {
-      st_.stats.request_done("GET /api/v1/stream", 401);
       ++st_.in_flight;
-      response r = api::json_response(401, {{"error", {{"code", "unauthorized"}, {"message", who.error().message}}}});
+      response r = who.error().code == engine::errc::not_found
+                       ? api::json_response(401, {{"error", {{"code", "unauthorized"}, {"message", who.error().message}}}})
+                       : api::error_response(who.error());
+      if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      st_.stats.request_done("GET /api/v1/stream", r.status);
       return write(std::move(r));
     }
     st_.stats.request_done("GET /api/v1/stream", 200);

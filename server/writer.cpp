@@ -87,17 +87,23 @@ void writer::flush() {
   for (auto& j : jobs) requests.push_back(std::move(j.request));
   auto results = executor_.apply_batch(requests);
   const auto now = std::chrono::steady_clock::now();
+  if (!results) {
+    for (auto& j : jobs) j.done(results.error());
+    return;
+  }
+  metrics_.batch_committed(jobs.size());
+  // Streams hear of the events before any client hears its answer, so a
+  // client that reacts to a response by opening a stream never sees it twice.
   std::vector<engine::event_record> committed;
-  if (results) metrics_.batch_committed(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    engine::Result<engine::transition_result> r = results ? std::move((*results)[i]) : engine::Result<engine::transition_result>(results.error());
+    const auto& r = (*results)[i];
     if (r && r->created) {
       committed.push_back(r->event);
       metrics_.transition_committed(std::chrono::duration<double>(now - jobs[i].queued).count());
     }
-    jobs[i].done(std::move(r));
   }
   publish(committed);
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move((*results)[i]));
   scheduler_->poke();  // a new ticket may be due before what the timer waits for
 }
 
