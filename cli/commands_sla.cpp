@@ -51,31 +51,43 @@ Status cmd_policy_show(app& a) {
   return {};
 }
 
+engine::json fired_json(const engine::fired_timer& f) {
+  engine::json recipients = engine::json::array();
+  for (const auto& n : f.notified) recipients.push_back(n.recipient);
+  return {{"timer", engine::to_json(f.fired)},
+          {"ticket", f.ticket_after.id},
+          {"event", f.event.event},
+          {"seq", f.event.seq},
+          {"level", f.ticket_after.level},
+          {"priority", f.ticket_after.priority},
+          {"notified", recipients},
+          {"summary", f.summary}};
+}
+
 Status cmd_tick(app& a) {
   auto ex = a.executor();
   PLAINT_TRY(ex);
-  auto fired = (*ex)->fire_due(a.clock().now());
-  PLAINT_TRY(fired);
-  if (a.json()) {
-    engine::json arr = engine::json::array();
-    for (const auto& f : *fired) {
-      engine::json recipients = engine::json::array();
-      for (const auto& n : f.notified) recipients.push_back(n.recipient);
-      arr.push_back({{"timer", engine::to_json(f.fired)},
-                     {"ticket", f.ticket_after.id},
-                     {"event", f.event.event},
-                     {"seq", f.event.seq},
-                     {"level", f.ticket_after.level},
-                     {"priority", f.ticket_after.priority},
-                     {"notified", recipients},
-                     {"summary", f.summary}});
+  // Bounded rounds keep memory flat however long the backlog is; text
+  // output streams out round by round.
+  constexpr std::size_t round = 1024;
+  engine::json all = engine::json::array();
+  std::size_t count = 0;
+  for (;;) {
+    auto part = (*ex)->fire_due(a.clock().now(), 256, round);
+    PLAINT_TRY(part);
+    for (const auto& f : *part) {
+      ++count;
+      if (a.json())
+        all.push_back(fired_json(f));
+      else
+        std::cout << f.summary << '\n';
     }
-    print_json(arr);
-  } else if (fired->empty()) {
-    std::cout << "no timer was due\n";
-  } else {
-    for (const auto& f : *fired) std::cout << f.summary << '\n';
+    if (part->size() < round) break;
   }
+  if (a.json())
+    print_json(all);
+  else if (count == 0)
+    std::cout << "no timer was due\n";
   return {};
 }
 

@@ -131,10 +131,11 @@ Result<std::optional<fired_timer>> executor::fire_in(store_transaction& tx, cons
   return std::optional<fired_timer>(std::move(f));
 }
 
-Result<std::vector<fired_timer>> executor::fire_due(timestamp now, int batch) {
+Result<std::vector<fired_timer>> executor::fire_due(timestamp now, int batch, std::size_t limit) {
   std::vector<fired_timer> out;
-  for (;;) {
-    auto due = store_.due_timers(now, batch);
+  while (out.size() < limit) {
+    const auto room = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), limit - out.size()));
+    auto due = store_.due_timers(now, room);
     PLAINT_TRY(due);
     if (due->empty()) return out;
     auto tx = store_.begin();
@@ -147,7 +148,9 @@ Result<std::vector<fired_timer>> executor::fire_due(timestamp now, int batch) {
     }
     PLAINT_TRY((*tx)->commit());
     for (auto& f : fired) out.push_back(std::move(f));
+    // Claims lost to another process leave `fired` short; the loop reads again.
   }
+  return out;
 }
 
 Result<std::int64_t> executor::apply_policy(sla_policy policy, const std::string& actor) {

@@ -100,7 +100,9 @@ class executor {
   // transaction. Each timer's claim and its effects (event appended, level
   // or priority raised, notifications recorded) commit together, and a timer
   // that another process claimed first is skipped: each fires exactly once.
-  Result<std::vector<fired_timer>> fire_due(timestamp now, int batch = 256);
+  // At most `limit` timers per call, so a long backlog (after an outage) is
+  // worked off in bounded rounds: call again while it returns `limit` timers.
+  Result<std::vector<fired_timer>> fire_due(timestamp now, int batch = 256, std::size_t limit = 1024);
 
   // Puts `policy` in force and recomputes the due times of every open
   // ticket under it; a ticket whose clocks moved gets an `sla_recomputed`

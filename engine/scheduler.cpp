@@ -1,6 +1,7 @@
 #include "engine/scheduler.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace plaint::engine {
@@ -45,13 +46,20 @@ void scheduler::poke() {
 
 void scheduler::run_due() {
   if (stopped_) return;
-  auto fired = ex_.fire_due(ex_.time_source().now());
+  constexpr std::size_t round = 1024;
+  auto fired = ex_.fire_due(ex_.time_source().now(), 256, round);
   if (!fired) {
     if (on_error_) on_error_(fired.error());
   } else {
     for (const auto& f : *fired) {
       ++fired_;
       if (on_fired_) on_fired_(f);
+    }
+    // A backlog is worked off one bounded round at a time, letting other
+    // work on the io_context (new transitions) in between.
+    if (fired->size() == round) {
+      boost::asio::post(impl_->timer.get_executor(), [this] { run_due(); });
+      return;
     }
   }
   arm();

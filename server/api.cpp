@@ -149,6 +149,11 @@ response api::json_response(int status, const json& body) {
 }
 
 response api::error_response(const Error& e) {
+  if (e.code == writer::shutting_down().code && e.message == writer::shutting_down().message) {
+    response r = json_response(503, {{"error", {{"code", "unavailable"}, {"message", e.message}}}});
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   return json_response(status_of(e.code),
                        {{"error", {{"code", engine::errc_name(e.code)}, {"message", e.message}}}});
 }

@@ -126,6 +126,7 @@ void api::dispatch(const request& req, const route_info& route, const std::vecto
     if (c.tier.empty()) c.tier = "standard";
     c.email = b->str("email");
     c.phone = b->str("phone");
+    c.attributes = b->object("attributes");
     if (!b->status()) return fail(b->status().error());
     bool existed = false;
     if (auto s = readers_.acquire()) existed = (**s).get_customer(c.id).ok();

@@ -65,6 +65,15 @@ class body {
     }
     return it->get<std::int64_t>();
   }
+  json object(const char* key) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return json::object();
+    if (!it->is_object()) {
+      fail(fmt::format("field '{}' must be an object", key));
+      return json::object();
+    }
+    return *it;
+  }
   // Event fields: strings, whole numbers and booleans, all carried as text.
   engine::field_map fields(const char* key) {
     engine::field_map out;

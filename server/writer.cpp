@@ -52,10 +52,15 @@ void writer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+const engine::Error& writer::shutting_down() {
+  static const engine::Error e{engine::errc::internal, "the server is shutting down; retry against another node or later"};
+  return e;
+}
+
 void writer::submit(engine::batch_request r, done_fn done) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!running_) {
-    done(engine::make_error(engine::errc::internal, "the server is shutting down"));
+    done(shutting_down());
     return;
   }
   queue_.push_back({std::move(r), std::move(done), std::chrono::steady_clock::now()});

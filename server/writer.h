@@ -44,7 +44,9 @@ class writer {
   // Commits and answers everything queued, stops the scheduler, joins.
   void stop();
 
+  // Refuses with `shutting_down()` once stop() has begun.
   void submit(engine::batch_request r, done_fn done);
+  static const engine::Error& shutting_down();
   void submit_customer(engine::customer c, customer_fn done);
 
  private:

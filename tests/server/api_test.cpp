@@ -76,6 +76,12 @@ TEST_CASE("customers are added, updated and read back with their tickets") {
   CHECK(created.json()["name"] == "李雷");
   CHECK(created.json()["tier"] == "platinum");
 
+  auto attributed = d.post("/api/v1/customers", d.ann,
+                           json{{"id", "zhou"}, {"name", "周杰"}, {"attributes", {{"region", "华东"}, {"vip", true}}}});
+  REQUIRE(attributed.status == 201);
+  CHECK(attributed.json()["attributes"] == json{{"region", "华东"}, {"vip", true}});
+  CHECK(d.get("/api/v1/customers/zhou", d.ann).json()["attributes"] == json{{"region", "华东"}, {"vip", true}});
+
   auto updated = d.post("/api/v1/customers", d.ann, json{{"id", "li"}, {"name", "李雷 (VIP)"}, {"tier", "gold"}});
   CHECK(updated.status == 200);
   CHECK(updated.json()["tier"] == "gold");
@@ -313,7 +319,7 @@ TEST_CASE("a revoked token is refused from the next request on") {
   CHECK(d.get("/api/v1/tickets", d.ann).status == 200);
 }
 
-TEST_CASE("an agent reassigns only their own or unowned tickets; a supervisor reassigns any") {
+TEST_CASE("an agent reassigns only their own or unowned tickets, while a supervisor reassigns any") {
   server_desk d;
   const std::int64_t id = d.open("wrong size")["id"];
   const json unowned = d.fire(id, d.bob, {{"event", "assign"}, {"fields", {{"owner", "ann"}}}});

@@ -84,7 +84,9 @@ class http_client {
     if (fd_ < 0 && !connect()) return false;
     std::string text = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     for (const auto& [name, value] : headers) text += name + ": " + value + "\r\n";
-    if (!body.empty() || method == "POST") text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    bool chunked = false;
+    for (const auto& h : headers) chunked = chunked || h.first == "Transfer-Encoding";
+    if (!chunked && (!body.empty() || method == "POST")) text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     text += "\r\n";
     text += body;
     std::size_t sent = 0;

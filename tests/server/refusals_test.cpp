@@ -2,6 +2,8 @@
 // idempotent retries and optimistic versions.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "tests/server/server_fixture.h"
 
 using namespace plaint::testing;
@@ -63,7 +65,7 @@ TEST_CASE("a retried event with the same Idempotency-Key is applied once and ans
   CHECK(d.post(events_of(id), d.ann, comment).json()["version"] == 4);  // no key: two comments
 }
 
-TEST_CASE("a stale expected_version is a 409 naming the current version; nothing is written") {
+TEST_CASE("a stale expected_version is a 409 naming the current version, and nothing is written") {
   server_desk d;
   const std::int64_t id = d.open("late again")["id"];
   d.fire(id, d.ann, {{"event", "comment"}, {"note", "first"}});
@@ -177,6 +179,21 @@ TEST_CASE("a body over 1 MiB is refused with 413 and nothing is written") {
   CHECK(r.status == 413);
   CHECK(error_code(r) == "payload_too_large");
   CHECK(d.exported() == before);
+  SUBCASE("sent in chunks, without a Content-Length") {
+    std::string chunks;
+    for (std::size_t at = 0; at < huge.size(); at += 65536) {
+      const std::string part = huge.substr(at, 65536);
+      std::ostringstream size;
+      size << std::hex << part.size();
+      chunks += size.str() + "\r\n" + part + "\r\n";
+    }
+    chunks += "0\r\n\r\n";
+    http_client chunked(d.port());
+    auto r2 = chunked.request("POST", "/api/v1/tickets", chunks, server_desk::auth(d.ann, {{"Transfer-Encoding", "chunked"}}));
+    CHECK(r2.status == 413);
+    CHECK(error_code(r2) == "payload_too_large");
+    CHECK(d.exported() == before);
+  }
   // The server is still well: a normal request on a new connection works.
   CHECK(d.post("/api/v1/tickets", d.ann, json{{"customer", "acme"}, {"subject", "small"}}).status == 201);
 }
