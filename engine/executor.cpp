@@ -51,6 +51,19 @@ std::string fingerprint(const event_request& r) {
                         .dump());
 }
 
+// The earlier request that used `key`, if any; `conflict` if it was a
+// different request (its fingerprint differs).
+Result<std::optional<idempotency_record>> earlier_request(store_transaction& tx, const std::string& key,
+                                                          const std::string& print) {
+  if (key.empty()) return std::optional<idempotency_record>();
+  auto seen = tx.find_idempotency(key);
+  PLAINT_TRY(seen);
+  if (*seen && (*seen)->fingerprint != print)
+    return make_error(errc::conflict, fmt::format("idempotency key '{}' was already used for a different request (ticket {})",
+                                                  key, (*seen)->ticket));
+  return std::move(*seen);
+}
+
 Status check_open(const open_request& r) {
   PLAINT_TRY(check_required("customer", r.customer, max_id_bytes));
   PLAINT_TRY(check_required("subject", r.subject, max_subject_bytes));
@@ -114,14 +127,10 @@ Result<transition_result> executor::open_in(store_transaction& tx, const open_re
     return make_error(errc::invalid, fmt::format("workflow '{}' is not one of: {}", r.workflow,
                                                  join(workflows_.names())));
   const std::string print = r.idempotency_key.empty() ? std::string() : fingerprint(r);
-  if (!r.idempotency_key.empty()) {
-    auto seen = tx.find_idempotency(r.idempotency_key);
+  {
+    auto seen = earlier_request(tx, r.idempotency_key, print);
     PLAINT_TRY(seen);
     if (*seen) {
-      if ((*seen)->fingerprint != print)
-        return make_error(errc::conflict,
-                          fmt::format("idempotency key '{}' was already used for ticket {} with a different request",
-                                      r.idempotency_key, (*seen)->ticket));
       auto t = store_.get_ticket((*seen)->ticket);
       PLAINT_TRY(t);
       auto events = store_.ticket_events(t->id);
@@ -179,14 +188,10 @@ Result<transition_result> executor::apply(const event_request& r) {
 Result<transition_result> executor::apply_in(store_transaction& tx, const event_request& r,
                                              timestamp now) {
   const std::string print = r.idempotency_key.empty() ? std::string() : fingerprint(r);
-  if (!r.idempotency_key.empty()) {
-    auto seen = tx.find_idempotency(r.idempotency_key);
+  {
+    auto seen = earlier_request(tx, r.idempotency_key, print);
     PLAINT_TRY(seen);
     if (*seen) {
-      if ((*seen)->fingerprint != print)
-        return make_error(errc::conflict,
-                          fmt::format("idempotency key '{}' was already used for a different request",
-                                      r.idempotency_key));
       auto t = tx.find_ticket((*seen)->ticket);
       PLAINT_TRY(t);
       if (!*t) return make_error(errc::internal, "an idempotency key names a ticket that does not exist");

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "engine/model.h"
+#include "engine/transfer.h"
 #include "engine/store.h"
 #include "storage/sqlite_store.h"
 #include "tests/temp_dir.h"
@@ -90,43 +91,7 @@ inline std::vector<engine::ticket_id> add(engine::store& s, const std::vector<en
 
 // Every field of a ticket as one JSON line: equal strings, equal tickets,
 // and a failing CHECK shows both sides in full.
-inline std::string fields(const engine::ticket& t) {
-  auto opt = [](const std::optional<engine::timestamp>& v) { return v ? engine::json(*v) : engine::json(); };
-  return engine::json{{"id", t.id},
-                      {"workflow", t.workflow},
-                      {"customer", t.customer},
-                      {"tier", t.tier},
-                      {"channel", t.channel},
-                      {"category", t.category},
-                      {"priority", t.priority},
-                      {"subject", t.subject},
-                      {"description", t.description},
-                      {"state", t.state},
-                      {"owner", t.owner},
-                      {"level", t.level},
-                      {"version", t.version},
-                      {"created_at", t.created_at},
-                      {"updated_at", t.updated_at},
-                      {"resolution_started_at", t.resolution_started_at},
-                      {"first_response_at", opt(t.first_response_at)},
-                      {"first_response_warn_at", opt(t.first_response_warn_at)},
-                      {"first_response_due", opt(t.first_response_due)},
-                      {"resolution_warn_at", opt(t.resolution_warn_at)},
-                      {"resolution_due", opt(t.resolution_due)},
-                      {"paused_at", opt(t.paused_at)},
-                      {"paused_seconds", t.paused_seconds},
-                      {"resolved_at", opt(t.resolved_at)},
-                      {"follow_up_due", opt(t.follow_up_due)},
-                      {"closed_at", opt(t.closed_at)},
-                      {"fired", t.fired},
-                      {"resolution_code", t.resolution_code},
-                      {"root_cause", t.root_cause},
-                      {"csat", t.csat ? engine::json(*t.csat) : engine::json()},
-                      {"reopen_count", t.reopen_count},
-                      {"handoff_count", t.handoff_count},
-                      {"tags", t.tags}}
-      .dump();
-}
+inline std::string fields(const engine::ticket& t) { return engine::ticket_record(t).dump(); }
 
 inline std::string fields(const engine::customer& c) { return engine::to_json(c).dump(); }
 inline std::string fields(const engine::timer& t) { return engine::to_json(t).dump(); }
