@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -308,8 +309,14 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   // is queued; then in-flight responses drain (bounded) and the loop ends.
   asio::signal_set signals(ioc, SIGTERM, SIGINT);
   asio::steady_timer drain(ioc);
+  // Sessions waiting for the writer have no operation pending on the
+  // io_context; without this guard it could run dry and drop their answers.
+  auto keep_running = asio::make_work_guard(ioc);
   std::function<void(int)> wait_drained = [&](int tries) {
-    if (st.in_flight.load() <= 0 || tries <= 0) return ioc.stop();
+    if (st.in_flight.load() <= 0 || tries <= 0) {
+      keep_running.reset();
+      return ioc.stop();
+    }
     drain.expires_after(std::chrono::milliseconds(20));
     drain.async_wait([&, tries](beast::error_code) { wait_drained(tries - 1); });
   };

@@ -71,6 +71,11 @@ void writer::submit(engine::batch_request r, done_fn done) {
 }
 
 void writer::submit_customer(engine::customer c, customer_fn done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!running_) {
+    done(shutting_down());
+    return;
+  }
   asio::post(*io_, [this, c = std::move(c), done = std::move(done)]() mutable {
     done(executor_.put_customer(std::move(c)));
   });
