@@ -87,29 +87,36 @@ engine::Result<parsed_target> parse_target(const std::string& target) {
 }
 
 // Matches "/api/v1/tickets/{id}" against segments; captures the {…} parts.
-bool match(const std::string& pattern, const std::vector<std::string>& segs, std::vector<std::string>& params) {
-  std::vector<std::string> pat;
-  std::string_view p(pattern);
+// A route pattern split once into segments; "{…}" segments capture.
+std::vector<std::string_view> split_pattern(std::string_view p) {
+  std::vector<std::string_view> out;
   while (!p.empty()) {
     if (p.front() == '/') {
       p.remove_prefix(1);
       continue;
     }
     const auto slash = p.find('/');
-    pat.emplace_back(p.substr(0, slash));
+    out.push_back(p.substr(0, slash));
     p = slash == std::string_view::npos ? std::string_view() : p.substr(slash);
   }
+  return out;
+}
+
+bool match(const std::vector<std::string_view>& pat, const std::vector<std::string>& segs,
+           std::vector<std::string>& params) {
   if (pat.size() != segs.size()) return false;
-  std::vector<std::string> caught;
-  for (std::size_t i = 0; i < pat.size(); ++i) {
-    if (!pat[i].empty() && pat[i].front() == '{')
-      caught.push_back(segs[i]);
-    else if (pat[i] != segs[i])
-      return false;
-  }
-  params = std::move(caught);
+  for (std::size_t i = 0; i < pat.size(); ++i)
+    if (pat[i].empty() || pat[i].front() != '{') {
+      if (pat[i] != segs[i]) return false;
+    }
+  params.clear();
+  for (std::size_t i = 0; i < pat.size(); ++i)
+    if (!pat[i].empty() && pat[i].front() == '{') params.push_back(segs[i]);
   return true;
 }
+
+// The patterns of api::routes(), split, in the same order.
+const std::vector<std::vector<std::string_view>>& split_routes();
 
 }  // namespace
 
@@ -132,6 +139,17 @@ const std::vector<route_info>& api::routes() {
   };
   return r;
 }
+
+namespace {
+const std::vector<std::vector<std::string_view>>& split_routes() {
+  static const auto split = [] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const auto& r : api::routes()) out.push_back(split_pattern(r.pattern));
+    return out;
+  }();
+  return split;
+}
+}  // namespace
 
 const std::string& api::openapi_document() {
   static const std::string doc = openapi_text;
@@ -180,9 +198,11 @@ void api::handle(const request& req, respond_fn respond) {
   const route_info* route = nullptr;
   std::set<std::string> allowed;  // methods of a known path
   std::vector<std::string> params;
-  for (const auto& r : routes()) {
-    std::vector<std::string> caught;
-    if (!match(r.pattern, target->segments, caught)) continue;
+  const auto& patterns = split_routes();
+  std::vector<std::string> caught;
+  for (std::size_t i = 0; i < routes().size(); ++i) {
+    const auto& r = routes()[i];
+    if (!match(patterns[i], target->segments, caught)) continue;
     allowed.insert(r.method);
     if (r.method == req.method) {
       route = &r;

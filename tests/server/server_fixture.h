@@ -35,7 +35,8 @@ using namespace std::chrono_literals;
 
 class server_process {
  public:
-  server_process(const std::string& db, std::string err_file) : err_file_(std::move(err_file)) {
+  server_process(const std::string& db, std::string err_file, const std::vector<std::string>& extra = {})
+      : err_file_(std::move(err_file)) {
     std::signal(SIGPIPE, SIG_IGN);
     int out[2];
     REQUIRE(::pipe(out) == 0);
@@ -47,6 +48,7 @@ class server_process {
     posix_spawn_file_actions_addclose(&fa, out[0]);
     posix_spawn_file_actions_addclose(&fa, out[1]);
     std::vector<std::string> args{PLAINT_BINARY, "--db", db, "serve", "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -195,9 +197,10 @@ struct server_desk {
     return r.json()["token"];
   }
 
-  void start() {
+  // Starts `plaint serve` (again), with any extra serve options.
+  void start(const std::vector<std::string>& serve_options = {}) {
     http.reset();
-    server = std::make_unique<server_process>(db, dir.file("serve.err"));
+    server = std::make_unique<server_process>(db, dir.file("serve.err"), serve_options);
     http = std::make_unique<http_client>(server->port());
   }
   int port() const { return server->port(); }
