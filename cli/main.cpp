@@ -1,6 +1,8 @@
 // `plaint`: the command line of SPEC §5. Parses, calls the engine, prints.
 // Exit codes: 0 ok · 1 internal error · 2 usage · 3 not found · 4 not allowed
 // · 5 version conflict.
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -27,6 +29,11 @@ bool wants_json(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace plaint;
+  // Every transaction allocates and frees SQLite's and the engine's buffers;
+  // glibc would hand the heap top back to the kernel each time and fault it
+  // in again on the next transaction. Keep it.
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+  mallopt(M_TOP_PAD, 16 * 1024 * 1024);
   cli::global_options opts;
   CLI::App parser{"plaint — customer-complaint and service-ticket workflow engine", "plaint"};
   // Global options may be repeated; the last one counts (scripts prepend defaults).
@@ -45,6 +52,7 @@ int main(int argc, char** argv) {
   cli::add_sla_commands(parser, run);
   cli::add_serve_commands(parser, run);
   cli::add_token_commands(parser, run);
+  cli::add_report_commands(parser, run);
 
   try {
     parser.parse(argc, argv);

@@ -135,6 +135,7 @@ const std::vector<route_info>& api::routes() {
       {"POST", "/api/v1/tickets/{id}/events", "agent"},
       {"GET", "/api/v1/tickets/{id}/events", "agent"},
       {"GET", "/api/v1/escalations", "supervisor"},
+      {"GET", "/api/v1/reports/kpi", "supervisor"},
       {"GET", "/api/v1/stream", "any"},
   };
   return r;

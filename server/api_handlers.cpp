@@ -2,6 +2,7 @@
 // I/O thread; writes go to the group-commit writer and answer when durable.
 #include <fmt/format.h>
 
+#include "engine/kpi.h"
 #include "engine/sla.h"
 #include "server/api.h"
 #include "server/api_util.h"
@@ -247,6 +248,31 @@ void api::dispatch(const request& req, const route_info& route, const std::vecto
       arr.push_back(std::move(j));
     }
     return respond(json_response(200, arr));
+  }
+  if (p == "/api/v1/reports/kpi") {
+    for (const auto& [key, value] : query) {
+      (void)value;
+      if (key != "from" && key != "to" && key != "by")
+        return fail(make_error(errc::invalid, fmt::format("unknown query parameter '{}'", key)));
+    }
+    engine::kpi_query kq;
+    auto when = [&](const char* key, engine::timestamp fallback) -> engine::Result<engine::timestamp> {
+      auto it = query.find(key);
+      if (it == query.end() || it->second.empty()) return fallback;
+      auto t = engine::parse_iso(it->second);
+      if (!t) return make_error(errc::invalid, fmt::format("{} '{}' is not an ISO 8601 time", key, it->second));
+      return *t;
+    };
+    auto to = when("to", now);
+    if (!to) return fail(to.error());
+    auto from = when("from", *to - 30 * 86400);
+    if (!from) return fail(from.error());
+    kq.from = *from;
+    kq.to = *to;
+    if (auto it = query.find("by"); it != query.end()) kq.by = it->second;
+    auto report = engine::compute_kpis(store, writer_.policy(), kq);
+    if (!report) return fail(report.error());
+    return respond(json_response(200, *report));
   }
   fail(make_error(errc::internal, fmt::format("no handler for {} {}", route.method, p)));
 }

@@ -286,11 +286,13 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   metrics stats;
   hub events;
   store_pool readers(open_store);
+  // Declared before the writer: answers the writer gives at its end reach
+  // sessions whose sockets belong to this io_context, which must outlive it.
+  asio::io_context ioc(opts.threads);
   writer w(std::move(*writer_store), workflows, std::move(policy), clock, stats, events, opts.max_batch);
   api endpoints(w, readers, stats, clock);
   shared_state st{opts, endpoints, events, stats, readers};
 
-  asio::io_context ioc(opts.threads);
   tcp::acceptor acceptor(ioc);
   beast::error_code ec;
   acceptor.open(endpoint->protocol(), ec);

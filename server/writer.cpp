@@ -45,11 +45,26 @@ void writer::stop() {
     running_ = false;
   }
   asio::post(*io_, [this] {
-    flush();  // whatever is still queued is committed and answered
+    // Whatever is still queued is committed and answered, batch by batch.
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (queue_.empty()) break;
+      }
+      flush();
+    }
     scheduler_->stop();
     io_->stop();
   });
   if (thread_.joinable()) thread_.join();
+  // Nothing can be left (submissions stop before the final flush), but a
+  // job must never be dropped without an answer.
+  std::vector<job> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(queue_);
+  }
+  for (auto& j : left) j.done(shutting_down());
 }
 
 const engine::Error& writer::shutting_down() {

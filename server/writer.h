@@ -47,6 +47,8 @@ class writer {
   // Refuses with `shutting_down()` once stop() has begun.
   void submit(engine::batch_request r, done_fn done);
   static const engine::Error& shutting_down();
+  // The SLA policy in force (fixed for the server's life; read-only).
+  const engine::sla_policy& policy() const { return executor_.policy(); }
   void submit_customer(engine::customer c, customer_fn done);
 
  private:

@@ -1,0 +1,228 @@
+// KPIs of SPEC §7/§9, computed from one walk over the tickets.
+//
+// A ticket carries every instant the figures need (created, first response,
+// resolved, closed and the due times), so no event replay is needed. What
+// the ticket forgets — the instants of a cycle before a reopen — the figures
+// forget too: a reopened ticket counts by its current cycle.
+#include "engine/kpi.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <vector>
+
+namespace plaint::engine {
+
+namespace {
+
+constexpr std::int64_t day = 86400;
+
+bool in(const std::optional<timestamp>& t, const kpi_query& q) { return t && *t >= q.from && *t < q.to; }
+bool in(timestamp t, const kpi_query& q) { return t >= q.from && t < q.to; }
+
+// Whether the ticket touches the period at all: created before its end and
+// not closed before its start. Every figure counts a subset of these.
+bool relevant(const ticket& t, const kpi_query& q) {
+  return t.created_at < q.to && (!t.closed_at || *t.closed_at >= q.from);
+}
+
+bool in_backlog(const ticket& t, const kpi_query& q) {
+  return t.created_at < q.to && (!t.closed_at || *t.closed_at >= q.to);
+}
+
+json rate(std::int64_t num, std::int64_t den) {
+  if (den == 0) return nullptr;
+  return static_cast<double>(num) / static_cast<double>(den);
+}
+
+// Nearest-rank percentile: the smallest sample with at least p of them at or below it.
+json percentile(const std::vector<std::int64_t>& sorted, double p) {
+  if (sorted.empty()) return nullptr;
+  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  return sorted[std::max<std::size_t>(rank, 1) - 1];
+}
+
+json p50_p90(std::vector<std::int64_t> v) {
+  std::sort(v.begin(), v.end());
+  return {{"p50", percentile(v, 0.5)}, {"p90", percentile(v, 0.9)}};
+}
+
+// The `limit` most frequent keys, count descending, then key ascending.
+json top(const std::map<std::string, std::int64_t>& counts, std::size_t limit = 5) {
+  std::vector<std::pair<std::string, std::int64_t>> v(counts.begin(), counts.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  json out = json::array();
+  for (std::size_t i = 0; i < v.size() && i < limit; ++i) out.push_back({{"key", v[i].first}, {"count", v[i].second}});
+  return out;
+}
+
+const char* age_bucket(std::int64_t age) {
+  if (age < day) return "<1d";
+  if (age < 3 * day) return "1-3d";
+  if (age < 7 * day) return "3-7d";
+  return ">7d";
+}
+
+// Counters for one set of tickets; `to_json` turns them into the figures.
+struct tally {
+  std::int64_t opened = 0, closed = 0, resolved = 0, on_time = 0;
+  std::int64_t reopened = 0, never_reopened = 0, handoffs = 0;
+  std::int64_t closed_with_resolution = 0, followed_up = 0;
+  std::int64_t backlog = 0;
+  std::map<std::string, std::int64_t> by_age{{"<1d", 0}, {"1-3d", 0}, {"3-7d", 0}, {">7d", 0}};
+  std::array<std::int64_t, 4> reached{};  // index = level; [2], [3] used
+  std::array<std::int64_t, 6> csat{};     // index = score; [1]..[5] used
+  std::vector<std::int64_t> first_response, resolution;
+  std::map<std::string, std::int64_t> categories, root_causes;
+
+  void add(const ticket& t, const sla_policy& policy, const kpi_query& q);
+  json to_json() const;
+};
+
+void tally::add(const ticket& t, const sla_policy& policy, const kpi_query& q) {
+  const auto& cal = policy.calendar;
+  if (in(t.created_at, q)) {
+    ++opened;
+    handoffs += t.handoff_count;
+    for (int level = 2; level <= 3; ++level)
+      if (t.level >= level) ++reached[static_cast<std::size_t>(level)];
+    ++categories[t.category];
+  }
+  if (in(t.first_response_at, q)) first_response.push_back(cal.between(t.created_at, *t.first_response_at));
+  if (in(t.resolved_at, q)) {
+    ++resolved;
+    resolution.push_back(cal.between(t.created_at, *t.resolved_at));
+    if (t.resolution_due && *t.resolved_at <= *t.resolution_due) ++on_time;
+    if (!t.root_cause.empty()) ++root_causes[t.root_cause];
+  }
+  if (in(t.closed_at, q)) {
+    ++closed;
+    ++(t.reopen_count >= 1 ? reopened : never_reopened);
+    if (t.csat && *t.csat >= 1 && *t.csat <= 5) ++csat[static_cast<std::size_t>(*t.csat)];
+    if (t.resolved_at) {
+      ++closed_with_resolution;
+      if (t.csat) ++followed_up;
+    }
+  }
+  if (in_backlog(t, q)) {
+    ++backlog;
+    ++by_age[age_bucket(q.to - t.created_at)];
+  }
+}
+
+json tally::to_json() const {
+  std::int64_t scored = 0, sum = 0;
+  json distribution = json::object();
+  for (std::size_t s = 1; s <= 5; ++s) {
+    scored += csat[s];
+    sum += csat[s] * static_cast<std::int64_t>(s);
+    distribution[std::to_string(s)] = csat[s];
+  }
+  return {{"opened", opened},
+          {"closed", closed},
+          {"resolved", resolved},
+          {"backlog", {{"total", backlog}, {"by_age", by_age}}},
+          {"first_response_seconds", p50_p90(first_response)},
+          {"resolution_seconds", p50_p90(resolution)},
+          {"on_time_rate", rate(on_time, resolved)},
+          {"success_rate", rate(never_reopened, closed)},
+          {"reopen_rate", rate(reopened, closed)},
+          {"escalation_rate", {{"2", rate(reached[2], opened)}, {"3", rate(reached[3], opened)}}},
+          {"handoffs_mean", rate(handoffs, opened)},
+          {"csat", {{"mean", rate(sum, scored)}, {"count", scored}, {"distribution", distribution}}},
+          {"follow_up_completion", rate(followed_up, closed_with_resolution)},
+          {"top_categories", top(categories)},
+          {"top_root_causes", top(root_causes)}};
+}
+
+std::string group_key(const ticket& t, const std::string& by) {
+  if (by == "owner") return t.owner.empty() ? "(unassigned)" : t.owner;
+  if (by == "category") return t.category;
+  if (by == "tier") return t.tier;
+  return "L" + std::to_string(t.level);  // team
+}
+
+struct risk {
+  std::string tier;  // of the customer's latest ticket that counts
+  ticket_id latest = 0;
+  std::int64_t complaints = 0, low_csat = 0, breaches = 0;
+  bool at_risk() const { return complaints >= 2 || low_csat > 0 || breaches > 0; }
+};
+
+void add_risk(std::map<std::string, risk>& risks, const ticket& t, const kpi_query& q) {
+  const bool opened = in(t.created_at, q);
+  const bool low = in(t.closed_at, q) && t.csat && *t.csat <= 2;
+  const bool breached = sla_of(t, q.to).breached();  // `t` is open in or opened in the period
+  if (!opened && !low && !breached) return;
+  risk& r = risks[t.customer];
+  if (t.id > r.latest) {
+    r.latest = t.id;
+    r.tier = t.tier;
+  }
+  r.complaints += opened;
+  r.low_csat += low;
+  r.breaches += breached;
+}
+
+int tier_rank(const std::string& tier) {
+  if (tier == "platinum") return 0;
+  if (tier == "gold") return 1;
+  return 2;
+}
+
+json at_risk_json(const std::map<std::string, risk>& risks) {
+  std::vector<std::pair<std::string, risk>> v;
+  for (const auto& [id, r] : risks)
+    if (r.at_risk()) v.emplace_back(id, r);
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    const int ta = tier_rank(a.second.tier), tb = tier_rank(b.second.tier);
+    if (ta != tb) return ta < tb;
+    if (a.second.complaints != b.second.complaints) return a.second.complaints > b.second.complaints;
+    return a.first < b.first;
+  });
+  json out = json::array();
+  for (const auto& [id, r] : v)
+    out.push_back({{"customer", id},
+                   {"tier", r.tier},
+                   {"complaints", r.complaints},
+                   {"low_csat", r.low_csat},
+                   {"breaches", r.breaches}});
+  return out;
+}
+
+}  // namespace
+
+Result<json> compute_kpis(store& s, const sla_policy& policy, const kpi_query& q) {
+  if (q.to <= q.from)
+    return make_error(errc::invalid, "the report period must end after it starts: from " + format_iso(q.from) +
+                                         " is not before to " + format_iso(q.to));
+  if (!q.by.empty() && q.by != "owner" && q.by != "category" && q.by != "tier" && q.by != "team")
+    return make_error(errc::invalid, "a report groups by team, owner, category or tier, not '" + q.by + "'");
+
+  tally overall;
+  std::map<std::string, tally> groups;
+  std::map<std::string, risk> risks;
+  PLAINT_TRY(s.scan_tickets([&](const ticket& t) {
+    if (!relevant(t, q)) return true;
+    overall.add(t, policy, q);
+    if (!q.by.empty()) groups[group_key(t, q.by)].add(t, policy, q);
+    add_risk(risks, t, q);
+    return true;
+  }));
+
+  json group_list = json::array();
+  for (const auto& [key, g] : groups) {
+    json j = g.to_json();
+    j["key"] = key;
+    group_list.push_back(std::move(j));
+  }
+  return json{{"from", format_iso(q.from)},
+              {"to", format_iso(q.to)},
+              {"by", q.by},
+              {"overall", overall.to_json()},
+              {"groups", std::move(group_list)},
+              {"customers_at_risk", at_risk_json(risks)}};
+}
+
+}  // namespace plaint::engine
