@@ -1,6 +1,10 @@
 // `plaint serve`: the HTTP API on the database named by --db.
+#include <chrono>
+#include <condition_variable>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -14,15 +18,53 @@ namespace plaint::cli {
 
 namespace {
 
+// Copies the write-ahead log back into the database every quarter second
+// from its own connection, so that no commit pays for a checkpoint.
+class checkpointer {
+ public:
+  explicit checkpointer(std::unique_ptr<storage::sqlite_store> store)
+      : store_(std::move(store)), thread_([this] { run(); }) {}
+  ~checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    (void)store_->checkpoint();  // leave a short log behind
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; })) {
+      lock.unlock();
+      if (auto st = store_->checkpoint(); !st)
+        std::cerr << "plaint serve: " << st.error().message << '\n';
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<storage::sqlite_store> store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 engine::Status cmd_serve(app& a, const server::options& opts) {
   // The policy in force and a check that the database is initialised.
   auto ex = a.executor();
   PLAINT_TRY(ex);
   engine::sla_policy policy = (*ex)->policy();
   const std::string path = a.opts().db;
+  auto background = storage::sqlite_store::open(path);
+  PLAINT_TRY(background);
+  checkpointer checkpoints(std::move(*background));
   auto open_store = [path]() -> engine::Result<std::unique_ptr<engine::store>> {
     auto s = storage::sqlite_store::open(path);
     PLAINT_TRY(s);
+    PLAINT_TRY((*s)->manual_checkpoints());
     return std::unique_ptr<engine::store>(std::move(*s));
   };
   return server::run(opts, open_store, workflows::builtin_workflows(), std::move(policy), [&](const std::string& url) {

@@ -233,7 +233,7 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
   PLAINT_TRY(persist(tx, before, after, *wf, false, e, r.note));
   transition_result result{std::move(after), std::move(e), true, {}};
   if (!r.idempotency_key.empty()) {
-    result.response = to_json(result.ticket_after, now).dump();
+    result.response = ticket_json_text(result.ticket_after, now);
     PLAINT_TRY(tx.put_idempotency({r.idempotency_key, "event", print, before.id, now, result.response}));
   }
   return result;
@@ -304,12 +304,15 @@ Status executor::persist(store_transaction& tx, const ticket& before, ticket& af
   PLAINT_TRY(appended);
   e = std::move(*appended);
 
-  const auto old_timers = from ? desired_timers(before, *from) : std::map<std::string, timestamp>{};
-  for (const auto& change : timer_changes(old_timers, desired_timers(after, to))) {
-    if (change.due)
-      PLAINT_TRY(tx.schedule_timer(after.id, change.kind, *change.due));
-    else
-      PLAINT_TRY(tx.cancel_timer(after.id, change.kind));
+  // Most events (comments, assignments) leave every clock as it was.
+  if (!from || *from != to || !same_clocks(before, after)) {
+    const auto old_timers = from ? desired_timers(before, *from) : std::map<std::string, timestamp>{};
+    for (const auto& change : timer_changes(old_timers, desired_timers(after, to))) {
+      if (change.due)
+        PLAINT_TRY(tx.schedule_timer(after.id, change.kind, *change.due));
+      else
+        PLAINT_TRY(tx.cancel_timer(after.id, change.kind));
+    }
   }
   if (!text.empty()) PLAINT_TRY(tx.index_text(after.id, text));
   return {};

@@ -118,6 +118,92 @@ json to_json(const ticket& t, timestamp now) {
               {"sla", std::move(sla)}};
 }
 
+namespace {
+// Appends members of one JSON object in the order given (the callers give
+// them sorted, as nlohmann::json orders keys).
+class object_writer {
+ public:
+  explicit object_writer(std::string& out) : out_(out) { out_ += '{'; }
+  void close() { out_ += '}'; }
+  std::string& key(const char* name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
+    return out_;
+  }
+  void str(const char* name, std::string_view v) {
+    key(name) += json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  void num(const char* name, std::int64_t v) { key(name) += std::to_string(v); }
+  void boolean(const char* name, bool v) { key(name) += v ? "true" : "false"; }
+  void time(const char* name, const std::optional<timestamp>& t) {
+    if (t)
+      key(name) += '"' + format_iso(*t) + '"';
+    else
+      key(name) += "null";
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+}  // namespace
+
+std::string ticket_json_text(const ticket& t, timestamp now) {
+  const sla_status s = sla_of(t, now);
+  std::string out;
+  out.reserve(900 + t.subject.size() + t.description.size());
+  object_writer o(out);
+  o.str("category", t.category);
+  o.str("channel", t.channel);
+  o.time("closed_at", t.closed_at);
+  o.time("created_at", t.created_at);
+  if (t.csat)
+    o.num("csat", *t.csat);
+  else
+    o.key("csat") += "null";
+  o.str("customer", t.customer);
+  o.str("description", t.description);
+  o.num("handoff_count", t.handoff_count);
+  o.num("id", t.id);
+  o.num("level", t.level);
+  o.str("owner", t.owner);
+  o.str("priority", t.priority);
+  o.num("reopen_count", t.reopen_count);
+  o.str("resolution_code", t.resolution_code);
+  o.str("root_cause", t.root_cause);
+  {
+    o.key("sla");
+    object_writer sla(out);
+    sla.boolean("breached", s.breached());
+    sla.time("first_response_at", t.first_response_at);
+    sla.boolean("first_response_breached", s.first_response_breached);
+    sla.time("first_response_due", t.first_response_due);
+    if (t.first_response_due && !t.first_response_at && !t.closed_at)
+      sla.num("first_response_left", *t.first_response_due - now);
+    sla.time("follow_up_due", t.follow_up_due);
+    sla.boolean("paused", s.paused);
+    sla.num("paused_seconds", t.paused_seconds);
+    sla.boolean("resolution_breached", s.resolution_breached);
+    sla.time("resolution_due", t.resolution_due);
+    if (t.resolution_due && !t.resolved_at && !t.closed_at)
+      sla.num("resolution_left", *t.resolution_due - t.paused_at.value_or(now));
+    sla.time("resolved_at", t.resolved_at);
+    sla.close();
+  }
+  o.str("state", t.state);
+  o.str("subject", t.subject);
+  o.key("tags") += json(t.tags).dump(-1, ' ', false, json::error_handler_t::replace);
+  o.str("tier", t.tier);
+  o.time("updated_at", t.updated_at);
+  o.num("version", t.version);
+  o.str("workflow", t.workflow);
+  o.close();
+  return out;
+}
+
 json to_json(const event_record& e) {
   return json{{"seq", e.seq},
               {"ticket", e.ticket},

@@ -154,6 +154,9 @@ struct notification {
 // SPEC JSON shapes. `ticket_json` includes the `sla` object as of `now`.
 json to_json(const customer& c);
 json to_json(const ticket& t, timestamp now);
+// The same document as `to_json(t, now).dump()`, written directly: the
+// answer of every HTTP transition, so it skips building the tree.
+std::string ticket_json_text(const ticket& t, timestamp now);
 json to_json(const event_record& e);
 json to_json(const timer& t);
 json to_json(const notification& n);

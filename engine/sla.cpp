@@ -137,6 +137,13 @@ board_reason explain_board(const ticket& t, timestamp now) {
   return {"escalated", 0};
 }
 
+bool same_clocks(const ticket& a, const ticket& b) {
+  return a.fired == b.fired && a.first_response_at == b.first_response_at &&
+         a.first_response_warn_at == b.first_response_warn_at && a.first_response_due == b.first_response_due &&
+         a.resolution_warn_at == b.resolution_warn_at && a.resolution_due == b.resolution_due &&
+         a.follow_up_due == b.follow_up_due;
+}
+
 std::map<std::string, timestamp> desired_timers(const ticket& t, clock_mode mode) {
   std::map<std::string, timestamp> out;
   auto want = [&](const char* kind, const std::optional<timestamp>& due) {

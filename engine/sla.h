@@ -90,6 +90,9 @@ struct timer_change {
   std::optional<timestamp> due;
 };
 
+// True when every field `desired_timers` reads is equal: the timers stand.
+bool same_clocks(const ticket& a, const ticket& b);
+
 // The pending timers a ticket in `mode` should have.
 std::map<std::string, timestamp> desired_timers(const ticket& t, clock_mode mode);
 

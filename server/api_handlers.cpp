@@ -157,7 +157,10 @@ void api::dispatch(const request& req, const route_info& route, const std::vecto
     o.actor = who.name;
     return writer_.submit(std::move(o), [respond, this](engine::Result<engine::transition_result> r) {
       if (!r) return respond(error_response(r.error()));
-      respond(json_response(r->created ? 201 : 200, engine::to_json(r->ticket_after, clock_.now())));
+      response out;
+      out.status = r->created ? 201 : 200;
+      out.body = engine::ticket_json_text(r->ticket_after, clock_.now());
+      respond(std::move(out));
     });
   }
 
@@ -196,7 +199,9 @@ void api::dispatch(const request& req, const route_info& route, const std::vecto
         out.body = r->response;
         return respond(std::move(out));
       }
-      respond(json_response(200, engine::to_json(r->ticket_after, clock_.now())));
+      response out;
+      out.body = engine::ticket_json_text(r->ticket_after, clock_.now());
+      respond(std::move(out));
     });
   }
 

@@ -289,7 +289,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   // Declared before the writer: answers the writer gives at its end reach
   // sessions whose sockets belong to this io_context, which must outlive it.
   asio::io_context ioc(opts.threads);
-  writer w(std::move(*writer_store), workflows, std::move(policy), clock, stats, events, opts.max_batch);
+  writer w(std::move(*writer_store), workflows, std::move(policy), clock, stats, events, opts.max_batch, &ioc);
   api endpoints(w, readers, stats, clock);
   shared_state st{opts, endpoints, events, stats, readers};
 

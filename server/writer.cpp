@@ -11,13 +11,15 @@ namespace plaint::server {
 namespace asio = boost::asio;
 
 writer::writer(std::unique_ptr<engine::store> store, const engine::workflow_registry& workflows,
-               engine::sla_policy policy, const engine::clock& clock, metrics& m, hub& h, std::size_t max_batch)
+               engine::sla_policy policy, const engine::clock& clock, metrics& m, hub& h, std::size_t max_batch,
+               asio::io_context* completions)
     : io_(std::make_unique<asio::io_context>(1)),
       store_(std::move(store)),
       executor_(*store_, workflows, clock, std::move(policy)),
       metrics_(m),
       hub_(h),
-      max_batch_(max_batch) {
+      max_batch_(max_batch),
+      completions_(completions) {
   scheduler_ = std::make_unique<engine::scheduler>(
       *io_, executor_, *store_,
       [this](const engine::fired_timer& f) {
@@ -128,7 +130,15 @@ void writer::flush() {
     }
   }
   publish(committed);
-  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].done(std::move((*results)[i]));
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (!completions_) {
+      jobs[i].done(std::move((*results)[i]));
+      continue;
+    }
+    asio::post(*completions_, [done = std::move(jobs[i].done), r = std::move((*results)[i])]() mutable {
+      done(std::move(r));
+    });
+  }
   scheduler_->poke();  // a new ticket may be due before what the timer waits for
 }
 

@@ -35,8 +35,12 @@ class writer {
   using done_fn = std::function<void(engine::Result<engine::transition_result>)>;
   using customer_fn = std::function<void(engine::Result<engine::customer>)>;
 
+  // Answers (`done` callbacks) run on `completions` (the HTTP io_context)
+  // when given, so that building responses never holds up the next commit;
+  // without it they run on the writer thread.
   writer(std::unique_ptr<engine::store> store, const engine::workflow_registry& workflows,
-         engine::sla_policy policy, const engine::clock& clock, metrics& m, hub& h, std::size_t max_batch);
+         engine::sla_policy policy, const engine::clock& clock, metrics& m, hub& h, std::size_t max_batch,
+         boost::asio::io_context* completions = nullptr);
   ~writer();
 
   // Starts the thread and the scheduler (which first fires what is overdue).
@@ -66,6 +70,7 @@ class writer {
   metrics& metrics_;
   hub& hub_;
   std::size_t max_batch_;
+  boost::asio::io_context* completions_;
   std::unique_ptr<engine::scheduler> scheduler_;
   std::thread thread_;
 

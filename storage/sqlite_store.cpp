@@ -65,6 +65,14 @@ void sqlite_store::set_busy_timeout(std::chrono::milliseconds timeout) {
   db_.set_busy_timeout(static_cast<int>(timeout.count()));
 }
 
+engine::Status sqlite_store::manual_checkpoints() {
+  return db_.exec("PRAGMA wal_autocheckpoint = 0", "cannot turn off automatic checkpoints");
+}
+
+engine::Status sqlite_store::checkpoint() {
+  return db_.exec("PRAGMA wal_checkpoint(PASSIVE)", "cannot checkpoint the write-ahead log");
+}
+
 engine::Status sqlite_store::migrate() {
   if (in_transaction_)
     return Error{errc::internal, fmt::format("cannot migrate database {} while a transaction is open", db_.path())};

@@ -43,6 +43,14 @@ class sqlite_store final : public engine::store {
   // returning `conflict`. Default 5 s.
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
+  // WAL checkpoints. By default a committing writer copies the WAL back into
+  // the database itself every ~1000 pages, inside its commit. A server hands
+  // that to a background connection instead: `manual_checkpoints()` on the
+  // writer, `checkpoint()` (PASSIVE: never blocks readers or the writer)
+  // from the other connection, periodically.
+  engine::Status manual_checkpoints();
+  engine::Status checkpoint();
+
   // Returns `invalid` for a file of a newer schema or one holding tables
   // that are not plaint's.
   engine::Status migrate() override;

@@ -273,3 +273,24 @@ TEST_CASE("an event retried with the same idempotency key is applied once and an
   r.note = "something else";
   CHECK(d.ex->apply(r).error().code == engine::errc::conflict);
 }
+
+TEST_CASE("the ticket's JSON text is exactly the JSON document of the ticket") {
+  desk d;
+  d.add_customer("c1", "gold");
+  const auto a = d.open("c1", "退款 \"quoted\" \\ back\nslash \xF0\x9F\x98\x80");
+  const auto b = d.open();
+  REQUIRE(d.fire(b, "triage", {{"owner", "ann"}}).ok());
+  REQUIRE(d.fire(b, "start").ok());
+  REQUIRE(d.fire(b, "request_info").ok());
+  const auto c = d.open();
+  REQUIRE(d.fire(c, "triage", {{"owner", "bo"}}).ok());
+  REQUIRE(d.fire(c, "start").ok());
+  REQUIRE(d.fire(c, "resolve", {{"resolution_code", "x"}, {"root_cause", "y"}}, "done").ok());
+  REQUIRE(d.fire(c, "follow_up_done", {{"csat", "4"}}).ok());
+  for (auto id : {a, b, c})
+    for (engine::timestamp later : {engine::timestamp{0}, engine::timestamp{86400 * 30}}) {
+      const auto t = d.get(id);
+      const auto now = d.clock.now() + later;
+      CHECK(engine::ticket_json_text(t, now) == engine::to_json(t, now).dump());
+    }
+}
