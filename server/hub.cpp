@@ -30,6 +30,10 @@ stream_message hub::format(const engine::event_record& e) {
 
 void hub::publish(const std::vector<engine::event_record>& events) {
   if (events.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sinks_.empty()) return;  // nobody listens: skip the formatting
+  }
   auto batch = std::make_shared<std::vector<stream_message>>();
   batch->reserve(events.size());
   for (const auto& e : events) batch->push_back(format(e));
