@@ -16,11 +16,6 @@ std::vector<std::string> workflow::accepted(std::string_view state) const {
   return out;
 }
 
-bool workflow::knows_event(std::string_view event) const {
-  const auto& rows = table();
-  return std::any_of(rows.begin(), rows.end(), [&](const table_row& r) { return r.event == event; });
-}
-
 const workflow* workflow_registry::find(std::string_view name) const {
   for (const workflow* w : items_)
     if (w->name() == name) return w;

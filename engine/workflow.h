@@ -64,7 +64,6 @@ class workflow {
 
   // Events the state accepts, in table order.
   std::vector<std::string> accepted(std::string_view state) const;
-  bool knows_event(std::string_view event) const;
 
   // Returns the new ticket (state changed or not) and the event payload;
   // `not_allowed` naming the state and what it accepts if the event is not

@@ -1,5 +1,6 @@
 #include "server/api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -130,12 +131,13 @@ const std::vector<route_info>& api::routes() {
       {"POST", "/api/v1/customers", "agent"},
       {"GET", "/api/v1/customers/{id}", "agent"},
       {"POST", "/api/v1/tickets", "agent"},
-      {"GET", "/api/v1/tickets", "agent"},
+      {"GET", "/api/v1/tickets", "agent",
+       {"state", "owner", "customer", "level", "breached", "open", "q", "limit", "cursor"}},
       {"GET", "/api/v1/tickets/{id}", "agent"},
       {"POST", "/api/v1/tickets/{id}/events", "agent"},
       {"GET", "/api/v1/tickets/{id}/events", "agent"},
       {"GET", "/api/v1/escalations", "supervisor"},
-      {"GET", "/api/v1/reports/kpi", "supervisor"},
+      {"GET", "/api/v1/reports/kpi", "supervisor", {"from", "to", "by"}},
       {"GET", "/api/v1/stream", "any"},
   };
   return r;
@@ -167,14 +169,16 @@ response api::json_response(int status, const json& body) {
   return r;
 }
 
-response api::error_response(const Error& e) {
+response api::error_response(const Error& e, const json& extra) {
   if (e.code == writer::shutting_down().code && e.message == writer::shutting_down().message) {
     response r = json_response(503, {{"error", {{"code", "unavailable"}, {"message", e.message}}}});
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  return json_response(status_of(e.code),
-                       {{"error", {{"code", engine::errc_name(e.code)}, {"message", e.message}}}});
+  json error = extra;
+  error["code"] = engine::errc_name(e.code);
+  error["message"] = e.message;
+  return json_response(status_of(e.code), {{"error", std::move(error)}});
 }
 
 engine::Result<engine::token_identity> api::authenticate(const request& req) {
@@ -222,6 +226,11 @@ void api::handle(const request& req, respond_fn respond) {
     return finish("method_not_allowed", std::move(r));
   }
   const std::string label = route->method + " " + route->pattern;
+  for (const auto& [key, value] : target->query) {
+    (void)value;
+    if (std::find(route->query.begin(), route->query.end(), key) == route->query.end())
+      return finish(label, error_response({errc::invalid, fmt::format("unknown query parameter '{}'", key)}));
+  }
   if (route->pattern == "/healthz") return finish(label, json_response(200, {{"status", "ok"}}));
 
   auto who = authenticate(req);

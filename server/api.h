@@ -26,6 +26,7 @@ struct route_info {
   std::string method;
   std::string pattern;  // "/api/v1/tickets/{id}"
   std::string role;     // "" = no token, "any", "agent", "supervisor", "admin"
+  std::vector<std::string> query = {};  // the query parameters it takes; others are 400
 };
 
 class api {
@@ -43,7 +44,8 @@ class api {
   // The OpenAPI 3.0 document (server/openapi.json, embedded at build time).
   static const std::string& openapi_document();
 
-  static response error_response(const engine::Error& e);
+  // `extra` members join the error object (e.g. "current_version").
+  static response error_response(const engine::Error& e, const engine::json& extra = engine::json::object());
   static response json_response(int status, const engine::json& body);
 
  private:

@@ -240,6 +240,15 @@ TEST_CASE("bad query parameters are 400") {
   }
   CHECK(error_message(d.get("/api/v1/tickets?colour=red", d.ann)) == "unknown query parameter 'colour'");
   CHECK(d.get("/api/v1/tickets?limit=1&state=intake&breached=false", d.ann).status == 200);
+  // Every route refuses what it does not take, not just the lists.
+  for (const std::string target : {"/api/v1/tickets/1?verbose=1", "/api/v1/tickets/1/events?page=2",
+                                   "/api/v1/escalations?limit=5", "/api/v1/reports/kpi?from=2026-11-01&colour=red",
+                                   "/api/v1/customers/acme?x=", "/metrics?format=json"}) {
+    CAPTURE(target);
+    auto r = d.get(target, d.sue);
+    CHECK(r.status == 400);
+    CHECK(error_message(r).rfind("unknown query parameter '", 0) == 0);
+  }
 }
 
 TEST_CASE("an unknown route is 404 and a wrong method on a known path is 405 with Allow") {
