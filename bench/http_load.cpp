@@ -32,6 +32,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/support.h"
 #include "engine/executor.h"
 #include "engine/tokens.h"
 #include "storage/sqlite_store.h"
@@ -44,24 +45,13 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-[[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "bench_http_load: %s\n", why.c_str());
-  std::exit(1);
-}
-
-template <class T>
-T must(engine::Result<T> r, const char* what) {
-  if (!r) die(fmt::format("{}: {}", what, r.error().message));
-  return std::move(*r);
-}
-void must(const engine::Status& s, const char* what) {
-  if (!s) die(fmt::format("{}: {}", what, s.error().message));
-}
+using bench::die;
+using bench::must;
+using bench::open_store;
 
 // Creates the desk: one customer, `tickets` open complaints, an agent token.
 std::string seed(const std::string& path, int tickets) {
-  auto store = must(storage::sqlite_store::open(path), "open");
-  must(store->migrate(), "migrate");
+  auto store = open_store(path);
   engine::system_clock clock;
   engine::executor ex(*store, workflows::builtin_workflows(), clock);
   engine::customer c;

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/support.h"
 #include "engine/executor.h"
 #include "storage/sqlite_store.h"
 #include "workflows/registry.h"
@@ -29,6 +30,9 @@ namespace fs = std::filesystem;
 using namespace plaint;
 
 namespace {
+
+using bench::die;
+using bench::open_store;
 
 constexpr std::int64_t wave = 1000;                      // complaints per step of the pipeline
 constexpr std::int64_t transition_gap = 7;               // clock seconds between two transitions
@@ -75,10 +79,6 @@ template <class Fn> double timed(figures& f, Fn&& fn) {
   return wall;
 }
 
-[[noreturn]] void die(const std::string& message) {
-  fmt::print(stderr, "bench_lifecycle: {}\n", message);
-  std::exit(1);
-}
 
 options parse_options(int argc, char** argv) {
   options o;
@@ -130,12 +130,6 @@ std::uintmax_t checkpointed_bytes(const std::string& path) {
   return fs::file_size(path) + (ec ? 0 : wal);
 }
 
-std::unique_ptr<storage::sqlite_store> open_store(const std::string& path) {
-  auto s = storage::sqlite_store::open(path);
-  if (!s.ok()) die(s.error().message);
-  if (auto m = (*s)->migrate(); !m.ok()) die(m.error().message);
-  return std::move(*s);
-}
 
 // ---- the engine: executor → workflow → sqlite_store, as `plaint` runs it --
 

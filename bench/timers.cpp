@@ -25,6 +25,7 @@
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
+#include "bench/support.h"
 #include "engine/scheduler.h"
 #include "storage/sqlite_queries.h"
 #include "storage/sqlite_store.h"
@@ -36,6 +37,9 @@ using engine::json;
 using engine::timestamp;
 
 namespace {
+
+using bench::die;
+using bench::open_store;
 
 constexpr std::int64_t seed_count = 2000;  // complaints opened through the executor
 constexpr int customer_count = 100;
@@ -56,7 +60,6 @@ template <class Fn> double seconds_of(Fn&& fn) {
   const double t0 = wall_now();
   return fn(), wall_now() - t0;
 }
-[[noreturn]] void die(const std::string& message) { fmt::print(stderr, "bench_timers: {}\n", message); std::exit(1); }
 
 // VmRSS or VmHWM from /proc/self/status.
 double rss_mb(const std::string& field) {
@@ -96,12 +99,6 @@ engine::sla_policy far_policy() {
 }
 constexpr std::int64_t first_warn_after = 144 * day;  // 80 % of 180 days
 
-std::unique_ptr<storage::sqlite_store> open_store(const std::string& path) {
-  auto s = storage::sqlite_store::open(path);
-  if (!s.ok()) die(s.error().message);
-  if (auto m = (*s)->migrate(); !m.ok()) die(m.error().message);
-  return std::move(*s);
-}
 
 // A plain sqlite3 connection; it finalizes the statements it prepared.
 class raw_db {
