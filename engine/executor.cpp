@@ -296,10 +296,7 @@ Status executor::persist(store_transaction& tx, const ticket& before, ticket& af
   const clock_mode to = policy_.mode_of(wf, after.state);
   if (!opened) update_clocks(before, after, from, to, policy_, e.at);
 
-  if (!opened) {
-    const bool moved = after.state != before.state || after.owner != before.owner || after.level != before.level;
-    PLAINT_TRY(tx.update_ticket(after, before.version, moved));
-  }
+  if (!opened) PLAINT_TRY(tx.update_ticket(after, before));
   auto appended = tx.append_event(std::move(e));
   PLAINT_TRY(appended);
   e = std::move(*appended);

@@ -79,11 +79,12 @@ class store_transaction {
   // Inserts a new ticket; `t.id == 0` assigns the next id, otherwise keeps it.
   virtual Result<ticket_id> insert_ticket(const ticket& t) = 0;
   // Writes the fields that change after intake (everything but workflow,
-  // customer, tier, channel, subject, description, created_at). Returns
-  // `conflict` if the stored version is not `expected_version`.
-  // `list_columns_changed` says whether state, owner or level changed: the
-  // columns queue views are indexed on, rewritten only when they move.
-  virtual Status update_ticket(const ticket& t, std::int64_t expected_version, bool list_columns_changed) = 0;
+  // customer, tier, channel, subject, description, created_at) of `after`.
+  // Returns `conflict` if the stored version is not `before.version`.
+  // `before` is the ticket as read: columns that did not move (the indexed
+  // state, owner and level; the checked category and priority) are left
+  // alone, so SQLite rewrites no index entry and runs no check for them.
+  virtual Status update_ticket(const ticket& after, const ticket& before) = 0;
   // Appends to the audit chain; fills seq, prev_hash and hash.
   virtual Result<event_record> append_event(event_record e) = 0;
   // Writes an event exactly as given (import); the chain is checked afterwards.

@@ -47,15 +47,16 @@ const char* const query_sql[q::count] = {
     "INSERT INTO tickets (" PLAINT_TICKET_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
     "?31, ?32, ?33)",
-    // Only what changes after intake, and none of the indexed list columns
-    // (see ticket_update_listed): SQLite then leaves every index alone.
-    "UPDATE tickets SET category = ?2, priority = ?3, version = ?4, updated_at = ?5, "
-    "resolution_started_at = ?6, first_response_at = ?7, first_response_warn_at = ?8, "
-    "first_response_due = ?9, resolution_warn_at = ?10, resolution_due = ?11, paused_at = ?12, "
-    "paused_seconds = ?13, resolved_at = ?14, follow_up_due = ?15, closed_at = ?16, fired = ?17, "
-    "resolution_code = ?18, root_cause = ?19, csat = ?20, reopen_count = ?21, handoff_count = ?22, "
-    "tags = ?23 WHERE id = ?1 AND version = ?24",
-    "UPDATE tickets SET state = ?2, owner = ?3, level = ?4 WHERE id = ?1",
+    // Only what changes after intake, and none of the indexed or IN-checked
+    // columns (see ticket_update_listed): SQLite then leaves every index
+    // alone and builds no lookup table for the category and priority checks.
+    "UPDATE tickets SET version = ?2, updated_at = ?3, "
+    "resolution_started_at = ?4, first_response_at = ?5, first_response_warn_at = ?6, "
+    "first_response_due = ?7, resolution_warn_at = ?8, resolution_due = ?9, paused_at = ?10, "
+    "paused_seconds = ?11, resolved_at = ?12, follow_up_due = ?13, closed_at = ?14, fired = ?15, "
+    "resolution_code = ?16, root_cause = ?17, csat = ?18, reopen_count = ?19, handoff_count = ?20, "
+    "tags = ?21 WHERE id = ?1 AND version = ?22",
+    "UPDATE tickets SET state = ?2, owner = ?3, level = ?4, category = ?5, priority = ?6 WHERE id = ?1",
     // list_tickets: one statement for every combination of filters. The
     // breach test is engine::sla_of() in SQL; keep the two in step.
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"
@@ -214,29 +215,27 @@ void bind_ticket_update(statement& s, const engine::ticket& t, std::int64_t expe
   else
     json_buf = engine::json(t.tags).dump();
   s.bind(1, t.id);
-  s.bind(2, t.category);
-  s.bind(3, t.priority);
-  s.bind(4, t.version);
-  s.bind(5, t.updated_at);
-  s.bind(6, t.resolution_started_at);
-  s.bind(7, t.first_response_at);
-  s.bind(8, t.first_response_warn_at);
-  s.bind(9, t.first_response_due);
-  s.bind(10, t.resolution_warn_at);
-  s.bind(11, t.resolution_due);
-  s.bind(12, t.paused_at);
-  s.bind(13, t.paused_seconds);
-  s.bind(14, t.resolved_at);
-  s.bind(15, t.follow_up_due);
-  s.bind(16, t.closed_at);
-  s.bind(17, std::int64_t{t.fired});
-  s.bind(18, t.resolution_code);
-  s.bind(19, t.root_cause);
-  s.bind(20, widen(t.csat));
-  s.bind(21, std::int64_t{t.reopen_count});
-  s.bind(22, std::int64_t{t.handoff_count});
-  s.bind(23, json_buf);
-  s.bind(24, expected_version);
+  s.bind(2, t.version);
+  s.bind(3, t.updated_at);
+  s.bind(4, t.resolution_started_at);
+  s.bind(5, t.first_response_at);
+  s.bind(6, t.first_response_warn_at);
+  s.bind(7, t.first_response_due);
+  s.bind(8, t.resolution_warn_at);
+  s.bind(9, t.resolution_due);
+  s.bind(10, t.paused_at);
+  s.bind(11, t.paused_seconds);
+  s.bind(12, t.resolved_at);
+  s.bind(13, t.follow_up_due);
+  s.bind(14, t.closed_at);
+  s.bind(15, std::int64_t{t.fired});
+  s.bind(16, t.resolution_code);
+  s.bind(17, t.root_cause);
+  s.bind(18, widen(t.csat));
+  s.bind(19, std::int64_t{t.reopen_count});
+  s.bind(20, std::int64_t{t.handoff_count});
+  s.bind(21, json_buf);
+  s.bind(22, expected_version);
 }
 
 engine::Result<engine::ticket> read_ticket(const statement& s) {

@@ -31,7 +31,7 @@ enum id : std::size_t {
   tickets_all,
   ticket_insert,
   ticket_update,         // see bind_ticket_update
-  ticket_update_listed,  // ?1 id, ?2 state, ?3 owner, ?4 level
+  ticket_update_listed,  // ?1 id, ?2 state, ?3 owner, ?4 level, ?5 category, ?6 priority
   list_tickets,   // parameters: see `list_param`
   events_of_ticket,
   events_after,

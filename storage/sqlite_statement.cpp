@@ -31,7 +31,21 @@ connection::~connection() {
   if (db_) sqlite3_close_v2(db_);
 }
 
+namespace {
+// Once per process, before SQLite initializes itself: no global memory
+// statistics, which would take one process-wide mutex on every allocation
+// of every connection (plaint never reads them).
+void configure_sqlite_once() {
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE if already initialized: harmless
+    return true;
+  }();
+  (void)configured;
+}
+}  // namespace
+
 engine::Result<connection> connection::open(const std::string& path) {
+  configure_sqlite_once();
   connection c;
   c.path_ = path;
   // NOMUTEX: a store is used by one thread at a time (see sqlite_store.h).

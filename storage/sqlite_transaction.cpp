@@ -88,24 +88,28 @@ engine::Result<engine::ticket_id> sqlite_transaction::insert_ticket(const engine
   return t.id != 0 ? t.id : store_.db_.last_insert_id();
 }
 
-engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, std::int64_t expected_version,
-                                                 bool list_columns_changed) {
+engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, const engine::ticket& before) {
   PLAINT_TRY(live());
   {
     auto st = store_.stmts_.acquire(q::ticket_update);
     PLAINT_TRY(st);
-    bind_ticket_update(**st, t, expected_version, json_buf_);
+    bind_ticket_update(**st, t, before.version, json_buf_);
     PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot update ticket {}", t.id); }));
     if (store_.db_.changes() == 1) {
-      if (!list_columns_changed) return {};
+      if (t.state == before.state && t.owner == before.owner && t.level == before.level &&
+          t.category == before.category && t.priority == before.priority)
+        return {};
       // A separate statement so that SQLite rewrites the state, owner and
-      // level index entries only when one of them moved.
+      // level index entries, and checks category and priority, only when
+      // one of them moved.
       auto moved = store_.stmts_.acquire(q::ticket_update_listed);
       PLAINT_TRY(moved);
       (*moved)->bind(1, t.id);
       (*moved)->bind(2, t.state);
       (*moved)->bind(3, t.owner);
       (*moved)->bind(4, std::int64_t{t.level});
+      (*moved)->bind(5, t.category);
+      (*moved)->bind(6, t.priority);
       return run(store_.db_, **moved, [&] { return fmt::format("cannot update ticket {}", t.id); });
     }
   }
@@ -114,7 +118,7 @@ engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, std::i
   PLAINT_TRY(found);
   if (!*found) return Error{errc::not_found, fmt::format("ticket {} does not exist", t.id)};
   return Error{errc::conflict, fmt::format("ticket {} was changed by someone else; it is no longer at version {}",
-                                           t.id, expected_version)};
+                                           t.id, before.version)};
 }
 
 engine::Status sqlite_transaction::read_tail() {

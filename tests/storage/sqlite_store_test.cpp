@@ -232,7 +232,9 @@ TEST_CASE("a ticket round-trips every field, with optional values unset and set"
     changed.csat.reset();
     changed.paused_at.reset();
     auto tx = begin(*f.store);
-    require_ok(tx->update_ticket(changed, 1, true));
+    engine::ticket before = *f.store->get_ticket(1);
+    REQUIRE(before.version == 1);
+    require_ok(tx->update_ticket(changed, before));
     require_ok(tx->commit());
     // What is fixed at intake stays as it was logged.
     const engine::ticket stored = *f.store->get_ticket(1);
@@ -266,8 +268,10 @@ TEST_CASE("update_ticket with a stale version returns conflict and writes nothin
   t.owner = "mallory";
   t.version = 6;
 
+  engine::ticket stale = t;
+  stale.version = 5;
   auto tx = begin(*f.store);
-  auto s = tx->update_ticket(t, 5, true);
+  auto s = tx->update_ticket(t, stale);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code == errc::conflict);
   CHECK(s.error().message == "ticket 1 was changed by someone else; it is no longer at version 5");
@@ -276,7 +280,8 @@ TEST_CASE("update_ticket with a stale version returns conflict and writes nothin
 
   t.id = 9;
   auto tx2 = begin(*f.store);
-  auto missing = tx2->update_ticket(t, 1, true);
+  stale.version = 1;
+  auto missing = tx2->update_ticket(t, stale);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == errc::not_found);
   CHECK(missing.error().message == "ticket 9 does not exist");
