@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sqlite3.h>
@@ -20,7 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -109,60 +111,10 @@ void start_server(server_process& sp, const std::string& plaint, const std::stri
   sp.port = std::atoi(line.c_str() + colon + 1);
 }
 
-// One keep-alive connection that posts events and reads Content-Length replies.
-class connection {
- public:
-  explicit connection(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
-  }
-  ~connection() { close(fd_); }
-
-  int post(const std::string& target, const std::string& body, const std::string& token) {
-    const std::string req = fmt::format(
-        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n"
-        "Content-Length: {}\r\n\r\n{}",
-        target, token, body.size(), body);
-    for (std::size_t sent = 0; sent < req.size();) {
-      const ssize_t n = send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return -1;
-      sent += static_cast<std::size_t>(n);
-    }
-    // Headers, then exactly Content-Length bytes.
-    for (;;) {
-      const auto end = buf_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        const int status = std::atoi(buf_.c_str() + 9);
-        std::size_t length = 0;
-        const auto cl = buf_.find("Content-Length: ");
-        if (cl != std::string::npos && cl < end) length = std::strtoul(buf_.c_str() + cl + 16, nullptr, 10);
-        while (buf_.size() < end + 4 + length)
-          if (!fill()) return -1;
-        buf_.erase(0, end + 4 + length);
-        return status;
-      }
-      if (!fill()) return -1;
-    }
-  }
-
- private:
-  bool fill() {
-    char tmp[65536];
-    const ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buf_.append(tmp, static_cast<std::size_t>(n));
-    return true;
-  }
-  int fd_ = -1;
-  std::string buf_;
-};
-
+// The load client: every connection keeps one request in flight (a new one
+// goes out as soon as the answer is read), all driven by one epoll thread,
+// as wrk does: the client must not take the server's cores away from it
+// with a thread per connection.
 struct load_figures {
   int conns = 0;
   std::int64_t ok = 0, failed = 0;
@@ -170,34 +122,129 @@ struct load_figures {
   double tps() const { return ok / seconds; }
 };
 
+int connect_loopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) die("socket");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS) die("connect");
+  return fd;
+}
+
+struct client_conn {
+  int fd = -1;
+  std::string request;  // the same request every time, to its own ticket
+  std::string in;
+  clock_type::time_point sent;
+  std::vector<double> latency_ms;
+  bool open = true;
+};
+
+// Sends the connection's request; false if the socket failed.
+bool send_request(client_conn& c) {
+  c.sent = clock_type::now();
+  for (std::size_t done = 0; done < c.request.size();) {
+    const ssize_t n = send(c.fd, c.request.data() + done, c.request.size() - done, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{c.fd, POLLOUT, 0};
+      poll(&p, 1, 1000);
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// The status of one complete answer taken off the front of `in`, 0 if the
+// answer is not complete yet.
+int take_answer(std::string& in) {
+  const auto end = in.find("\r\n\r\n");
+  if (end == std::string::npos) return 0;
+  std::size_t length = 0;
+  const auto cl = in.find("Content-Length: ");
+  if (cl != std::string::npos && cl < end) length = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
+  if (in.size() < end + 4 + length) return 0;
+  const int status = std::atoi(in.c_str() + 9);
+  in.erase(0, end + 4 + length);
+  return status;
+}
+
 load_figures run_load(int port, int conns, double seconds, const std::string& token) {
-  std::atomic<std::int64_t> ok{0}, failed{0};
-  std::vector<std::vector<double>> lat(static_cast<std::size_t>(conns));
-  const auto deadline = clock_type::now() + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
-  const auto t0 = clock_type::now();
-  for (int c = 0; c < conns; ++c)
-    threads.emplace_back([&, c] {
-      connection conn(port);
-      const std::string target = fmt::format("/api/v1/tickets/{}/events", c + 1);
-      const std::string body = R"({"event":"comment","note":"called the customer back"})";
-      auto& mine = lat[static_cast<std::size_t>(c)];
-      while (clock_type::now() < deadline) {
-        const auto s = clock_type::now();
-        const int status = conn.post(target, body, token);
-        mine.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - s).count());
-        (status == 200 ? ok : failed)++;
-        if (status < 0) return;
-      }
-    });
-  for (auto& t : threads) t.join();
+  const std::string body = R"({"event":"comment","note":"called the customer back"})";
+  std::vector<client_conn> cs(static_cast<std::size_t>(conns));
+  const int ep = epoll_create1(0);
+  if (ep < 0) die("epoll_create1");
+  for (int i = 0; i < conns; ++i) {
+    auto& c = cs[static_cast<std::size_t>(i)];
+    c.fd = connect_loopback(port);
+    c.request = fmt::format(
+        "POST /api/v1/tickets/{}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        i + 1, token, body.size(), body);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<std::uint32_t>(i);
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev) != 0) die("epoll_ctl");
+  }
+  // Connected before the clock starts.
+  for (auto& c : cs) {
+    pollfd p{c.fd, POLLOUT, 0};
+    if (poll(&p, 1, 5000) != 1) die("connect timed out");
+  }
   load_figures f;
   f.conns = conns;
+  const auto t0 = clock_type::now();
+  const auto deadline = t0 + std::chrono::duration<double>(seconds);
+  for (auto& c : cs)
+    if (!send_request(c)) die("send");
+  int in_flight = conns;
+  std::vector<epoll_event> ready(static_cast<std::size_t>(conns));
+  char buf[65536];
+  while (in_flight > 0) {
+    const int n = epoll_wait(ep, ready.data(), conns, 1000);
+    if (n < 0 && errno != EINTR) die("epoll_wait");
+    for (int k = 0; k < n; ++k) {
+      auto& c = cs[ready[static_cast<std::size_t>(k)].data.u32];
+      if (!c.open) continue;
+      for (;;) {
+        const ssize_t got = recv(c.fd, buf, sizeof buf, 0);
+        if (got > 0) {
+          c.in.append(buf, static_cast<std::size_t>(got));
+          continue;
+        }
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        c.open = false;  // closed or failed mid-answer
+        ++f.failed;
+        --in_flight;
+        break;
+      }
+      if (!c.open) continue;
+      const int status = take_answer(c.in);
+      if (status == 0) continue;
+      const auto now = clock_type::now();
+      c.latency_ms.push_back(std::chrono::duration<double, std::milli>(now - c.sent).count());
+      (status == 200 ? f.ok : f.failed)++;
+      if (now >= deadline || !send_request(c)) {
+        c.open = false;
+        --in_flight;
+      }
+    }
+  }
   f.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-  f.ok = ok;
-  f.failed = failed;
+  close(ep);
   std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  for (auto& c : cs) {
+    close(c.fd);
+    all.insert(all.end(), c.latency_ms.begin(), c.latency_ms.end());
+  }
   std::sort(all.begin(), all.end());
   if (!all.empty()) {
     f.p50_ms = all[all.size() / 2];
