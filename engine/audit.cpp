@@ -66,6 +66,7 @@ namespace {
 struct ticket_tail {
   std::int64_t events = 0;
   std::int64_t last_version = 0;
+  std::int64_t last_seq = 0;
   std::string last_state;
 };
 }  // namespace
@@ -94,7 +95,11 @@ Result<audit_report> verify_audit(store& s) {
     if (e.version != tail.last_version + 1)
       return fail(e.seq, fmt::format("event {} gives ticket {} version {} after version {}", e.seq,
                                      e.ticket, e.version, tail.last_version));
+    if (e.ticket_prev != tail.last_seq)
+      return fail(e.seq, fmt::format("event {} links to event {} as ticket {}'s previous one, but that is event {}",
+                                     e.seq, e.ticket_prev, e.ticket, tail.last_seq));
     tail.last_version = e.version;
+    tail.last_seq = e.seq;
     tail.last_state = e.to_state;
     prev = e.hash;
     return true;
@@ -107,6 +112,9 @@ Result<audit_report> verify_audit(store& s) {
     if (it == tails.end() || logged != t.version)
       return fail(0, fmt::format("ticket {} is at version {} but the audit log holds {} of its events",
                                  t.id, t.version, logged));
+    if (t.last_event != it->second.last_seq)
+      return fail(0, fmt::format("ticket {} names event {} as its newest, but that is event {}", t.id, t.last_event,
+                                 it->second.last_seq));
     if (it->second.last_state != t.state)
       return fail(0, fmt::format("ticket {} is in {} but its last audited event left it in {}", t.id,
                                  t.state, it->second.last_state));

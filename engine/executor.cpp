@@ -156,6 +156,9 @@ Result<transition_result> executor::open_in(store_transaction& tx, const open_re
   t.version = 1;
   update_clocks(ticket{}, t, std::nullopt, policy_.mode_of(*wf, t.state), policy_, now);
 
+  auto next = tx.next_event_seq();  // the open event, appended by persist
+  PLAINT_TRY(next);
+  t.last_event = *next;
   auto id = tx.insert_ticket(t);
   PLAINT_TRY(id);
   t.id = *id;
@@ -296,10 +299,19 @@ Status executor::persist(store_transaction& tx, const ticket& before, ticket& af
   const clock_mode to = policy_.mode_of(wf, after.state);
   if (!opened) update_clocks(before, after, from, to, policy_, e.at);
 
+  // The ticket row points at its newest event and each event at the
+  // ticket's previous one: the history needs no index of its own, and so no
+  // index page per ticket in every commit.
+  auto next = tx.next_event_seq();
+  PLAINT_TRY(next);
+  e.ticket_prev = before.last_event;
+  after.last_event = *next;
   if (!opened) PLAINT_TRY(tx.update_ticket(after, before));
   auto appended = tx.append_event(std::move(e));
   PLAINT_TRY(appended);
   e = std::move(*appended);
+  if (e.seq != after.last_event)
+    return make_error(errc::internal, fmt::format("event {} was logged as {}", after.last_event, e.seq));
 
   // Most events (comments, assignments) leave every clock as it was.
   if (!from || *from != to || !same_clocks(before, after)) {

@@ -106,6 +106,11 @@ struct ticket {
   int reopen_count = 0;
   int handoff_count = 0;
   std::vector<std::string> tags;
+
+  // The seq of the ticket's newest audit event (0 before the first): the
+  // head of its history, which is walked through event_record::ticket_prev.
+  // Kept by storage and the executor; not part of the ticket's JSON.
+  std::int64_t last_event = 0;
 };
 
 struct sla_status {
@@ -129,6 +134,10 @@ struct event_record {
   json payload = json::object();
   std::string prev_hash;
   std::string hash;
+  // The seq of the same ticket's previous event (0 for its first): the
+  // ticket's own history, linked newest to oldest. Not in the hashed
+  // content; `verify_audit` checks every link against the log's order.
+  std::int64_t ticket_prev = 0;
 };
 
 struct timer {

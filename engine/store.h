@@ -85,9 +85,14 @@ class store_transaction {
   // state, owner and level; the checked category and priority) are left
   // alone, so SQLite rewrites no index entry and runs no check for them.
   virtual Status update_ticket(const ticket& after, const ticket& before) = 0;
-  // Appends to the audit chain; fills seq, prev_hash and hash.
+  // The seq the next append_event will assign.
+  virtual Result<std::int64_t> next_event_seq() = 0;
+  // Appends to the audit chain; fills seq, prev_hash and hash. `ticket_prev`
+  // is stored as given (the caller links the event to the ticket's history).
   virtual Result<event_record> append_event(event_record e) = 0;
-  // Writes an event exactly as given (import); the chain is checked afterwards.
+  // Writes an event exactly as given (import), linking it after its ticket's
+  // newest event and making it the ticket's newest; the chain is checked
+  // afterwards.
   virtual Status insert_event_verbatim(const event_record& e) = 0;
   // Arms the pending timer of this kind (moving its due time if one exists).
   virtual Status schedule_timer(ticket_id id, std::string_view kind, timestamp due) = 0;

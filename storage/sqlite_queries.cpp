@@ -15,9 +15,9 @@ using engine::Error;
   "level, version, created_at, updated_at, resolution_started_at, first_response_at, "              \
   "first_response_warn_at, first_response_due, resolution_warn_at, resolution_due, paused_at, "     \
   "paused_seconds, resolved_at, follow_up_due, closed_at, fired, resolution_code, root_cause, csat, " \
-  "reopen_count, handoff_count, tags"
+  "reopen_count, handoff_count, tags, last_event"
 #define PLAINT_EVENT_COLUMNS \
-  "seq, ticket, at, actor, event, from_state, to_state, version, payload, prev_hash, hash"
+  "seq, ticket, at, actor, event, from_state, to_state, version, payload, prev_hash, hash, ticket_prev"
 #define PLAINT_TIMER_COLUMNS "id, ticket, kind, due_at, status, fired_at"
 // engine::sla_of()'s breach test in SQL, as of the instant `now`; keep the two in step.
 #define PLAINT_BREACHED(now)                                                                                   \
@@ -46,7 +46,7 @@ const char* const query_sql[q::count] = {
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets ORDER BY id",
     "INSERT INTO tickets (" PLAINT_TICKET_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
-    "?31, ?32, ?33)",
+    "?31, ?32, ?33, ?34)",
     // Only what changes after intake, and none of the indexed or IN-checked
     // columns (see ticket_update_listed): SQLite then leaves every index
     // alone and builds no lookup table for the category and priority checks.
@@ -55,7 +55,7 @@ const char* const query_sql[q::count] = {
     "first_response_due = ?7, resolution_warn_at = ?8, resolution_due = ?9, paused_at = ?10, "
     "paused_seconds = ?11, resolved_at = ?12, follow_up_due = ?13, closed_at = ?14, fired = ?15, "
     "resolution_code = ?16, root_cause = ?17, csat = ?18, reopen_count = ?19, handoff_count = ?20, "
-    "tags = ?21 WHERE id = ?1 AND version = ?22",
+    "tags = ?21, last_event = ?22 WHERE id = ?1 AND version = ?23",
     "UPDATE tickets SET state = ?2, owner = ?3, level = ?4, category = ?5, priority = ?6 WHERE id = ?1",
     // list_tickets: one statement for every combination of filters. The
     // breach test is engine::sla_of() in SQL; keep the two in step.
@@ -70,11 +70,23 @@ const char* const query_sql[q::count] = {
     " AND (?9 IS NULL OR id IN (SELECT ticket FROM search WHERE body LIKE ?9 ESCAPE '\\'))"
     " AND id < ?10"
     " ORDER BY id DESC LIMIT ?11",
-    // events_of_ticket, events_after, event_last, event_insert
-    "SELECT " PLAINT_EVENT_COLUMNS " FROM events WHERE ticket = ?1 ORDER BY seq",
+    // events_of_ticket: the ticket's history, walked from its newest event
+    // back through ticket_prev (see engine::event_record). Each step must
+    // stay on the ticket and go back in seq, so a damaged link ends the walk.
+    "WITH RECURSIVE chain (seq) AS ("
+    "  SELECT last_event FROM tickets WHERE id = ?1 AND last_event > 0"
+    "  UNION"
+    "  SELECT e.ticket_prev FROM events e JOIN chain ON e.seq = chain.seq"
+    "  WHERE e.ticket = ?1 AND e.ticket_prev > 0 AND e.ticket_prev < e.seq)"
+    " SELECT " PLAINT_EVENT_COLUMNS " FROM events WHERE seq IN chain AND ticket = ?1 ORDER BY seq",
+    // events_after, event_last, event_insert, event_import, ticket_link
+
     "SELECT " PLAINT_EVENT_COLUMNS " FROM events WHERE seq > ?1 ORDER BY seq",
     "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-    "INSERT INTO events (" PLAINT_EVENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    "INSERT INTO events (" PLAINT_EVENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    "INSERT INTO events (" PLAINT_EVENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "coalesce((SELECT last_event FROM tickets WHERE id = ?2), 0))",
+    "UPDATE tickets SET last_event = ?2 WHERE id = ?1",
     // timers_of_ticket, timers_all, timer_move, timer_arm, timer_cancel, timer_insert
     "SELECT " PLAINT_TIMER_COLUMNS " FROM timers WHERE ticket = ?1 ORDER BY id",
     "SELECT " PLAINT_TIMER_COLUMNS " FROM timers ORDER BY id",
@@ -207,6 +219,7 @@ void bind_ticket(statement& s, const engine::ticket& t, std::string& json_buf) {
   s.bind(31, std::int64_t{t.reopen_count});
   s.bind(32, std::int64_t{t.handoff_count});
   s.bind(33, json_buf);
+  s.bind(34, t.last_event);
 }
 
 void bind_ticket_update(statement& s, const engine::ticket& t, std::int64_t expected_version, std::string& json_buf) {
@@ -235,7 +248,8 @@ void bind_ticket_update(statement& s, const engine::ticket& t, std::int64_t expe
   s.bind(19, std::int64_t{t.reopen_count});
   s.bind(20, std::int64_t{t.handoff_count});
   s.bind(21, json_buf);
-  s.bind(22, expected_version);
+  s.bind(22, t.last_event);
+  s.bind(23, expected_version);
 }
 
 engine::Result<engine::ticket> read_ticket(const statement& s) {
@@ -283,6 +297,7 @@ engine::Result<engine::ticket> read_ticket(const statement& s) {
       t.tags.push_back(tag.get<std::string>());
     }
   }
+  t.last_event = s.int_at(33);
   return t;
 }
 
@@ -318,6 +333,7 @@ engine::Result<engine::event_record> read_event(const statement& s) {
     return Error{errc::internal, fmt::format("event {} has a malformed JSON payload", e.seq)};
   e.prev_hash = s.text_at(9);
   e.hash = s.text_at(10);
+  e.ticket_prev = s.int_at(11);
   return e;
 }
 

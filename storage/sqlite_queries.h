@@ -37,6 +37,8 @@ enum id : std::size_t {
   events_after,
   event_last,
   event_insert,
+  event_import,  // as event_insert, linked after the ticket's newest event
+  ticket_link,   // ?1 ticket, ?2 its newest event
   timers_of_ticket,
   timers_all,
   timer_move,  // ?1 ticket, ?2 kind, ?3 due

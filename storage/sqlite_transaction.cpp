@@ -138,6 +138,12 @@ engine::Status sqlite_transaction::read_tail() {
   return {};
 }
 
+engine::Result<std::int64_t> sqlite_transaction::next_event_seq() {
+  PLAINT_TRY(live());
+  if (!have_tail_) PLAINT_TRY(read_tail());
+  return last_seq_ + 1;
+}
+
 engine::Result<engine::event_record> sqlite_transaction::append_event(engine::event_record e) {
   PLAINT_TRY(live());
   if (!have_tail_) PLAINT_TRY(read_tail());
@@ -147,6 +153,7 @@ engine::Result<engine::event_record> sqlite_transaction::append_event(engine::ev
   auto st = store_.stmts_.acquire(q::event_insert);
   PLAINT_TRY(st);
   bind_event(**st, e, json_buf_);
+  (*st)->bind(12, e.ticket_prev);
   PLAINT_TRY(run(store_.db_, **st, [&] {
     return fmt::format("cannot append event {} of ticket {} to the audit log", e.seq, e.ticket);
   }));
@@ -158,10 +165,15 @@ engine::Result<engine::event_record> sqlite_transaction::append_event(engine::ev
 engine::Status sqlite_transaction::insert_event_verbatim(const engine::event_record& e) {
   PLAINT_TRY(live());
   have_tail_ = false;  // the log's end may have moved
-  auto st = store_.stmts_.acquire(q::event_insert);
+  auto st = store_.stmts_.acquire(q::event_import);
   PLAINT_TRY(st);
   bind_event(**st, e, json_buf_);
-  return run(store_.db_, **st, [&] { return fmt::format("cannot import event {}", e.seq); });
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot import event {}", e.seq); }));
+  auto link = store_.stmts_.acquire(q::ticket_link);
+  PLAINT_TRY(link);
+  (*link)->bind(1, e.ticket);
+  (*link)->bind(2, e.seq);
+  return run(store_.db_, **link, [&] { return fmt::format("cannot import event {}", e.seq); });
 }
 
 engine::Status sqlite_transaction::schedule_timer(engine::ticket_id id, std::string_view kind,

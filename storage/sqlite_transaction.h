@@ -35,6 +35,7 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status put_customer(const engine::customer& c) override;
   engine::Result<engine::ticket_id> insert_ticket(const engine::ticket& t) override;
   engine::Status update_ticket(const engine::ticket& after, const engine::ticket& before) override;
+  engine::Result<std::int64_t> next_event_seq() override;
   engine::Result<engine::event_record> append_event(engine::event_record e) override;
   engine::Status insert_event_verbatim(const engine::event_record& e) override;
   engine::Status schedule_timer(engine::ticket_id id, std::string_view kind, engine::timestamp due) override;

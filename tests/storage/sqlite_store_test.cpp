@@ -34,6 +34,24 @@ engine::event_record event_of(engine::ticket_id ticket, std::string name, std::s
   return e;
 }
 
+// Appends as the executor does: the event links to its ticket's newest
+// event, and the ticket row (moved to the event's version and state) to the
+// new one.
+engine::Result<engine::event_record> append_linked(engine::store_transaction& tx, engine::event_record e) {
+  auto found = tx.find_ticket(e.ticket);
+  PLAINT_TRY(found);
+  REQUIRE(found->has_value());
+  engine::ticket after = **found;
+  auto next = tx.next_event_seq();
+  PLAINT_TRY(next);
+  e.ticket_prev = after.last_event;
+  after.last_event = *next;
+  after.version = e.version;
+  after.state = e.to_state;
+  PLAINT_TRY(tx.update_ticket(after, **found));
+  return tx.append_event(std::move(e));
+}
+
 std::vector<engine::event_record> all_events(engine::store& s) {
   std::vector<engine::event_record> out;
   require_ok(s.scan_events(0, [&](const engine::event_record& e) {
@@ -292,7 +310,7 @@ TEST_CASE("append_event chains seq, prev_hash and hash, within a transaction and
   add(*f.store, {sample_customer()}, {sample_ticket(), sample_ticket()});
   {
     auto tx = begin(*f.store);
-    auto first = tx->append_event(event_of(1, "open", "", "intake", 1));
+    auto first = append_linked(*tx, event_of(1, "open", "", "intake", 1));
     require_ok(first);
     CHECK(first->seq == 1);
     CHECK(first->prev_hash == engine::genesis_hash);
@@ -300,8 +318,8 @@ TEST_CASE("append_event chains seq, prev_hash and hash, within a transaction and
   }
   {
     auto tx = begin(*f.store);
-    auto second = tx->append_event(event_of(2, "open", "", "intake", 1));
-    auto third = tx->append_event(event_of(1, "triage", "intake", "triage", 2));
+    auto second = append_linked(*tx, event_of(2, "open", "", "intake", 1));
+    auto third = append_linked(*tx, event_of(1, "triage", "intake", "triage", 2));
     require_ok(second);
     require_ok(third);
     CHECK(second->seq == 2);
@@ -327,6 +345,13 @@ TEST_CASE("append_event chains seq, prev_hash and hash, within a transaction and
   CHECK((*history)[0].event == "open");
   CHECK((*history)[1].event == "triage");
   CHECK((*history)[1].from_state == "intake");
+  // The ticket's own chain: ticket 1 is events 1 and 3, ticket 2 is event 2.
+  CHECK((*history)[0].ticket_prev == 0);
+  CHECK((*history)[1].ticket_prev == 1);
+  CHECK(f.store->get_ticket(1)->last_event == 3);
+  CHECK(f.store->get_ticket(2)->last_event == 2);
+  REQUIRE(f.store->ticket_events(2)->size() == 1);
+  CHECK(f.store->ticket_events(2)->front().seq == 2);
   raw_db raw(f.path);
   CHECK(raw.integer("SELECT count(*) FROM events WHERE from_state IS NULL") == 2);
 }
@@ -450,8 +475,8 @@ TEST_CASE("the chain append_event writes passes verify_audit until a row is tamp
   add(*f.store, {sample_customer()}, {sample_ticket(), sample_ticket()});
   {
     auto tx = begin(*f.store);
-    require_ok(tx->append_event(event_of(1, "open", "", "intake", 1)));
-    require_ok(tx->append_event(event_of(2, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(1, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(2, "open", "", "intake", 1)));
     require_ok(tx->commit());
   }
   auto ok = engine::verify_audit(*f.store);
@@ -466,6 +491,88 @@ TEST_CASE("the chain append_event writes passes verify_audit until a row is tamp
   require_ok(broken);
   CHECK_FALSE(broken->ok);
   CHECK(broken->broken_at_seq == 2);
+}
+
+TEST_CASE("verify_audit checks each ticket's chain of events, and a damaged link cannot derail the history") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket(), sample_ticket()});
+  {
+    auto tx = begin(*f.store);
+    require_ok(append_linked(*tx, event_of(1, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(2, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(1, "triage", "intake", "triage", 2)));
+    require_ok(append_linked(*tx, event_of(1, "comment", "triage", "triage", 3)));
+    require_ok(tx->commit());
+  }
+  require_ok(engine::verify_audit(*f.store));
+  CHECK(engine::verify_audit(*f.store)->ok);
+  raw_db raw(f.path);
+  REQUIRE(raw.exec("DROP TRIGGER events_no_update") == "");
+
+  SUBCASE("an event linked to another ticket's event") {
+    REQUIRE(raw.exec("UPDATE events SET ticket_prev = 2 WHERE seq = 3") == "");
+    auto r = engine::verify_audit(*f.store);
+    require_ok(r);
+    CHECK_FALSE(r->ok);
+    CHECK(r->broken_at_seq == 3);
+    CHECK(r->message == "event 3 links to event 2 as ticket 1's previous one, but that is event 1");
+    // The walk stays on the ticket: event 2 (ticket 2) is never shown as ticket 1's.
+    auto history = f.store->ticket_events(1);
+    require_ok(history);
+    std::vector<std::int64_t> seqs;
+    for (const auto& e : *history) seqs.push_back(e.seq);
+    CHECK(seqs == std::vector<std::int64_t>{3, 4});
+  }
+  SUBCASE("a link that points forward, which would loop") {
+    REQUIRE(raw.exec("UPDATE events SET ticket_prev = 4 WHERE seq = 3") == "");
+    CHECK_FALSE(engine::verify_audit(*f.store)->ok);
+    auto history = f.store->ticket_events(1);
+    require_ok(history);
+    CHECK(history->size() == 2);
+  }
+  SUBCASE("a ticket that names the wrong newest event") {
+    REQUIRE(raw.exec("UPDATE tickets SET last_event = 3 WHERE id = 1") == "");
+    auto r = engine::verify_audit(*f.store);
+    require_ok(r);
+    CHECK_FALSE(r->ok);
+    CHECK(r->message == "ticket 1 names event 3 as its newest, but that is event 4");
+  }
+}
+
+TEST_CASE("migrating a version 3 file links every ticket's history and drops the per-ticket index") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  {
+    auto store = open_store(path);
+    require_ok(store->migrate());
+    add(*store, {sample_customer()}, {sample_ticket(), sample_ticket()});
+    auto tx = begin(*store);
+    require_ok(append_linked(*tx, event_of(1, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(2, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(1, "triage", "intake", "triage", 2)));
+    require_ok(tx->commit());
+    // Back to version 3: no links, the (ticket, seq) index.
+    raw_db raw(path);
+    REQUIRE(raw.exec("ALTER TABLE tickets DROP COLUMN last_event; ALTER TABLE events DROP COLUMN ticket_prev; "
+                     "CREATE INDEX events_ticket ON events (ticket, seq); PRAGMA user_version = 3;") == "");
+  }
+  auto store = open_store(path);
+  require_ok(store->migrate());
+  raw_db raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'events_ticket'") == 0);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'events_no_update'") == 1);
+  CHECK(raw.exec("UPDATE events SET actor = 'mallory'") == "the audit log is append-only");
+  CHECK(store->get_ticket(1)->last_event == 3);
+  CHECK(store->get_ticket(2)->last_event == 2);
+  auto history = store->ticket_events(1);
+  require_ok(history);
+  REQUIRE(history->size() == 2);
+  CHECK((*history)[0].seq == 1);
+  CHECK((*history)[1].ticket_prev == 1);
+  auto report = engine::verify_audit(*store);
+  require_ok(report);
+  CHECK(report->ok);
 }
 
 TEST_CASE("schedule_timer moves the pending timer of a kind and cancel_timer cancels it") {
