@@ -221,6 +221,10 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 UPDATE tickets SET last_event = coalesce((SELECT max(seq) FROM events WHERE ticket = tickets.id), 0);
 DROP INDEX events_ticket;
+-- FTS5 merges 64 x (levels) leaf pages in one go every 64 leaves written;
+-- with 1000-byte leaves instead of 4050 each burst is a quarter of the
+-- work, which halves the p99 of a busy server (queries read as fast).
+INSERT INTO search (search, rank) VALUES ('pgsz', 1000);
 
 PRAGMA user_version = 4;
 )sql"},

@@ -562,6 +562,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
   CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'events_ticket'") == 0);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'events_no_update'") == 1);
+  CHECK(raw.integer("SELECT v FROM search_config WHERE k = 'pgsz'") == 1000);
   CHECK(raw.exec("UPDATE events SET actor = 'mallory'") == "the audit log is append-only");
   CHECK(store->get_ticket(1)->last_event == 3);
   CHECK(store->get_ticket(2)->last_event == 2);
