@@ -205,11 +205,15 @@ void api::handle(const request& req, respond_fn respond) {
   std::vector<std::string> params;
   const auto& patterns = split_routes();
   std::vector<std::string> caught;
+  // HEAD is GET without the body (the transport drops it).
+  const bool head = req.method == "HEAD";
+  const std::string& method = head ? std::string("GET") : req.method;
   for (std::size_t i = 0; i < routes().size(); ++i) {
     const auto& r = routes()[i];
     if (!match(patterns[i], target->segments, caught)) continue;
     allowed.insert(r.method);
-    if (r.method == req.method) {
+    if (r.method == "GET") allowed.insert("HEAD");
+    if (r.method == method) {
       route = &r;
       params = std::move(caught);
     }
@@ -225,7 +229,7 @@ void api::handle(const request& req, respond_fn respond) {
     r.headers.emplace_back("Allow", allow);
     return finish("method_not_allowed", std::move(r));
   }
-  const std::string label = route->method + " " + route->pattern;
+  const std::string label = req.method + " " + route->pattern;
   for (const auto& [key, value] : target->query) {
     (void)value;
     if (std::find(route->query.begin(), route->query.end(), key) == route->query.end())
@@ -245,6 +249,11 @@ void api::handle(const request& req, respond_fn respond) {
                                               {{"code", "forbidden"},
                                                {"message", fmt::format("{} needs the {} role; {} is {}", label,
                                                                        route->role, who->name, who->role)}}}}));
+  if (route->pattern == "/api/v1/stream") {  // only HEAD gets here; the transport serves GET
+    response r;
+    r.content_type = "text/event-stream; charset=utf-8";
+    return finish(label, std::move(r));
+  }
   dispatch(req, *route, params, target->query, *who,
            [finish, label](response r) { finish(label, std::move(r)); });
 }

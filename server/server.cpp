@@ -180,6 +180,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     req.body = std::move(msg.body());
     keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == http::verb::head;
 
     if (req.method == "GET" && path_of(req.target) == "/api/v1/stream") return open_stream(req);
 
@@ -228,6 +229,7 @@ class session : public std::enable_shared_from_this<session> {
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
+    if (head_) res->body().clear();  // the headers (Content-Length too) of the GET, no body
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       --self->st_.in_flight;
       if (ec || res->need_eof()) return self->close();
@@ -245,6 +247,7 @@ class session : public std::enable_shared_from_this<session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
+  bool head_ = false;
 };
 
 void accept_loop(tcp::acceptor& acceptor, asio::io_context& ioc, shared_state& st) {

@@ -66,11 +66,12 @@ class http_client {
                         const header_list& headers = {}) {
     const bool reused = fd_ >= 0;
     if (!send_request(method, target, body, headers)) return failure("cannot send the request");
-    auto r = read_response();
+    const bool head = method == "HEAD";
+    auto r = read_response(head);
     if (r.status == 0 && reused && !got_any_) {
       close();
       if (!send_request(method, target, body, headers)) return failure("cannot send the request");
-      r = read_response();
+      r = read_response(head);
     }
     if (r.status != 0 && (r.header("connection") == "close")) close();
     return r;
@@ -103,11 +104,13 @@ class http_client {
     return true;
   }
 
-  // Status line and headers, then a Content-Length body (or up to EOF).
-  http_response read_response() {
+  // Status line and headers, then a Content-Length body (or up to EOF);
+  // the answer to HEAD has no body whatever its headers say.
+  http_response read_response(bool head = false) {
     got_any_ = false;
     http_response r;
     if (!read_head(r)) return failure("no response: " + why_);
+    if (head) return r;
     if (r.headers.count("content-length")) {
       const std::size_t n = std::stoul(r.header("content-length"));
       if (!fill_to(n)) return failure("the body was cut short: " + why_);

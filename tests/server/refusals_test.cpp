@@ -262,17 +262,43 @@ TEST_CASE("an unknown route is 404 and a wrong method on a known path is 405 wit
   struct wrong {
     std::string method, target, allow;
   };
-  for (const auto& w : std::vector<wrong>{{"DELETE", "/api/v1/tickets/1", "GET"},
-                                          {"PUT", "/api/v1/tickets", "GET, POST"},
-                                          {"POST", "/healthz", "GET"},
-                                          {"PATCH", "/api/v1/tickets/1/events", "GET, POST"},
-                                          {"POST", "/metrics", "GET"}}) {
+  for (const auto& w : std::vector<wrong>{{"DELETE", "/api/v1/tickets/1", "GET, HEAD"},
+                                          {"PUT", "/api/v1/tickets", "GET, HEAD, POST"},
+                                          {"POST", "/healthz", "GET, HEAD"},
+                                          {"PATCH", "/api/v1/tickets/1/events", "GET, HEAD, POST"},
+                                          {"POST", "/metrics", "GET, HEAD"},
+                                          {"HEAD", "/api/v1/customers", "POST"}}) {
     CAPTURE(w.method);
     CAPTURE(w.target);
-    auto r = d.http->request(w.method, w.target, "{}", server_desk::auth(d.ann));
+    auto r = d.http->request(w.method, w.target, w.method == "HEAD" ? "" : "{}", server_desk::auth(d.ann));
     CHECK(r.status == 405);
-    CHECK(error_code(r).rfind("bad shape", 0) != 0);
+    if (w.method != "HEAD") CHECK(error_code(r).rfind("bad shape", 0) != 0);
     CHECK(r.header("allow") == w.allow);
   }
   CHECK(d.exported().find("\"type\":\"ticket\"") == std::string::npos);
+}
+
+TEST_CASE("HEAD answers as GET would, with the same headers and no body") {
+  server_desk d;
+  REQUIRE(d.post("/api/v1/tickets", d.ann, json{{"customer", "acme"}, {"subject", "Kettle leaks"}}).status == 201);
+  for (const std::string target : {"/api/v1/tickets/1", "/api/v1/tickets?limit=2", "/healthz", "/api/v1/openapi.json"}) {
+    CAPTURE(target);
+    const auto get = d.get(target, d.ann);
+    const auto head = d.http->request("HEAD", target, "", server_desk::auth(d.ann));
+    CHECK(get.status == 200);
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+    CHECK(head.header("content-type") == get.header("content-type"));
+    CHECK(head.header("content-length") == std::to_string(get.body.size()));
+  }
+  // The connection stays usable: the next answer is not mistaken for a body.
+  CHECK(d.get("/api/v1/tickets/1", d.ann).json()["id"] == 1);
+  auto stream = d.http->request("HEAD", "/api/v1/stream", "", server_desk::auth(d.ann));
+  CHECK(stream.status == 200);
+  CHECK(stream.header("content-type") == "text/event-stream; charset=utf-8");
+  auto anonymous = d.http->request("HEAD", "/api/v1/tickets/1");
+  CHECK(anonymous.status == 401);
+  CHECK(anonymous.body.empty());
+  auto agent_metrics = d.http->request("HEAD", "/metrics", "", server_desk::auth(d.ann));
+  CHECK(agent_metrics.status == 403);
 }
