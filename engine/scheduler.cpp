@@ -1,5 +1,7 @@
 #include "engine/scheduler.h"
 
+#include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,12 +15,14 @@ struct scheduler::impl {
   asio::steady_timer timer;
 };
 
-scheduler::scheduler(asio::io_context& io, executor& ex, store& s, on_fired_fn on_fired, on_error_fn on_error)
+scheduler::scheduler(asio::io_context& io, executor& ex, store& s, on_fired_fn on_fired, on_error_fn on_error,
+                     std::chrono::milliseconds rescan)
     : impl_(std::make_unique<impl>(io)),
       ex_(ex),
       store_(s),
       on_fired_(std::move(on_fired)),
-      on_error_(std::move(on_error)) {}
+      on_error_(std::move(on_error)),
+      rescan_(rescan) {}
 
 scheduler::~scheduler() = default;
 
@@ -68,17 +72,14 @@ void scheduler::run_due() {
 void scheduler::arm() {
   if (stopped_) return;
   auto next = store_.next_due();
-  std::chrono::milliseconds wait{1000};  // retry soon after a storage error
+  // Nothing pending, or a storage error: look again after `rescan`.
+  std::chrono::milliseconds wait = rescan_;
   armed_for_.reset();
-  if (next && !*next) {
-    impl_->timer.cancel();
-    return;  // nothing pending; poke() re-arms
-  }
-  if (next) {
+  if (next && *next) {
     armed_for_ = **next;
     const std::int64_t now_ms = ex_.time_source().now_ms();
-    wait = std::chrono::milliseconds(std::max<std::int64_t>(0, **next * 1000 - now_ms));
-  } else if (on_error_) {
+    wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(0, **next * 1000 - now_ms)));
+  } else if (!next && on_error_) {
     on_error_(next.error());
   }
   impl_->timer.expires_after(wait);

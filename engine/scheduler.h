@@ -5,7 +5,10 @@
 // earliest pending due time only, read from storage. On start it first fires
 // everything that fell due while the process was down (in due order), so a
 // restart loses no timer; exactly-once comes from the executor's claim.
-// Call `poke()` after a commit that may have armed an earlier timer.
+// Call `poke()` after a commit that may have armed an earlier timer. Timers
+// other processes arm (a `plaint open` or `plaint policy load` beside a
+// running server) are seen within `rescan`: the steady timer never sleeps
+// longer than that, and a wake-up with nothing due costs one index read.
 //
 // Thread model: every call and every handler runs on the io_context's
 // thread(s) serially (the store is single-connection); `poke()` from another
@@ -31,7 +34,7 @@ class scheduler {
   using on_error_fn = std::function<void(const Error&)>;
 
   scheduler(boost::asio::io_context& io, executor& ex, store& s, on_fired_fn on_fired = {},
-            on_error_fn on_error = {});
+            on_error_fn on_error = {}, std::chrono::milliseconds rescan = std::chrono::seconds(1));
   ~scheduler();
   scheduler(const scheduler&) = delete;
   scheduler& operator=(const scheduler&) = delete;
@@ -54,6 +57,7 @@ class scheduler {
   store& store_;
   on_fired_fn on_fired_;
   on_error_fn on_error_;
+  std::chrono::milliseconds rescan_;
   std::uint64_t fired_ = 0;
   std::optional<timestamp> armed_for_;
   bool stopped_ = true;

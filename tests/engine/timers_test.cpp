@@ -255,3 +255,44 @@ TEST_CASE("the live scheduler fires timers as they fall due on an io_context") {
   CHECK(ex.apply({opened->ticket_after.id, "comment", "x", {}, std::nullopt, "ann", ""}).ok());
   CHECK((*s)->get_ticket(opened->ticket_after.id)->level == 3);
 }
+
+TEST_CASE("the live scheduler sees timers another connection arms, within its rescan interval") {
+  engine::system_clock real;
+  plaint::testing::temp_dir dir;
+  const std::string path = dir.file("shared.db");
+  auto s = storage::sqlite_store::open(path);
+  REQUIRE(s.ok());
+  REQUIRE((*s)->migrate().ok());
+  engine::executor ex(**s, workflows::builtin_workflows(), real, short_policy(2, 4));
+  engine::customer c;
+  c.id = "c1";
+  c.name = "Elsewhere";
+  REQUIRE(ex.put_customer(c).ok());
+
+  boost::asio::io_context io;
+  std::vector<std::string> fired;
+  engine::scheduler sched(
+      io, ex, **s,
+      [&](const engine::fired_timer& f) {
+        fired.push_back(f.fired.kind);
+        io.stop();
+      },
+      {}, std::chrono::milliseconds(100));
+  sched.start();  // nothing is pending yet
+  CHECK_FALSE(sched.armed_for().has_value());
+  {
+    // Another process (say `plaint open` beside a running server) opens a
+    // ticket through its own connection; nothing pokes this scheduler.
+    auto other = storage::sqlite_store::open(path);
+    REQUIRE(other.ok());
+    engine::executor elsewhere(**other, workflows::builtin_workflows(), real, short_policy(2, 4));
+    engine::open_request r;
+    r.customer = "c1";
+    r.subject = "opened elsewhere";
+    r.actor = "desk";
+    REQUIRE(elsewhere.open(r).ok());
+  }
+  io.run_for(std::chrono::seconds(5));
+  sched.stop();
+  CHECK(fired == std::vector<std::string>{"first_response_warn"});
+}
