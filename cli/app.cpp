@@ -52,20 +52,24 @@ engine::Result<engine::executor*> app::executor() {
   auto s = store();
   PLAINT_TRY(s);
   // The policy in force lives in the database, so every process agrees on it.
-  auto text = (*s)->get_setting("policy");
-  PLAINT_TRY(text);
-  engine::sla_policy policy = workflows::default_policy();
-  if (*text) {
-    auto name = (*s)->get_setting("policy_name");
-    PLAINT_TRY(name);
-    auto parsed = workflows::parse_policy(**text, name->value_or("policy"), workflows::builtin_workflows());
-    if (!parsed)
-      return make_error(errc::internal,
-                        fmt::format("the policy stored in the database no longer parses: {}", parsed.error().message));
-    policy = std::move(*parsed);
-  }
-  executor_ = std::make_unique<engine::executor>(**s, workflows::builtin_workflows(), *clock_, std::move(policy));
+  auto stored = load_stored_policy(**s);
+  PLAINT_TRY(stored);
+  executor_ = std::make_unique<engine::executor>(**s, workflows::builtin_workflows(), *clock_,
+                                                 std::move(stored->policy));
   return executor_.get();
+}
+
+engine::Result<stored_policy> load_stored_policy(engine::store& s) {
+  auto text = s.get_setting("policy");
+  PLAINT_TRY(text);
+  if (!*text) return stored_policy{"", workflows::default_policy()};
+  auto name = s.get_setting("policy_name");
+  PLAINT_TRY(name);
+  auto parsed = workflows::parse_policy(**text, name->value_or("policy"), workflows::builtin_workflows());
+  if (!parsed)
+    return make_error(errc::internal,
+                      fmt::format("the policy stored in the database no longer parses: {}", parsed.error().message));
+  return stored_policy{std::move(**text), std::move(*parsed)};
 }
 
 engine::Result<std::int64_t> app::apply_policy(const std::string& text, const std::string& name) {

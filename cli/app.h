@@ -62,6 +62,14 @@ void add_report_commands(CLI::App& cli, handler& run);
 // `plaint policy load F` and `plaint init --policy F`.
 engine::Status load_policy_file(app& a, const std::string& path);
 
+// The policy stored in the database (the built-in default when none is) and
+// the text it was parsed from ("" for the default).
+struct stored_policy {
+  std::string text;
+  engine::sla_policy policy;
+};
+engine::Result<stored_policy> load_stored_policy(engine::store& s);
+
 // Reads a text option given inline or as a file ("-" = stdin).
 engine::Result<std::string> read_text(const std::string& inline_value, const std::string& file);
 

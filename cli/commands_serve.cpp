@@ -54,9 +54,23 @@ class checkpointer {
 
 engine::Status cmd_serve(app& a, const server::options& opts) {
   // The policy in force and a check that the database is initialised.
-  auto ex = a.executor();
-  PLAINT_TRY(ex);
-  engine::sla_policy policy = (*ex)->policy();
+  auto s = a.store();
+  PLAINT_TRY(s);
+  auto stored = load_stored_policy(**s);
+  PLAINT_TRY(stored);
+  // A policy another process stores while the server runs (`plaint policy
+  // load`) is read once and put in force; one that no longer parses is
+  // reported once and the one in force stays.
+  server::policy_loader reload = [seen = stored->text](engine::store& st) mutable
+      -> engine::Result<std::optional<engine::sla_policy>> {
+    auto text = st.get_setting("policy");
+    PLAINT_TRY(text);
+    if (text->value_or("") == seen) return std::optional<engine::sla_policy>();
+    seen = text->value_or("");
+    auto fresh = load_stored_policy(st);
+    PLAINT_TRY(fresh);
+    return std::optional<engine::sla_policy>(std::move(fresh->policy));
+  };
   const std::string path = a.opts().db;
   auto background = storage::sqlite_store::open(path);
   PLAINT_TRY(background);
@@ -67,9 +81,12 @@ engine::Status cmd_serve(app& a, const server::options& opts) {
     PLAINT_TRY((*s)->manual_checkpoints());
     return std::unique_ptr<engine::store>(std::move(*s));
   };
-  return server::run(opts, open_store, workflows::builtin_workflows(), std::move(policy), [&](const std::string& url) {
-    std::cout << fmt::format("plaint serve: listening on {} (database {})", url, path) << std::endl;
-  });
+  return server::run(
+      opts, open_store, workflows::builtin_workflows(), std::move(stored->policy),
+      [&](const std::string& url) {
+        std::cout << fmt::format("plaint serve: listening on {} (database {})", url, path) << std::endl;
+      },
+      std::move(reload));
 }
 
 }  // namespace

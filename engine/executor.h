@@ -111,6 +111,9 @@ class executor {
 
   const workflow_registry& workflows() const { return workflows_; }
   const sla_policy& policy() const { return policy_; }
+  // Puts `policy` in force for what follows, recomputing nothing (for a
+  // process that learns of a policy another one applied).
+  void set_policy(sla_policy policy) { policy_ = std::move(policy); }
   const clock& time_source() const { return clock_; }
 
  private:

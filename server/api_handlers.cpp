@@ -259,7 +259,7 @@ void api::dispatch(const request& req, const route_info& route, const std::vecto
     kq.from = *from;
     kq.to = *to;
     if (auto it = query.find("by"); it != query.end()) kq.by = it->second;
-    auto report = engine::compute_kpis(store, writer_.policy(), kq);
+    auto report = engine::compute_kpis(store, *writer_.policy(), kq);
     if (!report) return fail(report.error());
     return respond(json_response(200, *report));
   }

@@ -279,7 +279,8 @@ engine::Result<tcp::endpoint> parse_listen(const std::string& listen) {
 }  // namespace
 
 engine::Status run(const options& opts, store_factory open_store, const engine::workflow_registry& workflows,
-                   engine::sla_policy policy, const std::function<void(const std::string&)>& on_listening) {
+                   engine::sla_policy policy, const std::function<void(const std::string&)>& on_listening,
+                   policy_loader reload) {
   auto endpoint = parse_listen(opts.listen);
   PLAINT_TRY(endpoint);
   auto writer_store = open_store();
@@ -292,7 +293,8 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   // Declared before the writer: answers the writer gives at its end reach
   // sessions whose sockets belong to this io_context, which must outlive it.
   asio::io_context ioc(opts.threads);
-  writer w(std::move(*writer_store), workflows, std::move(policy), clock, stats, events, opts.max_batch, &ioc);
+  writer w(std::move(*writer_store), workflows, std::move(policy), clock, stats, events, opts.max_batch, &ioc,
+           std::move(reload));
   api endpoints(w, readers, stats, clock);
   shared_state st{opts, endpoints, events, stats, readers};
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/result.h"
@@ -28,10 +29,17 @@ struct options {
   std::chrono::seconds stream_ping{15};             // ": ping" on idle streams
 };
 
+// Reads the SLA policy stored in the database and returns it when it is not
+// the one it last returned (nullopt when unchanged). `plaint serve` calls it
+// every second, so a `plaint policy load` beside it takes effect here too.
+using policy_loader = std::function<engine::Result<std::optional<engine::sla_policy>>(engine::store&)>;
+
 // Runs until a signal or a fatal error. `open_store` opens one connection
 // (the writer's first, then read connections on demand). `on_listening`
-// gets the bound "http://host:port".
+// gets the bound "http://host:port". `reload` may be empty (the policy then
+// stays as given).
 engine::Status run(const options& opts, store_factory open_store, const engine::workflow_registry& workflows,
-                   engine::sla_policy policy, const std::function<void(const std::string&)>& on_listening);
+                   engine::sla_policy policy, const std::function<void(const std::string&)>& on_listening,
+                   policy_loader reload = {});
 
 }  // namespace plaint::server

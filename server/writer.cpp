@@ -5,21 +5,31 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace plaint::server {
 
 namespace asio = boost::asio;
 
+struct writer::policy_watch {
+  explicit policy_watch(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+};
+
 writer::writer(std::unique_ptr<engine::store> store, const engine::workflow_registry& workflows,
                engine::sla_policy policy, const engine::clock& clock, metrics& m, hub& h, std::size_t max_batch,
-               asio::io_context* completions)
+               asio::io_context* completions,
+               std::function<engine::Result<std::optional<engine::sla_policy>>(engine::store&)> reload)
     : io_(std::make_unique<asio::io_context>(1)),
       store_(std::move(store)),
-      executor_(*store_, workflows, clock, std::move(policy)),
+      executor_(*store_, workflows, clock, policy),
       metrics_(m),
       hub_(h),
       max_batch_(max_batch),
-      completions_(completions) {
+      completions_(completions),
+      reload_(std::move(reload)),
+      watch_(std::make_unique<policy_watch>(*io_)),
+      policy_(std::make_shared<const engine::sla_policy>(std::move(policy))) {
   scheduler_ = std::make_unique<engine::scheduler>(
       *io_, executor_, *store_,
       [this](const engine::fired_timer& f) {
@@ -33,7 +43,10 @@ writer::~writer() { stop(); }
 
 void writer::start() {
   running_ = true;
-  asio::post(*io_, [this] { scheduler_->start(); });
+  asio::post(*io_, [this] {
+    scheduler_->start();
+    watch_policy();
+  });
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(*io_);
     io_->run();
@@ -56,6 +69,7 @@ void writer::stop() {
       flush();
     }
     scheduler_->stop();
+    watch_->timer.cancel();
     io_->stop();
   });
   if (thread_.joinable()) thread_.join();
@@ -143,5 +157,27 @@ void writer::flush() {
 }
 
 void writer::publish(const std::vector<engine::event_record>& events) { hub_.publish(events); }
+
+void writer::watch_policy() {
+  if (!reload_) return;
+  watch_->timer.expires_after(std::chrono::seconds(1));
+  watch_->timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!running_) return;
+    }
+    auto fresh = reload_(*store_);
+    if (!fresh) {
+      std::cerr << "plaint serve: " << fresh.error().message << "; the policy in force stays\n";
+    } else if (*fresh) {
+      std::cerr << "plaint serve: policy '" << (*fresh)->source_name << "' is now in force\n";
+      executor_.set_policy(**fresh);
+      std::atomic_store(&policy_, std::make_shared<const engine::sla_policy>(std::move(**fresh)));
+      scheduler_->poke();
+    }
+    watch_policy();
+  });
+}
 
 }  // namespace plaint::server

@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <atomic>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -38,9 +40,13 @@ class writer {
   // Answers (`done` callbacks) run on `completions` (the HTTP io_context)
   // when given, so that building responses never holds up the next commit;
   // without it they run on the writer thread.
+  // `reload` (may be empty) is asked every second for a policy stored by
+  // another process; a new one is put in force for what follows (that
+  // process has already recomputed the open tickets).
   writer(std::unique_ptr<engine::store> store, const engine::workflow_registry& workflows,
          engine::sla_policy policy, const engine::clock& clock, metrics& m, hub& h, std::size_t max_batch,
-         boost::asio::io_context* completions = nullptr);
+         boost::asio::io_context* completions = nullptr,
+         std::function<engine::Result<std::optional<engine::sla_policy>>(engine::store&)> reload = {});
   ~writer();
 
   // Starts the thread and the scheduler (which first fires what is overdue).
@@ -51,8 +57,8 @@ class writer {
   // Refuses with `shutting_down()` once stop() has begun.
   void submit(engine::batch_request r, done_fn done);
   static const engine::Error& shutting_down();
-  // The SLA policy in force (fixed for the server's life; read-only).
-  const engine::sla_policy& policy() const { return executor_.policy(); }
+  // The SLA policy in force, for readers on any thread.
+  std::shared_ptr<const engine::sla_policy> policy() const { return std::atomic_load(&policy_); }
   void submit_customer(engine::customer c, customer_fn done);
 
  private:
@@ -63,6 +69,7 @@ class writer {
   };
   void flush();
   void publish(const std::vector<engine::event_record>& events);
+  void watch_policy();
 
   std::unique_ptr<boost::asio::io_context> io_;
   std::unique_ptr<engine::store> store_;
@@ -72,6 +79,10 @@ class writer {
   std::size_t max_batch_;
   boost::asio::io_context* completions_;
   std::unique_ptr<engine::scheduler> scheduler_;
+  std::function<engine::Result<std::optional<engine::sla_policy>>(engine::store&)> reload_;
+  struct policy_watch;
+  std::unique_ptr<policy_watch> watch_;
+  std::shared_ptr<const engine::sla_policy> policy_;  // atomic_load/atomic_store
   std::thread thread_;
 
   std::mutex mu_;

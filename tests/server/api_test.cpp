@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "engine/time.h"
 #include "server/api.h"
 #include "tests/server/server_fixture.h"
 
@@ -347,4 +348,39 @@ TEST_CASE("an agent reassigns only their own or unowned tickets, while a supervi
   CHECK(d.ticket(id)["history"].back()["actor"] == "sue");
   // Other work on someone else's ticket stays open to every agent.
   CHECK(d.fire(id, d.bob, {{"event", "comment"}, {"note", "called the customer"}})["owner"] == "ann");
+}
+
+TEST_CASE("a policy loaded beside the running server is in force there within seconds") {
+  server_desk d;
+  // The first-response target of a ticket opened now, in hours.
+  auto target_hours = [&] {
+    auto r = d.post("/api/v1/tickets", d.ann, json{{"customer", "acme"}, {"subject", "Kettle leaks"}});
+    REQUIRE(r.status == 201);
+    const json j = r.json();
+    const auto created = plaint::engine::parse_iso(j["created_at"].get<std::string>());
+    const auto due = plaint::engine::parse_iso(j["sla"]["first_response_due"].get<std::string>());
+    REQUIRE(created);
+    REQUIRE(due);
+    return (*due - *created) / 3600;
+  };
+  CHECK(target_hours() == 6);  // P3, gold customer, built-in policy
+
+  std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/workflows/policy.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string gold = "[targets.P3.gold]\nfirst_response = \"6h\"";
+  const auto at = text.find(gold);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, gold.size(), "[targets.P3.gold]\nfirst_response = \"1h\"");
+  const std::string file = d.dir.file("quicker.toml");
+  std::ofstream(file) << text;
+  auto load = d.plaint({"policy", "load", file});
+  REQUIRE_MESSAGE(load.code == 0, load.err);
+
+  std::int64_t hours = 6;
+  for (int i = 0; i < 40 && hours != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    hours = target_hours();
+  }
+  CHECK(hours == 1);
+  CHECK_MESSAGE(d.server->errors().find("quicker.toml' is now in force") != std::string::npos, d.server->errors());
 }
