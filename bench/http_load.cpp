@@ -270,22 +270,30 @@ double engine_batched(const std::string& path, int batch, int batches) {
   return batch * batches / std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-// The raw limit: per transition an UPDATE of the ticket, an INSERT of the
-// event (with two 64-hex hashes) and of the note's search text.
+// The raw limit: per transition an UPDATE of the ticket (naming its new
+// event), an INSERT of the event (with two 64-hex hashes and the link to the
+// ticket's previous event) and of the note's search text.
 double raw_batched(const std::string& path, int batch, int batches) {
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) die("raw open");
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr, nullptr, nullptr);
   sqlite3_stmt *upd, *ins, *fts, *last;
-  sqlite3_prepare_v2(db, "UPDATE tickets SET version = version + 1, updated_at = ?2 WHERE id = ?1", -1, &upd, nullptr);
+  sqlite3_prepare_v2(db, "UPDATE tickets SET version = version + 1, updated_at = ?2, last_event = ?3 WHERE id = ?1",
+                     -1, &upd, nullptr);
   sqlite3_prepare_v2(db,
                      "INSERT INTO events (seq, ticket, at, actor, event, from_state, to_state, version, payload, "
-                     "prev_hash, hash) VALUES (?1, ?2, ?3, 'bench', 'comment', 'intake', 'intake', ?4, ?5, ?6, ?6)",
+                     "prev_hash, hash, ticket_prev) "
+                     "VALUES (?1, ?2, ?3, 'bench', 'comment', 'intake', 'intake', ?4, ?5, ?6, ?6, ?7)",
                      -1, &ins, nullptr);
   sqlite3_prepare_v2(db, "INSERT INTO search (ticket, body) VALUES (?1, 'called the customer back')", -1, &fts, nullptr);
   sqlite3_prepare_v2(db, "SELECT max(seq) FROM events", -1, &last, nullptr);
   sqlite3_step(last);
   std::int64_t seq = sqlite3_column_int64(last, 0);
+  sqlite3_finalize(last);
+  std::vector<std::int64_t> newest(65, 0);  // each ticket's newest event, kept here rather than read
+  sqlite3_prepare_v2(db, "SELECT id, last_event FROM tickets WHERE id <= 64", -1, &last, nullptr);
+  while (sqlite3_step(last) == SQLITE_ROW)
+    newest[static_cast<std::size_t>(sqlite3_column_int64(last, 0))] = sqlite3_column_int64(last, 1);
   sqlite3_finalize(last);
   const std::string hash(64, 'a');
   const std::string payload = R"({"note":"called the customer back"})";
@@ -294,11 +302,15 @@ double raw_batched(const std::string& path, int batch, int batches) {
     sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     for (int i = 0; i < batch; ++i) {
       const std::int64_t ticket = 1 + i % 64;
+      auto& prev = newest[static_cast<std::size_t>(ticket)];
       sqlite3_bind_int64(upd, 1, ticket);
       sqlite3_bind_int64(upd, 2, 1'800'000'000);
+      sqlite3_bind_int64(upd, 3, ++seq);
       if (sqlite3_step(upd) != SQLITE_DONE) die(sqlite3_errmsg(db));
       sqlite3_reset(upd);
-      sqlite3_bind_int64(ins, 1, ++seq);
+      sqlite3_bind_int64(ins, 7, prev);
+      prev = seq;
+      sqlite3_bind_int64(ins, 1, seq);
       sqlite3_bind_int64(ins, 2, ticket);
       sqlite3_bind_int64(ins, 3, 1'800'000'000);
       sqlite3_bind_int64(ins, 4, seq);

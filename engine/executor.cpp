@@ -135,6 +135,8 @@ Result<transition_result> executor::open_in(store_transaction& tx, const open_re
       PLAINT_TRY(t);
       auto events = store_.ticket_events(t->id);
       PLAINT_TRY(events);
+      if (events->empty())
+        return make_error(errc::internal, fmt::format("ticket {} has no history to replay", t->id));
       return transition_result{std::move(*t), events->front(), false, {}};
     }
   }

@@ -79,13 +79,11 @@ const char* const query_sql[q::count] = {
     "  SELECT e.ticket_prev FROM events e JOIN chain ON e.seq = chain.seq"
     "  WHERE e.ticket = ?1 AND e.ticket_prev > 0 AND e.ticket_prev < e.seq)"
     " SELECT " PLAINT_EVENT_COLUMNS " FROM events WHERE seq IN chain AND ticket = ?1 ORDER BY seq",
-    // events_after, event_last, event_insert, event_import, ticket_link
+    // events_after, event_last, event_insert, ticket_link
 
     "SELECT " PLAINT_EVENT_COLUMNS " FROM events WHERE seq > ?1 ORDER BY seq",
     "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
     "INSERT INTO events (" PLAINT_EVENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    "INSERT INTO events (" PLAINT_EVENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-    "coalesce((SELECT last_event FROM tickets WHERE id = ?2), 0))",
     "UPDATE tickets SET last_event = ?2 WHERE id = ?1",
     // timers_of_ticket, timers_all, timer_move, timer_arm, timer_cancel, timer_insert
     "SELECT " PLAINT_TIMER_COLUMNS " FROM timers WHERE ticket = ?1 ORDER BY id",

@@ -37,7 +37,6 @@ enum id : std::size_t {
   events_after,
   event_last,
   event_insert,
-  event_import,  // as event_insert, linked after the ticket's newest event
   ticket_link,   // ?1 ticket, ?2 its newest event
   timers_of_ticket,
   timers_all,

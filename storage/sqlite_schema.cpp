@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (versions 1 to 3)
+// THE SCHEMA (versions 1 to 4)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -52,6 +52,11 @@
 //               for revoking by name.
 //   idempotency.response  the first response of an event request, replayed
 //               to a retry with the same key ('' for `open`).
+//
+// Version 4 replaces the events (ticket, seq) index by a chain:
+//   tickets.last_event  seq of the ticket's newest event (0 = none).
+//   events.ticket_prev  seq of the same ticket's previous event (0 = first).
+//   search pgsz 1000  smaller FTS5 leaves, smaller merge bursts.
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.

@@ -165,15 +165,21 @@ engine::Result<engine::event_record> sqlite_transaction::append_event(engine::ev
 engine::Status sqlite_transaction::insert_event_verbatim(const engine::event_record& e) {
   PLAINT_TRY(live());
   have_tail_ = false;  // the log's end may have moved
-  auto st = store_.stmts_.acquire(q::event_import);
-  PLAINT_TRY(st);
-  bind_event(**st, e, json_buf_);
-  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot import event {}", e.seq); }));
+  auto found = store_.load_ticket(e.ticket);
+  PLAINT_TRY(found);
+  if (!*found) return Error{errc::invalid, fmt::format("event {} names ticket {}, which is not in the file", e.seq, e.ticket)};
+  // Linked as the executor links: the ticket names its newest event, the
+  // event the ticket's previous one.
   auto link = store_.stmts_.acquire(q::ticket_link);
   PLAINT_TRY(link);
   (*link)->bind(1, e.ticket);
   (*link)->bind(2, e.seq);
-  return run(store_.db_, **link, [&] { return fmt::format("cannot import event {}", e.seq); });
+  PLAINT_TRY(run(store_.db_, **link, [&] { return fmt::format("cannot import event {}", e.seq); }));
+  auto st = store_.stmts_.acquire(q::event_insert);
+  PLAINT_TRY(st);
+  bind_event(**st, e, json_buf_);
+  (*st)->bind(12, (*found)->last_event);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot import event {}", e.seq); });
 }
 
 engine::Status sqlite_transaction::schedule_timer(engine::ticket_id id, std::string_view kind,

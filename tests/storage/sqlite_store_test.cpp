@@ -34,24 +34,6 @@ engine::event_record event_of(engine::ticket_id ticket, std::string name, std::s
   return e;
 }
 
-// Appends as the executor does: the event links to its ticket's newest
-// event, and the ticket row (moved to the event's version and state) to the
-// new one.
-engine::Result<engine::event_record> append_linked(engine::store_transaction& tx, engine::event_record e) {
-  auto found = tx.find_ticket(e.ticket);
-  PLAINT_TRY(found);
-  REQUIRE(found->has_value());
-  engine::ticket after = **found;
-  auto next = tx.next_event_seq();
-  PLAINT_TRY(next);
-  e.ticket_prev = after.last_event;
-  after.last_event = *next;
-  after.version = e.version;
-  after.state = e.to_state;
-  PLAINT_TRY(tx.update_ticket(after, **found));
-  return tx.append_event(std::move(e));
-}
-
 std::vector<engine::event_record> all_events(engine::store& s) {
   std::vector<engine::event_record> out;
   require_ok(s.scan_events(0, [&](const engine::event_record& e) {
@@ -363,7 +345,7 @@ TEST_CASE("a transaction destroyed without commit leaves nothing behind") {
     require_ok(tx->put_customer(sample_customer()));
     auto id = tx->insert_ticket(sample_ticket());
     require_ok(id);
-    require_ok(tx->append_event(event_of(*id, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(*id, "open", "", "intake", 1)));
     require_ok(tx->schedule_timer(*id, "first_response", 1'700'001'000));
     require_ok(tx->index_text(*id, "Kettle leaks"));
     require_ok(tx->put_setting("policy", "x"));
@@ -381,7 +363,7 @@ TEST_CASE("a transaction destroyed without commit leaves nothing behind") {
   // The log starts again from seq 1 after the rollback.
   add(*f.store, {sample_customer()}, {sample_ticket()});
   auto tx = begin(*f.store);
-  CHECK(tx->append_event(event_of(1, "open", "", "intake", 1))->seq == 1);
+  CHECK(append_linked(*tx, event_of(1, "open", "", "intake", 1))->seq == 1);
 }
 
 TEST_CASE("a transaction accepts no writes once committed") {
@@ -442,7 +424,7 @@ TEST_CASE("committed data survives closing and reopening the file") {
   add(*f.store, {sample_customer()}, {sample_ticket()});
   {
     auto tx = begin(*f.store);
-    require_ok(tx->append_event(event_of(1, "open", "", "intake", 1)));
+    require_ok(append_linked(*tx, event_of(1, "open", "", "intake", 1)));
     require_ok(tx->schedule_timer(1, "resolution", 1'700'100'000));
     require_ok(tx->put_setting("policy", "格式 = 1"));
     require_ok(tx->commit());
@@ -455,14 +437,14 @@ TEST_CASE("committed data survives closing and reopening the file") {
   CHECK(f.store->ticket_timers(1)->size() == 1);
   CHECK(**f.store->get_setting("policy") == "格式 = 1");
   auto tx = begin(*f.store);
-  CHECK(tx->append_event(event_of(1, "triage", "intake", "triage", 2))->prev_hash == event_hash);
+  CHECK(append_linked(*tx, event_of(1, "triage", "intake", "triage", 2))->prev_hash == event_hash);
 }
 
 TEST_CASE("the audit log refuses UPDATE and DELETE") {
   store_fixture f;
   add(*f.store, {sample_customer()}, {sample_ticket()});
   auto tx = begin(*f.store);
-  require_ok(tx->append_event(event_of(1, "open", "", "intake", 1)));
+  require_ok(append_linked(*tx, event_of(1, "open", "", "intake", 1)));
   require_ok(tx->commit());
   raw_db raw(f.path);
   CHECK(raw.exec("UPDATE events SET actor = 'mallory'") == "the audit log is append-only");
@@ -553,8 +535,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
     require_ok(tx->commit());
     // Back to version 3: no links, the (ticket, seq) index.
     raw_db raw(path);
-    REQUIRE(raw.exec("ALTER TABLE tickets DROP COLUMN last_event; ALTER TABLE events DROP COLUMN ticket_prev; "
-                     "CREATE INDEX events_ticket ON events (ticket, seq); PRAGMA user_version = 3;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_4) + "PRAGMA user_version = 3;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -638,7 +619,7 @@ TEST_CASE("events written verbatim keep their seq and hashes, and appends contin
   e.hash = engine::audit_hash(e.prev_hash, e);
   auto tx = begin(*f.store);
   require_ok(tx->insert_event_verbatim(e));
-  auto next = tx->append_event(event_of(1, "triage", "intake", "triage", 2));
+  auto next = append_linked(*tx, event_of(1, "triage", "intake", "triage", 2));
   require_ok(next);
   CHECK(next->seq == 2);
   CHECK(next->prev_hash == e.hash);
@@ -678,7 +659,7 @@ TEST_CASE("scans walk each table in key order and stop when the callback says so
       {sample_ticket("x"), sample_ticket("b"), sample_ticket("m")});
   {
     auto tx = begin(*f.store);
-    for (engine::ticket_id id : {3, 1, 2, 1}) require_ok(tx->append_event(event_of(id, "comment", "a", "a", 1)));
+    for (engine::ticket_id id : {3, 1, 2, 1}) require_ok(append_linked(*tx, event_of(id, "comment", "a", "a", 1)));
     require_ok(tx->commit());
   }
   std::string order;

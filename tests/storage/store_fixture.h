@@ -89,9 +89,38 @@ inline std::vector<engine::ticket_id> add(engine::store& s, const std::vector<en
   return ids;
 }
 
+// Appends as the executor does: the event links to its ticket's newest
+// event, and the ticket row (moved to the event's version and state) to the
+// new one.
+inline engine::Result<engine::event_record> append_linked(engine::store_transaction& tx, engine::event_record e) {
+  auto found = tx.find_ticket(e.ticket);
+  PLAINT_TRY(found);
+  REQUIRE(found->has_value());
+  engine::ticket after = **found;
+  auto next = tx.next_event_seq();
+  PLAINT_TRY(next);
+  e.ticket_prev = after.last_event;
+  after.last_event = *next;
+  after.version = e.version;
+  after.state = e.to_state;
+  PLAINT_TRY(tx.update_ticket(after, **found));
+  return tx.append_event(std::move(e));
+}
+
+// Takes a current file back to schema 3 (before the history chain); the
+// caller sets user_version.
+inline constexpr const char* undo_schema_4 =
+    "ALTER TABLE tickets DROP COLUMN last_event; "
+    "ALTER TABLE events DROP COLUMN ticket_prev; CREATE INDEX events_ticket ON events (ticket, seq); "
+    "DELETE FROM search_config WHERE k = 'pgsz'; ";
+
 // Every field of a ticket as one JSON line: equal strings, equal tickets,
 // and a failing CHECK shows both sides in full.
-inline std::string fields(const engine::ticket& t) { return engine::ticket_record(t).dump(); }
+inline std::string fields(const engine::ticket& t) {
+  auto j = engine::ticket_record(t);
+  j["last_event"] = t.last_event;  // storage's link, not part of the record
+  return j.dump();
+}
 
 inline std::string fields(const engine::customer& c) { return engine::to_json(c).dump(); }
 inline std::string fields(const engine::timer& t) { return engine::to_json(t).dump(); }
