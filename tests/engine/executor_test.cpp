@@ -177,6 +177,7 @@ TEST_CASE("SLA timers follow the ticket: armed at intake, paused, cancelled on r
   CHECK(d.get(id).paused_seconds == 7200);
   REQUIRE(d.fire(id, "set_priority", {{"priority", "P1"}}).ok());  // 8h resolution from intake, + 2h paused
   CHECK(d.pending_timers(id).at("resolution") == "2026-11-23T18:00:00Z");
+  CHECK(d.get(id).priority == "P1");  // stored, though no indexed column moved
   REQUIRE(d.fire(id, "resolve", {{"resolution_code", "fixed"}}, "fixed it").ok());
   CHECK(d.pending_timers(id) == std::map<std::string, std::string>{{"follow_up", "2026-11-26T10:00:00Z"}});
   REQUIRE(d.fire(id, "follow_up_done", {{"csat", "3"}}).ok());

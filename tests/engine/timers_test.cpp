@@ -221,6 +221,9 @@ TEST_CASE("a policy change recomputes the due times of open tickets") {
   CHECK(*changed == 1);
   CHECK(d.pending_timers(id).at("resolution") == "2026-11-23T09:00:00Z");
   CHECK(d.history(id) == "intake -sla_recomputed-> intake");
+  auto audit = engine::verify_audit(*d.store);
+  REQUIRE(audit.ok());
+  CHECK_MESSAGE(audit->ok, audit->message);
 }
 
 TEST_CASE("the live scheduler fires timers as they fall due on an io_context") {
