@@ -42,6 +42,7 @@ engine::Result<engine::store*> app::store() {
     return make_error(errc::invalid, "this build stores data in SQLite only; give --db a file path");
   auto s = storage::sqlite_store::open(url);
   PLAINT_TRY(s);
+  (*s)->set_busy_timeout(std::chrono::milliseconds(opts_.busy_timeout_ms));
   store_ = std::move(*s);
   return store_.get();
 }

@@ -23,6 +23,7 @@ struct global_options {
   bool json = false;     // --json
   std::string actor;     // --actor, else $PLAINT_ACTOR, else $USER, else "cli"
   std::string now_text;  // --now
+  int busy_timeout_ms = 5000;  // --busy-timeout: how long a write waits for another writer
 };
 
 class app {

@@ -75,9 +75,11 @@ engine::Status cmd_serve(app& a, const server::options& opts) {
   auto background = storage::sqlite_store::open(path);
   PLAINT_TRY(background);
   checkpointer checkpoints(std::move(*background));
-  auto open_store = [path]() -> engine::Result<std::unique_ptr<engine::store>> {
+  const std::chrono::milliseconds busy(a.opts().busy_timeout_ms);
+  auto open_store = [path, busy]() -> engine::Result<std::unique_ptr<engine::store>> {
     auto s = storage::sqlite_store::open(path);
     PLAINT_TRY(s);
+    (*s)->set_busy_timeout(busy);
     PLAINT_TRY((*s)->manual_checkpoints());
     return std::unique_ptr<engine::store>(std::move(*s));
   };

@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
   parser.add_flag("--json", opts.json, "machine-readable output: one JSON document on stdout");
   parser.add_option("--actor", opts.actor, "who acts (default $PLAINT_ACTOR, else $USER)")->multi_option_policy(last);
   parser.add_option("--now", opts.now_text, "act as of this ISO 8601 time (tests, replays)")->multi_option_policy(last);
+  parser
+      .add_option("--busy-timeout", opts.busy_timeout_ms,
+                  "milliseconds a write waits for another process's write before giving up (default 5000)")
+      ->check(CLI::Range(0, 3'600'000))
+      ->multi_option_policy(last);
   parser.fallthrough();
   parser.require_subcommand(1);
 

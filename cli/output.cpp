@@ -17,7 +17,7 @@ int print_error(const engine::Error& e, bool as_json) {
     std::cerr << json{{"error", {{"code", engine::errc_name(e.code)}, {"message", e.message}}}}.dump() << '\n';
   else
     std::cerr << "plaint: " << e.message << '\n';
-  return static_cast<int>(e.code);
+  return engine::exit_code(e.code);
 }
 
 namespace {

@@ -265,7 +265,7 @@ Result<std::vector<Result<transition_result>>> executor::apply_batch(const std::
       auto r = run(**tx, item);
       // A refusal wrote nothing; a storage failure may have written half an
       // event, so the batch is rolled back and retried item by item.
-      if (!r && r.error().code == errc::internal) {
+      if (!r && (r.error().code == errc::internal || r.error().code == errc::unavailable)) {
         poisoned = true;
         break;
       }

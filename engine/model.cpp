@@ -12,6 +12,7 @@ std::string_view errc_name(errc code) {
     case errc::not_found: return "not_found";
     case errc::not_allowed: return "not_allowed";
     case errc::conflict: return "conflict";
+    case errc::unavailable: return "unavailable";
     case errc::internal: break;
   }
   return "internal";

@@ -1,7 +1,8 @@
 // Expected failures cross module boundaries as values, never as exceptions.
 //
-// `errc` values are the exit codes of the `plaint` program (SPEC §5) and map
-// to one HTTP status each. Exceptions remain for bugs and exhaustion only.
+// `errc` values are the exit codes of the `plaint` program (SPEC §5; see
+// `exit_code`) and map to one HTTP status each. Exceptions remain for bugs
+// and exhaustion only.
 #pragma once
 
 #include <string>
@@ -11,7 +12,20 @@
 
 namespace plaint::engine {
 
-enum class errc { internal = 1, invalid = 2, not_found = 3, not_allowed = 4, conflict = 5 };
+enum class errc {
+  internal = 1,
+  invalid = 2,
+  not_found = 3,
+  not_allowed = 4,
+  conflict = 5,
+  // Nothing was written and a retry may succeed: the database stayed locked
+  // by another writer past the busy timeout, or the server is shutting
+  // down. HTTP 503 with Retry-After; exit code 1, as SPEC has no code of its own.
+  unavailable = 6,
+};
+
+// The `plaint` program's exit code for a failure with this code.
+constexpr int exit_code(errc code) { return code == errc::unavailable ? 1 : static_cast<int>(code); }
 
 // The stable machine-readable name of a code: "invalid", "not_found", ...
 std::string_view errc_name(errc code);

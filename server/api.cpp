@@ -170,15 +170,12 @@ response api::json_response(int status, const json& body) {
 }
 
 response api::error_response(const Error& e, const json& extra) {
-  if (e.code == writer::shutting_down().code && e.message == writer::shutting_down().message) {
-    response r = json_response(503, {{"error", {{"code", "unavailable"}, {"message", e.message}}}});
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
-  }
   json error = extra;
   error["code"] = engine::errc_name(e.code);
   error["message"] = e.message;
-  return json_response(status_of(e.code), {{"error", std::move(error)}});
+  response r = json_response(status_of(e.code), {{"error", std::move(error)}});
+  if (e.code == errc::unavailable) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 engine::Result<engine::token_identity> api::authenticate(const request& req) {

@@ -114,6 +114,7 @@ inline int status_of(errc code) {
     case errc::not_found: return 404;
     case errc::not_allowed: return 422;
     case errc::conflict: return 409;
+    case errc::unavailable: return 503;
     case errc::internal: break;
   }
   return 500;

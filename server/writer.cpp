@@ -84,7 +84,7 @@ void writer::stop() {
 }
 
 const engine::Error& writer::shutting_down() {
-  static const engine::Error e{engine::errc::internal, "the server is shutting down; retry against another node or later"};
+  static const engine::Error e{engine::errc::unavailable, "the server is shutting down; retry against another node or later"};
   return e;
 }
 

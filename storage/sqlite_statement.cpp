@@ -75,7 +75,7 @@ engine::Error connection::error(int rc, std::string_view what) const {
   const int primary = rc & 0xff;
   const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-    return Error{errc::conflict,
+    return Error{errc::unavailable,
                  fmt::format("the database {} is busy: another writer held it for more than {} ms ({}: {})",
                              path_, busy_ms_, what, msg)};
   return Error{errc::internal, fmt::format("{}: {}", what, msg)};

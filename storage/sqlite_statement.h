@@ -52,8 +52,8 @@ class connection {
   // Runs fixed SQL (one or more statements whose rows are not wanted).
   engine::Status exec(const char* sql, std::string_view what) const;
 
-  // The engine error for a call that failed with `rc`: `conflict` when the
-  // database stayed locked past the busy timeout, `internal` otherwise, the
+  // The engine error for a call that failed with `rc`: `unavailable` when
+  // the database stayed locked past the busy timeout, `internal` otherwise, the
   // message being "<what>: <SQLite's message>".
   engine::Error error(int rc, std::string_view what) const;
 

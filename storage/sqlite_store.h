@@ -5,7 +5,7 @@
 //  - One connection per object, used by one thread at a time. For
 //    concurrency open one sqlite_store per thread: WAL lets any number of
 //    readers run beside the single writer, and writers queue on the file
-//    lock for up to the busy timeout (5 s), then get `conflict`.
+//    lock for up to the busy timeout (5 s), then get `unavailable`.
 //  - At most one transaction at a time per object; begin() refuses a second.
 //    While it is open, this object's read methods run inside it and see its
 //    uncommitted writes. A transaction must not outlive its store.
@@ -40,7 +40,7 @@ class sqlite_store final : public engine::store {
   std::string path() const;
 
   // How long begin() waits for another process's write transaction before
-  // returning `conflict`. Default 5 s.
+  // returning `unavailable`. Default 5 s.
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
   // WAL checkpoints. By default a committing writer copies the WAL back into
@@ -56,7 +56,7 @@ class sqlite_store final : public engine::store {
   engine::Status migrate() override;
   std::string describe() const override;
 
-  // Returns `conflict` if another writer holds the file past the busy
+  // Returns `unavailable` if another writer holds the file past the busy
   // timeout, `internal` if this object already has a transaction open.
   engine::Result<std::unique_ptr<engine::store_transaction>> begin() override;
 

@@ -4,8 +4,10 @@
 #include <fstream>
 
 #include "tests/cli/cli_fixture.h"
+#include "tests/raw_db.h"
 
 using plaint::testing::cli_desk;
+using plaint::testing::raw_db;
 
 namespace {
 
@@ -124,4 +126,22 @@ TEST_CASE("a database that was never initialised is named in the error") {
   auto r = plaint::testing::run_plaint({"--db", d.dir.file("empty.db"), "list"});
   CHECK(r.code != 0);
   CHECK(r.err.find("plaint init") != std::string::npos);
+}
+
+TEST_CASE("a write kept waiting past --busy-timeout by another process fails with exit 1 and writes nothing") {
+  cli_desk d;
+  const auto id = d.open();
+  {
+    raw_db other(d.db);
+    REQUIRE(other.exec("BEGIN IMMEDIATE") == "");
+    refused(d, {"--busy-timeout", "100", "event", id, "comment", "--note", "x"}, 1,
+            "the database " + d.db +
+                " is busy: another writer held it for more than 100 ms (cannot begin a transaction: database is locked)");
+    auto r = d.plaint({"--json", "--busy-timeout", "100", "open", "--customer", "acme", "--subject", "s"});
+    CHECK(r.code == 1);
+    CHECK(r.error_json()["error"]["code"] == "unavailable");
+    REQUIRE(other.exec("ROLLBACK") == "");
+  }
+  d.fire_ok(id, {"comment", "--note", "x"});
+  refused(d, {"--busy-timeout", "-1", "list"}, 2, "--busy-timeout: Value -1 not in range 0 to 3600000 (see plaint --help)");
 }

@@ -1,11 +1,11 @@
 #include <doctest/doctest.h>
 
-#include <sqlite3.h>
-
 #include "engine/audit.h"
 #include "tests/engine/desk_fixture.h"
+#include "tests/raw_db.h"
 
 using plaint::testing::desk;
+using plaint::testing::raw_db;
 using namespace plaint;
 
 namespace {
@@ -13,16 +13,10 @@ namespace {
 // Edits the database file behind the engine's back, as an attacker with
 // file access would (the append-only triggers dropped first).
 void tamper(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
+  raw_db db(path);
   const std::string script = std::string("PRAGMA foreign_keys=OFF;") +
                              "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;" + sql;
-  const int rc = sqlite3_exec(db, script.c_str(), nullptr, nullptr, &err);
-  INFO((err ? err : ""));
-  sqlite3_free(err);
-  sqlite3_close(db);
-  REQUIRE(rc == SQLITE_OK);
+  REQUIRE(db.exec(script) == "");
 }
 
 engine::audit_report verify(desk& d) {
@@ -128,10 +122,10 @@ TEST_CASE("a rewritten hash that no longer links is detected") {
 TEST_CASE("the audit log refuses updates and deletes through SQL") {
   desk d;
   seed(d);
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(d.path.c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, "UPDATE events SET actor = 'x' WHERE seq = 1", nullptr, nullptr, nullptr) != SQLITE_OK);
-  CHECK(sqlite3_exec(db, "DELETE FROM events WHERE seq = 1", nullptr, nullptr, nullptr) != SQLITE_OK);
-  sqlite3_close(db);
+  {
+    raw_db db(d.path);
+    CHECK(db.exec("UPDATE events SET actor = 'x' WHERE seq = 1") == "the audit log is append-only");
+    CHECK(db.exec("DELETE FROM events WHERE seq = 1") == "the audit log is append-only");
+  }
   CHECK(verify(d).ok);
 }

@@ -2,8 +2,10 @@
 
 #include "engine/audit.h"
 #include "tests/engine/desk_fixture.h"
+#include "tests/raw_db.h"
 
 using plaint::testing::desk;
+using plaint::testing::raw_db;
 using namespace plaint;
 
 TEST_CASE("a complaint's whole story is persisted, one version per event") {
@@ -254,6 +256,64 @@ TEST_CASE("a batch commits many transitions at once and refuses some without har
   CHECK(d.history(a) == "intake -triage-> triage -start-> remediation");
   CHECK(d.history(b) == "intake -comment-> intake");
   CHECK(d.get((*results)[5]->ticket_after.id).subject == "in a batch");
+  CHECK(engine::verify_audit(*d.store)->ok);
+}
+
+TEST_CASE("a storage failure inside a batch rolls the batch back; the others commit one by one, the failed one not at all") {
+  desk d;
+  d.add_customer("c1");
+  const auto a = d.open();
+  const auto b = d.open();
+  const auto c = d.open();
+  const auto b_before = d.get(b);
+  const auto b_timers = d.pending_timers(b);
+  // A fault that strikes after the ticket row is written and before its
+  // event is: the failure that would leave half a transition behind.
+  REQUIRE(raw_db(d.path).exec("CREATE TRIGGER inject_fault BEFORE INSERT ON events "
+                              "WHEN NEW.payload LIKE '%disk fault%' "
+                              "BEGIN SELECT RAISE(ABORT, 'injected disk fault'); END;") == "");
+  std::vector<engine::batch_request> batch;
+  batch.push_back(engine::event_request{a, "comment", "first", {}, std::nullopt, "ann", ""});
+  batch.push_back(engine::event_request{b, "triage", "disk fault", {{"owner", "ann"}}, std::nullopt, "ann", "k-b"});
+  batch.push_back(engine::event_request{c, "triage", "", {{"owner", "bo"}}, std::nullopt, "bo", ""});
+  batch.push_back(engine::event_request{a, "comment", "second", {}, std::nullopt, "ann", ""});
+  engine::open_request o;
+  o.customer = "c1";
+  o.subject = "opened beside the fault";
+  o.actor = "web";
+  batch.push_back(o);
+  auto results = d.ex->apply_batch(batch);
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 5);
+  CHECK((*results)[0].ok());
+  REQUIRE_FALSE((*results)[1].ok());
+  CHECK((*results)[1].error().code == engine::errc::internal);
+  CHECK((*results)[1].error().message.find("injected disk fault") != std::string::npos);
+  CHECK((*results)[2].ok());
+  CHECK((*results)[3].ok());
+  REQUIRE((*results)[4].ok());
+
+  // Each good request committed exactly once, in order.
+  CHECK(d.history(a) == "intake -comment-> intake -comment-> intake");
+  CHECK(d.get(a).version == 3);
+  CHECK(d.history(c) == "intake -triage-> triage");
+  CHECK(d.get((*results)[4]->ticket_after.id).subject == "opened beside the fault");
+  // Nothing of the failed one: not its row, its timers, its event or its key.
+  const auto b_after = d.get(b);
+  CHECK(b_after.version == b_before.version);
+  CHECK(b_after.state == "intake");
+  CHECK(b_after.owner == b_before.owner);
+  CHECK(b_after.last_event == b_before.last_event);
+  CHECK(d.pending_timers(b) == b_timers);
+  CHECK(d.history(b) == "intake");
+  CHECK(engine::verify_audit(*d.store)->ok);
+
+  // Once the fault is gone the same request (same key) goes through once.
+  REQUIRE(raw_db(d.path).exec("DROP TRIGGER inject_fault") == "");
+  auto retried = d.ex->apply(std::get<engine::event_request>(batch[1]));
+  REQUIRE(retried.ok());
+  CHECK(retried->created);
+  CHECK(d.history(b) == "intake -triage-> triage");
   CHECK(engine::verify_audit(*d.store)->ok);
 }
 

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "tests/raw_db.h"
 #include "tests/server/server_fixture.h"
 
 using namespace plaint::testing;
@@ -301,4 +302,47 @@ TEST_CASE("HEAD answers as GET would, with the same headers and no body") {
   CHECK(anonymous.body.empty());
   auto agent_metrics = d.http->request("HEAD", "/metrics", "", server_desk::auth(d.ann));
   CHECK(agent_metrics.status == 403);
+}
+
+TEST_CASE("a write kept waiting past the busy timeout by another process is a 503 with Retry-After and writes nothing") {
+  server_desk d(false);
+  d.start({"--busy-timeout", "200"});
+  const std::int64_t id = d.open("meter reading wrong")["id"];
+  const std::string before = d.exported();
+  {
+    raw_db other(d.db);
+    REQUIRE(other.exec("BEGIN IMMEDIATE") == "");
+    auto r = d.post(events_of(id), d.ann, json{{"event", "comment"}, {"note", "called back"}});
+    CHECK(r.status == 503);
+    CHECK(error_code(r) == "unavailable");
+    CHECK(r.header("retry-after") == "1");
+    CHECK(error_message(r).find("is busy: another writer held it for more than 200 ms") != std::string::npos);
+    auto c = d.post("/api/v1/customers", d.sue, json{{"id", "lee"}, {"name", "Lee"}});
+    CHECK(c.status == 503);
+    CHECK(error_code(c) == "unavailable");
+    // Reads go on beside the other writer.
+    CHECK(d.get("/api/v1/tickets/" + std::to_string(id), d.ann).status == 200);
+    REQUIRE(other.exec("ROLLBACK") == "");
+  }
+  CHECK(d.exported() == before);
+  auto retried = d.post(events_of(id), d.ann, json{{"event", "comment"}, {"note", "called back"}});
+  CHECK(retried.status == 200);
+  CHECK(story(d.ticket(id)) == "intake -comment-> intake");
+}
+
+TEST_CASE("a storage failure while committing an event is a 500 that writes nothing, and the server goes on") {
+  server_desk d;
+  const std::int64_t id = d.open("router dead")["id"];
+  REQUIRE(raw_db(d.db).exec("CREATE TRIGGER inject_fault BEFORE INSERT ON events "
+                            "WHEN NEW.payload LIKE '%disk fault%' "
+                            "BEGIN SELECT RAISE(ABORT, 'injected disk fault'); END;") == "");
+  const std::string before = d.exported();
+  auto r = d.post(events_of(id), d.ann, json{{"event", "triage"}, {"note", "disk fault"}, {"fields", {{"owner", "ann"}}}});
+  CHECK(r.status == 500);
+  CHECK(error_code(r) == "internal");
+  CHECK(d.exported() == before);
+  CHECK(d.ticket(id)["state"] == "intake");
+  auto ok = d.post(events_of(id), d.ann, json{{"event", "triage"}, {"note", "all fine"}, {"fields", {{"owner", "ann"}}}});
+  CHECK(ok.status == 200);
+  CHECK(story(d.ticket(id)) == "intake -triage-> triage");
 }

@@ -401,14 +401,14 @@ TEST_CASE("a committed transaction frees the store, and destroying it later leav
   CHECK(f.store->list_customers()->size() == 2);
 }
 
-TEST_CASE("a second writer on the same file gets conflict once the busy timeout passes") {
+TEST_CASE("a second writer on the same file gets unavailable once the busy timeout passes") {
   store_fixture f;
   auto other = open_store(f.path);
   other->set_busy_timeout(std::chrono::milliseconds(20));
   auto holding = begin(*f.store);
   auto blocked = other->begin();
   REQUIRE_FALSE(blocked.ok());
-  CHECK(blocked.error().code == errc::conflict);
+  CHECK(blocked.error().code == errc::unavailable);
   CHECK(blocked.error().message ==
         fmt::format("the database {} is busy: another writer held it for more than 20 ms "
                     "(cannot begin a transaction: database is locked)",

@@ -8,12 +8,12 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
 #include "engine/model.h"
 #include "engine/transfer.h"
 #include "engine/store.h"
 #include "storage/sqlite_store.h"
+#include "tests/raw_db.h"
 #include "tests/temp_dir.h"
 
 namespace plaint::testing {
@@ -132,37 +132,5 @@ inline std::string ids_of(const engine::ticket_page& page) {
   return ids;
 }
 
-// A second, raw connection to the file.
-class raw_db {
- public:
-  explicit raw_db(const std::string& path) {
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
-  }
-  ~raw_db() { sqlite3_close(db_); }
-  raw_db(const raw_db&) = delete;
-  raw_db& operator=(const raw_db&) = delete;
-
-  // "" on success, else SQLite's message.
-  std::string exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return "";
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return msg;
-  }
-
-  // The first column of the first row, as an integer.
-  std::int64_t integer(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    const std::int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 }  // namespace plaint::testing

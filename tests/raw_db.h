@@ -1,0 +1,46 @@
+// A raw sqlite3 connection to a plaint database file, to look and reach
+// behind the store's back as an attacker, an operator or a second process
+// would: tamper with rows, hold the write lock, inject a storage fault.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+namespace plaint::testing {
+
+class raw_db {
+ public:
+  explicit raw_db(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  }
+  ~raw_db() { sqlite3_close(db_); }
+  raw_db(const raw_db&) = delete;
+  raw_db& operator=(const raw_db&) = delete;
+
+  // "" on success, else SQLite's message.
+  std::string exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return "";
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return msg;
+  }
+
+  // The first column of the first row, as an integer.
+  std::int64_t integer(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    const std::int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace plaint::testing
