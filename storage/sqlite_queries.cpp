@@ -30,10 +30,11 @@ using engine::Error;
 #define PLAINT_TOKEN_COLUMNS "id, name, role, salt, hash, created_at, revoked_at"
 
 const char* const query_sql[q::count] = {
-    // begin, commit, rollback
+    // begin, commit, rollback, schema_version
     "BEGIN IMMEDIATE",
     "COMMIT",
     "ROLLBACK",
+    "PRAGMA user_version",
     // customer_by_id, customers_all, customer_put
     "SELECT " PLAINT_CUSTOMER_COLUMNS " FROM customers WHERE id = ?1",
     "SELECT " PLAINT_CUSTOMER_COLUMNS " FROM customers ORDER BY id",

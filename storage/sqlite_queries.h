@@ -24,6 +24,7 @@ enum id : std::size_t {
   begin,
   commit,
   rollback,
+  schema_version,
   customer_by_id,
   customers_all,
   customer_put,

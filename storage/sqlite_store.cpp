@@ -118,6 +118,17 @@ engine::Result<std::unique_ptr<engine::store_transaction>> sqlite_store::begin()
   PLAINT_TRY(st);
   const int rc = (*st)->step();
   if (rc != sqlite_done) return db_.error(rc, "cannot begin a transaction");
+  // Checked again under the write lock (one read of the cached header page):
+  // a newer plaint may have upgraded the file since this connection looked,
+  // and rows of the old shape must not go into the new schema.
+  auto v = stmts_.acquire(q::schema_version);
+  PLAINT_TRY(v);
+  if (const int vrc = (*v)->step(); vrc != sqlite_row) return db_.error(vrc, "cannot read the schema version");
+  if (const auto now = (*v)->int_at(0); now != current_schema)
+    return Error{errc::unavailable,
+                 fmt::format("database {} was changed to schema {} while this process was using it at schema {}; "
+                             "restart it with a plaint that matches the file",
+                             db_.path(), now, current_schema)};
   return std::unique_ptr<engine::store_transaction>(std::move(tx));
 }
 

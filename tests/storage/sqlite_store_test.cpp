@@ -102,6 +102,23 @@ TEST_CASE("a store opened before another process migrated the file sees the sche
   CHECK(early->get_ticket(1).error().code == errc::not_found);
 }
 
+TEST_CASE("a store that was writing when another process moved the file to another schema stops writing") {
+  store_fixture f;
+  require_ok(begin(*f.store)->commit());
+  raw_db raw(f.path);
+  REQUIRE(raw.exec("PRAGMA user_version = " + std::to_string(storage::current_schema + 1)) == "");
+  auto refused = f.store->begin();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == errc::unavailable);
+  CHECK(refused.error().message ==
+        fmt::format("database {} was changed to schema {} while this process was using it at schema {}; "
+                    "restart it with a plaint that matches the file",
+                    f.path, storage::current_schema + 1, storage::current_schema));
+  // The refusal left no transaction open.
+  REQUIRE(raw.exec("PRAGMA user_version = " + std::to_string(storage::current_schema)) == "");
+  require_ok(begin(*f.store)->commit());
+}
+
 TEST_CASE("a file that is not a SQLite database cannot be opened") {
   temp_dir dir;
   const std::string path = dir.file("notes.txt");
