@@ -29,6 +29,20 @@ using engine::Error;
 #define PLAINT_IDEMPOTENCY_COLUMNS "key, scope, fingerprint, ticket, created_at, response"
 #define PLAINT_TOKEN_COLUMNS "id, name, role, salt, hash, created_at, revoked_at"
 
+#define PLAINT_LIST_TICKETS(driver)                                                           \
+  "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"                                              \
+  " WHERE " driver                                                                            \
+  " AND (?1 IS NULL OR state = ?1)"                                                            \
+  " AND (?2 IS NULL OR owner = ?2)"                                                            \
+  " AND (?3 IS NULL OR customer = ?3)"                                                         \
+  " AND (?4 IS NULL OR level = ?4)"                                                            \
+  " AND (?5 = 0 OR state <> 'closed')"                                                         \
+  " AND (?6 = 0 OR " PLAINT_BREACHED("?7") ")"                                                 \
+  " AND (?8 IS NULL OR id IN (SELECT ticket FROM search WHERE search MATCH ?8))"               \
+  " AND (?9 IS NULL OR id IN (SELECT ticket FROM search WHERE body LIKE ?9 ESCAPE '\\'))" \
+  " AND id < ?10"                                                                              \
+  " ORDER BY id DESC LIMIT ?11"
+
 const char* const query_sql[q::count] = {
     // begin, commit, rollback, schema_version
     "BEGIN IMMEDIATE",
@@ -58,19 +72,15 @@ const char* const query_sql[q::count] = {
     "resolution_code = ?16, root_cause = ?17, csat = ?18, reopen_count = ?19, handoff_count = ?20, "
     "tags = ?21, last_event = ?22 WHERE id = ?1 AND version = ?23",
     "UPDATE tickets SET state = ?2, owner = ?3, level = ?4, category = ?5, priority = ?6 WHERE id = ?1",
-    // list_tickets: one statement for every combination of filters. The
-    // breach test is engine::sla_of() in SQL; keep the two in step.
-    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"
-    " WHERE (?1 IS NULL OR state = ?1)"
-    " AND (?2 IS NULL OR owner = ?2)"
-    " AND (?3 IS NULL OR customer = ?3)"
-    " AND (?4 IS NULL OR level = ?4)"
-    " AND (?5 = 0 OR state <> 'closed')"
-    " AND (?6 = 0 OR " PLAINT_BREACHED("?7") ")"
-    " AND (?8 IS NULL OR id IN (SELECT ticket FROM search WHERE search MATCH ?8))"
-    " AND (?9 IS NULL OR id IN (SELECT ticket FROM search WHERE body LIKE ?9 ESCAPE '\\'))"
-    " AND id < ?10"
-    " ORDER BY id DESC LIMIT ?11",
+    // list_tickets and its driven variants: one filter for every
+    // combination. The breach test is engine::sla_of() in SQL; keep the two
+    // in step.
+    PLAINT_LIST_TICKETS("1"),
+    PLAINT_LIST_TICKETS("customer = ?3"),
+    PLAINT_LIST_TICKETS("owner = ?2"),
+    PLAINT_LIST_TICKETS("id IN (SELECT ticket FROM search WHERE search MATCH ?8)"),
+    PLAINT_LIST_TICKETS("state = ?1"),
+    PLAINT_LIST_TICKETS("level = ?4"),
     // events_of_ticket: the ticket's history, walked from its newest event
     // back through ticket_prev (see engine::event_record). Each step must
     // stay on the ticket and go back in seq, so a damaged link ends the walk.

@@ -34,6 +34,14 @@ enum id : std::size_t {
   ticket_update,         // see bind_ticket_update
   ticket_update_listed,  // ?1 id, ?2 state, ?3 owner, ?4 level, ?5 category, ?6 priority
   list_tickets,   // parameters: see `list_param`
+  // The same filter and parameters, each led by the condition it is driven
+  // by (the index on customer, owner, state or level, or the search index),
+  // so that a rare value is found without walking every ticket.
+  list_tickets_by_customer,
+  list_tickets_by_owner,
+  list_tickets_by_match,
+  list_tickets_by_state,
+  list_tickets_by_level,
   events_of_ticket,
   events_after,
   event_last,

@@ -203,7 +203,16 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
     else
       like = like_contains(query.search);
   }
-  auto st = stmts_.acquire(q::list_tickets);
+  // Driven by the filter likely to match fewest tickets; the others are
+  // checked on the way (a customer has few tickets, an owner a queue, a
+  // search term few; most tickets sit at level 1 and in `closed`).
+  const q::id which = query.customer ? q::list_tickets_by_customer
+                      : query.owner  ? q::list_tickets_by_owner
+                      : !match.empty() ? q::list_tickets_by_match
+                      : query.state    ? q::list_tickets_by_state
+                      : query.level    ? q::list_tickets_by_level
+                                       : q::list_tickets;
+  auto st = stmts_.acquire(which);
   PLAINT_TRY(st);
   statement& s = **st;
   s.bind(lp_state, query.state);

@@ -29,6 +29,18 @@ class raw_db {
     return msg;
   }
 
+  // The details of SQLite's plan for `sql`, one line per step.
+  std::string plan(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+    REQUIRE_MESSAGE(sqlite3_prepare_v2(db_, explain.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(db_));
+    std::string out;
+    while (sqlite3_step(st) == SQLITE_ROW)
+      out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) + "\n";
+    sqlite3_finalize(st);
+    return out;
+  }
+
   // The first column of the first row, as an integer.
   std::int64_t integer(const std::string& sql) {
     sqlite3_stmt* st = nullptr;

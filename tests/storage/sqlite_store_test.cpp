@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "engine/audit.h"
+#include "storage/sqlite_queries.h"
 #include "storage/sqlite_schema.h"
 #include "tests/storage/store_fixture.h"
 
@@ -802,6 +803,28 @@ TEST_CASE("breached_only agrees with sla_of for every ticket at every instant") 
   q.breached_only = true;
   q.now = 1000;
   CHECK(ids_of(list(*f.store, q)) == "14 13 11 10 8 6 4 2");
+}
+
+TEST_CASE("a list filtered by customer, owner, search, state or level is driven by that index, not a walk of every ticket") {
+  store_fixture f;
+  raw_db raw(f.path);
+  const std::pair<storage::q::id, const char*> expected[] = {
+      {storage::q::list_tickets_by_customer, "SEARCH tickets USING INDEX tickets_customer (customer=? AND rowid<?)"},
+      {storage::q::list_tickets_by_owner, "SEARCH tickets USING INDEX tickets_owner (owner=? AND rowid<?)"},
+      {storage::q::list_tickets_by_state, "SEARCH tickets USING INDEX tickets_state (state=? AND rowid<?)"},
+      {storage::q::list_tickets_by_level, "SEARCH tickets USING INDEX tickets_level (level=? AND rowid<?)"},
+      {storage::q::list_tickets_by_match, "SEARCH tickets USING INTEGER PRIMARY KEY (rowid=?)"},
+  };
+  for (const auto& [query, step] : expected) {
+    const std::string plan = raw.plan(storage::query_sql[query]);
+    INFO(plan);
+    CHECK(plan.rfind(step, 0) == 0);
+  }
+  // Unfiltered, newest first: the table itself, from the top, no sort.
+  const std::string plan = raw.plan(storage::query_sql[storage::q::list_tickets]);
+  INFO(plan);
+  CHECK(plan.rfind("SEARCH tickets USING INTEGER PRIMARY KEY (rowid<?)", 0) == 0);
+  CHECK(plan.find("TEMP B-TREE") == std::string::npos);
 }
 
 TEST_CASE("list_tickets pages newest first and sets next_cursor only when more exist") {
