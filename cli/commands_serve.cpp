@@ -72,14 +72,13 @@ engine::Status cmd_serve(app& a, const server::options& opts) {
     return std::optional<engine::sla_policy>(std::move(fresh->policy));
   };
   const std::string path = a.opts().db;
-  auto background = storage::sqlite_store::open(path);
+  const std::chrono::milliseconds busy(a.opts().busy_timeout_ms);
+  auto background = storage::sqlite_store::open(path, busy);
   PLAINT_TRY(background);
   checkpointer checkpoints(std::move(*background));
-  const std::chrono::milliseconds busy(a.opts().busy_timeout_ms);
   auto open_store = [path, busy]() -> engine::Result<std::unique_ptr<engine::store>> {
-    auto s = storage::sqlite_store::open(path);
+    auto s = storage::sqlite_store::open(path, busy);
     PLAINT_TRY(s);
-    (*s)->set_busy_timeout(busy);
     PLAINT_TRY((*s)->manual_checkpoints());
     return std::unique_ptr<engine::store>(std::move(*s));
   };

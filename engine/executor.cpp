@@ -263,9 +263,12 @@ Result<std::vector<Result<transition_result>>> executor::apply_batch(const std::
     bool poisoned = false;
     for (const auto& item : items) {
       auto r = run(**tx, item);
-      // A refusal wrote nothing; a storage failure may have written half an
-      // event, so the batch is rolled back and retried item by item.
-      if (!r && (r.error().code == errc::internal || r.error().code == errc::unavailable)) {
+      // A refusal wrote nothing. A storage failure may have written half an
+      // event, so the batch is rolled back and retried item by item; when
+      // the store is unavailable (locked, say) every retry would wait in
+      // vain, so the whole batch — now rolled back — fails with that.
+      if (!r && r.error().code == errc::unavailable) return r.error();
+      if (!r && r.error().code == errc::internal) {
         poisoned = true;
         break;
       }

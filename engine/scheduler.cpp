@@ -38,7 +38,7 @@ void scheduler::stop() {
 }
 
 void scheduler::poke() {
-  if (stopped_) return;
+  if (stopped_ || backing_off_) return;
   auto next = store_.next_due();
   if (!next) {
     if (on_error_) on_error_(next.error());
@@ -52,19 +52,22 @@ void scheduler::run_due() {
   if (stopped_) return;
   constexpr std::size_t round = 1024;
   auto fired = ex_.fire_due(ex_.time_source().now(), 256, round);
+  backing_off_ = !fired;
   if (!fired) {
     if (on_error_) on_error_(fired.error());
-  } else {
-    for (const auto& f : *fired) {
-      ++fired_;
-      if (on_fired_) on_fired_(f);
-    }
-    // A backlog is worked off one bounded round at a time, letting other
-    // work on the io_context (new transitions) in between.
-    if (fired->size() == round) {
-      boost::asio::post(impl_->timer.get_executor(), [this] { run_due(); });
-      return;
-    }
+    armed_for_.reset();
+    wait_then_run(rescan_);
+    return;
+  }
+  for (const auto& f : *fired) {
+    ++fired_;
+    if (on_fired_) on_fired_(f);
+  }
+  // A backlog is worked off one bounded round at a time, letting other
+  // work on the io_context (new transitions) in between.
+  if (fired->size() == round) {
+    boost::asio::post(impl_->timer.get_executor(), [this] { run_due(); });
+    return;
   }
   arm();
 }
@@ -82,6 +85,10 @@ void scheduler::arm() {
   } else if (!next && on_error_) {
     on_error_(next.error());
   }
+  wait_then_run(wait);
+}
+
+void scheduler::wait_then_run(std::chrono::milliseconds wait) {
   impl_->timer.expires_after(wait);
   impl_->timer.async_wait([this](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;

@@ -10,6 +10,10 @@
 // running server) are seen within `rescan`: the steady timer never sleeps
 // longer than that, and a wake-up with nothing due costs one index read.
 //
+// A failed round (the database locked past the busy timeout, a storage
+// error) is reported once and tried again after `rescan`, not at once: an
+// overdue timer must not turn a lasting failure into a busy loop.
+//
 // Thread model: every call and every handler runs on the io_context's
 // thread(s) serially (the store is single-connection); `poke()` from another
 // thread must go through `boost::asio::post`.
@@ -51,6 +55,7 @@ class scheduler {
   struct impl;
   void run_due();
   void arm();
+  void wait_then_run(std::chrono::milliseconds wait);
 
   std::unique_ptr<impl> impl_;
   executor& ex_;
@@ -58,6 +63,7 @@ class scheduler {
   on_fired_fn on_fired_;
   on_error_fn on_error_;
   std::chrono::milliseconds rescan_;
+  bool backing_off_ = false;  // after a failed round, until the next one
   std::uint64_t fired_ = 0;
   std::optional<timestamp> armed_for_;
   bool stopped_ = true;

@@ -5,7 +5,7 @@
 // bearer token (401); the wrong role gets 403. Errors are one JSON shape:
 // {"error":{"code","message"}} with invalid → 400, not_found → 404,
 // not_allowed → 422, conflict → 409 (+ "current_version" for tickets),
-// internal → 500.
+// unavailable → 503 with Retry-After: 1, internal → 500.
 #pragma once
 
 #include <map>

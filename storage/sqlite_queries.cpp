@@ -139,6 +139,15 @@ const char* const query_sql[q::count] = {
     "UPDATE tokens SET revoked_at = ?2 WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL",
 };
 
+q::id list_query_for(const engine::ticket_query& query, bool fts) {
+  if (query.customer) return q::list_tickets_by_customer;
+  if (query.owner) return q::list_tickets_by_owner;
+  if (fts) return q::list_tickets_by_match;
+  if (query.state) return q::list_tickets_by_state;
+  if (query.level) return q::list_tickets_by_level;
+  return q::list_tickets;
+}
+
 namespace {
 
 // Optional ints of a narrower type (csat) go through int64.

@@ -75,7 +75,15 @@ enum id : std::size_t {
 
 extern const char* const query_sql[q::count];
 
-// Parameters of q::list_tickets. A NULL filter (or 0 flag) matches everything.
+// The list_tickets variant for `query`: driven by the filter likely to match
+// fewest tickets (a customer has few, an owner a queue, a search term of 3+
+// characters few; most tickets sit at level 1 and in `closed`). `fts` says
+// the search goes through the trigram index (shorter text uses LIKE, which
+// cannot drive).
+q::id list_query_for(const engine::ticket_query& query, bool fts);
+
+// Parameters of q::list_tickets and its variants. A NULL filter (or 0 flag)
+// matches everything.
 enum list_param : int {
   lp_state = 1,
   lp_owner,

@@ -44,10 +44,11 @@ void configure_sqlite_once() {
 }
 }  // namespace
 
-engine::Result<connection> connection::open(const std::string& path) {
+engine::Result<connection> connection::open(const std::string& path, int busy_timeout_ms) {
   configure_sqlite_once();
   connection c;
   c.path_ = path;
+  c.busy_ms_ = busy_timeout_ms;
   // NOMUTEX: a store is used by one thread at a time (see sqlite_store.h).
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags, nullptr);
@@ -74,7 +75,7 @@ engine::Status connection::exec(const char* sql, std::string_view what) const {
 engine::Error connection::error(int rc, std::string_view what) const {
   const int primary = rc & 0xff;
   const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+  if (primary == SQLITE_BUSY)
     return Error{errc::unavailable,
                  fmt::format("the database {} is busy: another writer held it for more than {} ms ({}: {})",
                              path_, busy_ms_, what, msg)};

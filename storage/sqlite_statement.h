@@ -44,7 +44,7 @@ class connection {
 
   // Opens or creates `path` and configures the connection: WAL journal,
   // synchronous=FULL, foreign keys on, busy timeout 5 s, defensive mode.
-  static engine::Result<connection> open(const std::string& path);
+  static engine::Result<connection> open(const std::string& path, int busy_timeout_ms = 5000);
 
   sqlite3* get() const { return db_; }
   const std::string& path() const { return path_; }

@@ -51,8 +51,9 @@ sqlite_store::sqlite_store(connection db, int schema)
 
 sqlite_store::~sqlite_store() = default;
 
-engine::Result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path) {
-  auto db = connection::open(path);
+engine::Result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path,
+                                                                 std::chrono::milliseconds busy_timeout) {
+  auto db = connection::open(path, static_cast<int>(busy_timeout.count()));
   PLAINT_TRY(db);
   auto version = read_schema_version(*db);
   PLAINT_TRY(version);
@@ -125,7 +126,7 @@ engine::Result<std::unique_ptr<engine::store_transaction>> sqlite_store::begin()
   PLAINT_TRY(v);
   if (const int vrc = (*v)->step(); vrc != sqlite_row) return db_.error(vrc, "cannot read the schema version");
   if (const auto now = (*v)->int_at(0); now != current_schema)
-    return Error{errc::unavailable,
+    return Error{errc::internal,
                  fmt::format("database {} was changed to schema {} while this process was using it at schema {}; "
                              "restart it with a plaint that matches the file",
                              db_.path(), now, current_schema)};
@@ -203,16 +204,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
     else
       like = like_contains(query.search);
   }
-  // Driven by the filter likely to match fewest tickets; the others are
-  // checked on the way (a customer has few tickets, an owner a queue, a
-  // search term few; most tickets sit at level 1 and in `closed`).
-  const q::id which = query.customer ? q::list_tickets_by_customer
-                      : query.owner  ? q::list_tickets_by_owner
-                      : !match.empty() ? q::list_tickets_by_match
-                      : query.state    ? q::list_tickets_by_state
-                      : query.level    ? q::list_tickets_by_level
-                                       : q::list_tickets;
-  auto st = stmts_.acquire(which);
+  auto st = stmts_.acquire(list_query_for(query, !match.empty()));
   PLAINT_TRY(st);
   statement& s = **st;
   s.bind(lp_state, query.state);

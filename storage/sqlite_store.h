@@ -30,7 +30,10 @@ class sqlite_store final : public engine::store {
  public:
   // Opens the database file at `path`, creating an empty one if absent.
   // Returns `internal` if the file cannot be opened or is not a database.
-  static engine::Result<std::unique_ptr<sqlite_store>> open(const std::string& path);
+  // `busy_timeout`: see set_busy_timeout (it also bounds opening a file
+  // that another process is writing).
+  static engine::Result<std::unique_ptr<sqlite_store>> open(
+      const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
 
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
@@ -57,7 +60,8 @@ class sqlite_store final : public engine::store {
   std::string describe() const override;
 
   // Returns `unavailable` if another writer holds the file past the busy
-  // timeout, `internal` if this object already has a transaction open.
+  // timeout, `internal` if this object already has a transaction open or
+  // the file's schema changed under it (a newer plaint upgraded it).
   engine::Result<std::unique_ptr<engine::store_transaction>> begin() override;
 
   engine::Result<engine::ticket> get_ticket(engine::ticket_id id) override;

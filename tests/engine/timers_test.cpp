@@ -5,6 +5,7 @@
 #include "engine/audit.h"
 #include "engine/scheduler.h"
 #include "tests/engine/desk_fixture.h"
+#include "tests/raw_db.h"
 
 using plaint::testing::desk;
 using namespace plaint;
@@ -298,4 +299,38 @@ TEST_CASE("the live scheduler sees timers another connection arms, within its re
   io.run_for(std::chrono::seconds(5));
   sched.stop();
   CHECK(fired == std::vector<std::string>{"first_response_warn"});
+}
+
+TEST_CASE("a scheduler that cannot fire backs off by its rescan interval instead of spinning, then fires once it can") {
+  desk d(short_policy(600, 3600));
+  d.add_customer("c1");
+  const auto id = d.open();
+  d.clock.advance(7 * 86400);  // every timer of the ticket is overdue
+  d.store->set_busy_timeout(std::chrono::milliseconds(0));
+  plaint::testing::raw_db other(d.path);
+  REQUIRE(other.exec("BEGIN IMMEDIATE") == "");  // another process holds the write lock
+
+  boost::asio::io_context io;
+  int failures = 0;
+  std::vector<std::string> fired;
+  engine::scheduler sched(
+      io, *d.ex, *d.store, [&](const engine::fired_timer& f) { fired.push_back(f.fired.kind); },
+      [&](const engine::Error& e) {
+        ++failures;
+        CHECK(e.code == engine::errc::unavailable);
+        sched.poke();  // as the server does after every batch: no busy loop either
+      },
+      std::chrono::milliseconds(100));
+  sched.start();
+  io.run_for(std::chrono::milliseconds(450));
+  CHECK(fired.empty());
+  CHECK(failures >= 3);
+  CHECK(failures <= 6);
+
+  REQUIRE(other.exec("ROLLBACK") == "");
+  io.run_for(std::chrono::milliseconds(300));
+  sched.stop();
+  CHECK(fired == std::vector<std::string>{"first_response_warn", "first_response", "resolution_warn", "resolution"});
+  CHECK(d.get(id).level == 3);
+  CHECK(engine::verify_audit(*d.store)->ok);
 }
