@@ -40,7 +40,7 @@ engine::Result<engine::store*> app::store() {
   const std::string& url = opts_.db;
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return make_error(errc::invalid, "this build stores data in SQLite only; give --db a file path");
-  auto s = storage::sqlite_store::open(url, std::chrono::milliseconds(opts_.busy_timeout_ms));
+  auto s = storage::sqlite_store::open(url, busy_timeout());
   PLAINT_TRY(s);
   store_ = std::move(*s);
   return store_.get();

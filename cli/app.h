@@ -2,6 +2,7 @@
 // executor built from them, and the one way results and errors are printed.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "engine/result.h"
 #include "engine/store.h"
 #include "engine/time.h"
+#include "storage/sqlite_store.h"
 
 namespace CLI {
 class App;
@@ -23,7 +25,8 @@ struct global_options {
   bool json = false;     // --json
   std::string actor;     // --actor, else $PLAINT_ACTOR, else $USER, else "cli"
   std::string now_text;  // --now
-  int busy_timeout_ms = 5000;  // --busy-timeout: how long a write waits for another writer
+  // --busy-timeout: how long a write waits for another process's write.
+  int busy_timeout_ms = static_cast<int>(storage::sqlite_store::default_busy_timeout.count());
 };
 
 class app {
@@ -31,6 +34,7 @@ class app {
   explicit app(global_options opts) : opts_(std::move(opts)) {}
 
   const global_options& opts() const { return opts_; }
+  std::chrono::milliseconds busy_timeout() const { return std::chrono::milliseconds(opts_.busy_timeout_ms); }
   bool json() const { return opts_.json; }
 
   // The instant commands act at: --now, else the system clock.

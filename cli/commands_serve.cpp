@@ -72,7 +72,7 @@ engine::Status cmd_serve(app& a, const server::options& opts) {
     return std::optional<engine::sla_policy>(std::move(fresh->policy));
   };
   const std::string path = a.opts().db;
-  const std::chrono::milliseconds busy(a.opts().busy_timeout_ms);
+  const auto busy = a.busy_timeout();
   auto background = storage::sqlite_store::open(path, busy);
   PLAINT_TRY(background);
   checkpointer checkpoints(std::move(*background));

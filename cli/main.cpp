@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   parser.add_option("--now", opts.now_text, "act as of this ISO 8601 time (tests, replays)")->multi_option_policy(last);
   parser
       .add_option("--busy-timeout", opts.busy_timeout_ms,
-                  "milliseconds a write waits for another process's write before giving up (default 5000)")
+                  "milliseconds a write waits for another process's write before giving up")
+      ->capture_default_str()
       ->check(CLI::Range(0, 3'600'000))
       ->multi_option_policy(last);
   parser.fallthrough();

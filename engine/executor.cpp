@@ -260,7 +260,6 @@ Result<std::vector<Result<transition_result>>> executor::apply_batch(const std::
   {
     auto tx = store_.begin();
     PLAINT_TRY(tx);
-    bool poisoned = false;
     for (const auto& item : items) {
       auto r = run(**tx, item);
       // A refusal wrote nothing. A storage failure may have written half an
@@ -268,13 +267,10 @@ Result<std::vector<Result<transition_result>>> executor::apply_batch(const std::
       // the store is unavailable (locked, say) every retry would wait in
       // vain, so the whole batch — now rolled back — fails with that.
       if (!r && r.error().code == errc::unavailable) return r.error();
-      if (!r && r.error().code == errc::internal) {
-        poisoned = true;
-        break;
-      }
+      if (!r && r.error().code == errc::internal) break;
       results.push_back(std::move(r));
     }
-    if (!poisoned) {
+    if (results.size() == items.size()) {
       Status committed = (*tx)->commit();
       if (!committed) return committed.error();
       return results;
@@ -284,8 +280,9 @@ Result<std::vector<Result<transition_result>>> executor::apply_batch(const std::
   for (const auto& item : items) {
     auto tx = store_.begin();
     if (!tx) {
-      results.push_back(tx.error());
-      continue;
+      // The store takes no more writes: the rest would fail (or wait) alike.
+      results.resize(items.size(), tx.error());
+      break;
     }
     auto r = run(**tx, item);
     if (r) {

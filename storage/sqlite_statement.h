@@ -43,8 +43,8 @@ class connection {
   ~connection();
 
   // Opens or creates `path` and configures the connection: WAL journal,
-  // synchronous=FULL, foreign keys on, busy timeout 5 s, defensive mode.
-  static engine::Result<connection> open(const std::string& path, int busy_timeout_ms = 5000);
+  // synchronous=FULL, foreign keys on, the busy timeout, defensive mode.
+  static engine::Result<connection> open(const std::string& path, int busy_timeout_ms);
 
   sqlite3* get() const { return db_; }
   const std::string& path() const { return path_; }
@@ -70,7 +70,7 @@ class connection {
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
-  int busy_ms_ = 5000;
+  int busy_ms_ = 0;
 };
 
 // One prepared statement, finalized on destruction.

@@ -32,8 +32,9 @@ class sqlite_store final : public engine::store {
   // Returns `internal` if the file cannot be opened or is not a database.
   // `busy_timeout`: see set_busy_timeout (it also bounds opening a file
   // that another process is writing).
-  static engine::Result<std::unique_ptr<sqlite_store>> open(
-      const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
+  static constexpr std::chrono::milliseconds default_busy_timeout{5000};
+  static engine::Result<std::unique_ptr<sqlite_store>> open(const std::string& path,
+                                                            std::chrono::milliseconds busy_timeout = default_busy_timeout);
 
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
@@ -43,7 +44,7 @@ class sqlite_store final : public engine::store {
   std::string path() const;
 
   // How long begin() waits for another process's write transaction before
-  // returning `unavailable`. Default 5 s.
+  // returning `unavailable` (default_busy_timeout unless open() was told).
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
   // WAL checkpoints. By default a committing writer copies the WAL back into

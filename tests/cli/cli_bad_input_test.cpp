@@ -144,4 +144,7 @@ TEST_CASE("a write kept waiting past --busy-timeout by another process fails wit
   }
   d.fire_ok(id, {"comment", "--note", "x"});
   refused(d, {"--busy-timeout", "-1", "list"}, 2, "--busy-timeout: Value -1 not in range 0 to 3600000 (see plaint --help)");
+  auto r = d.plaint({"--busy-timeout", "soon", "list"});
+  CHECK(r.code == 2);
+  CHECK(r.err.rfind("plaint: --busy-timeout", 0) == 0);
 }

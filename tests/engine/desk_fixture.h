@@ -43,14 +43,25 @@ struct desk {
     REQUIRE(ex->put_customer(c).ok());
   }
 
-  engine::ticket_id open(const std::string& customer = "c1", const std::string& subject = "it broke",
-                         const std::string& priority = "P3") {
+  // What a desk agent logs: a new complaint for `customer`.
+  static engine::open_request intake(const std::string& customer, const std::string& subject,
+                                     const std::string& priority = "P3") {
     engine::open_request r;
     r.customer = customer;
     r.subject = subject;
     r.priority = priority;
     r.actor = "desk";
-    auto t = ex->open(r);
+    return r;
+  }
+
+  // A comment by ann on ticket `id`, for batches.
+  static engine::event_request comment(engine::ticket_id id, const std::string& note) {
+    return engine::event_request{id, "comment", note, {}, std::nullopt, "ann", ""};
+  }
+
+  engine::ticket_id open(const std::string& customer = "c1", const std::string& subject = "it broke",
+                         const std::string& priority = "P3") {
+    auto t = ex->open(intake(customer, subject, priority));
     REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.error().message));
     return t->ticket_after.id;
   }

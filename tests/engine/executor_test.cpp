@@ -2,9 +2,11 @@
 
 #include "engine/audit.h"
 #include "tests/engine/desk_fixture.h"
+#include "tests/engine/faulty_store.h"
 #include "tests/raw_db.h"
 
 using plaint::testing::desk;
+using plaint::testing::faulty_store;
 using plaint::testing::raw_db;
 using namespace plaint;
 
@@ -100,10 +102,7 @@ TEST_CASE("the expected version lets exactly one of two racing writers win") {
 TEST_CASE("an idempotency key never creates a second complaint") {
   desk d;
   d.add_customer("c1");
-  engine::open_request r;
-  r.customer = "c1";
-  r.subject = "double charged";
-  r.actor = "web";
+  auto r = desk::intake("c1", "double charged");
   r.idempotency_key = "req-77";
   auto first = d.ex->open(r);
   REQUIRE(first.ok());
@@ -125,10 +124,7 @@ TEST_CASE("an idempotency key never creates a second complaint") {
 TEST_CASE("open refuses bad input and writes nothing") {
   desk d;
   d.add_customer("c1");
-  engine::open_request r;
-  r.customer = "c1";
-  r.subject = "ok";
-  r.actor = "desk";
+  auto r = desk::intake("c1", "ok");
   SUBCASE("unknown customer") {
     r.customer = "nobody";
     CHECK(d.ex->open(r).error().message == "customer 'nobody' does not exist");
@@ -239,11 +235,7 @@ TEST_CASE("a batch commits many transitions at once and refuses some without har
   batch.push_back(engine::event_request{b, "resolve", "", {}, std::nullopt, "ann", ""});  // refused
   batch.push_back(engine::event_request{b, "comment", "hello", {}, 1, "ann", ""});
   batch.push_back(engine::event_request{b, "comment", "stale", {}, 1, "ann", ""});  // version conflict
-  engine::open_request o;
-  o.customer = "c1";
-  o.subject = "in a batch";
-  o.actor = "web";
-  batch.push_back(o);
+  batch.push_back(desk::intake("c1", "in a batch"));
   auto results = d.ex->apply_batch(batch);
   REQUIRE(results.ok());
   REQUIRE(results->size() == 6);
@@ -273,15 +265,11 @@ TEST_CASE("a storage failure inside a batch rolls the batch back; the others com
                               "WHEN NEW.payload LIKE '%disk fault%' "
                               "BEGIN SELECT RAISE(ABORT, 'injected disk fault'); END;") == "");
   std::vector<engine::batch_request> batch;
-  batch.push_back(engine::event_request{a, "comment", "first", {}, std::nullopt, "ann", ""});
+  batch.push_back(desk::comment(a, "first"));
   batch.push_back(engine::event_request{b, "triage", "disk fault", {{"owner", "ann"}}, std::nullopt, "ann", "k-b"});
   batch.push_back(engine::event_request{c, "triage", "", {{"owner", "bo"}}, std::nullopt, "bo", ""});
-  batch.push_back(engine::event_request{a, "comment", "second", {}, std::nullopt, "ann", ""});
-  engine::open_request o;
-  o.customer = "c1";
-  o.subject = "opened beside the fault";
-  o.actor = "web";
-  batch.push_back(o);
+  batch.push_back(desk::comment(a, "second"));
+  batch.push_back(desk::intake("c1", "opened beside the fault"));
   auto results = d.ex->apply_batch(batch);
   REQUIRE(results.ok());
   REQUIRE(results->size() == 5);
@@ -314,6 +302,58 @@ TEST_CASE("a storage failure inside a batch rolls the batch back; the others com
   REQUIRE(retried.ok());
   CHECK(retried->created);
   CHECK(d.history(b) == "intake -triage-> triage");
+  CHECK(engine::verify_audit(*d.store)->ok);
+}
+
+TEST_CASE("a lock timeout inside a batch fails the whole batch, rolled back, without retrying item by item") {
+  desk d;
+  d.add_customer("c1");
+  const auto a = d.open();
+  const auto b = d.open();
+  faulty_store faulty(*d.store);
+  faulty.fail_appends_to(b, {engine::errc::unavailable, "the lock was held too long"});
+  engine::executor ex(faulty, workflows::builtin_workflows(), d.clock, d.policy);
+  std::vector<engine::batch_request> batch;
+  batch.push_back(desk::comment(a, "first"));
+  batch.push_back(desk::comment(b, "locked out"));
+  batch.push_back(desk::comment(a, "second"));
+  auto results = ex.apply_batch(batch);
+  REQUIRE_FALSE(results.ok());
+  CHECK(results.error().code == engine::errc::unavailable);
+  CHECK(faulty.begins == 1);
+  CHECK(d.history(a) == "intake");  // a's first comment was rolled back with the rest
+  CHECK(d.get(a).version == 1);
+  CHECK(d.history(b) == "intake");
+}
+
+TEST_CASE("when the store stops taking writes during the item-by-item retry, the rest fail without asking again") {
+  desk d;
+  d.add_customer("c1");
+  const auto a = d.open();
+  const auto b = d.open();
+  const auto c = d.open();
+  faulty_store faulty(*d.store);
+  faulty.fail_appends_to(b, {engine::errc::internal, "disk fault"});
+  // begin 1: the batch; 2: item a alone; 3: item b alone, now locked out.
+  faulty.on_begin = [](int n) -> std::optional<engine::Error> {
+    if (n >= 3) return engine::Error{engine::errc::unavailable, "the lock was held too long"};
+    return std::nullopt;
+  };
+  engine::executor ex(faulty, workflows::builtin_workflows(), d.clock, d.policy);
+  std::vector<engine::batch_request> batch;
+  batch.push_back(desk::comment(a, "first"));
+  batch.push_back(desk::comment(b, "faulty"));
+  batch.push_back(desk::comment(c, "third"));
+  auto results = ex.apply_batch(batch);
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 3);
+  CHECK((*results)[0].ok());
+  CHECK((*results)[1].error().code == engine::errc::unavailable);
+  CHECK((*results)[2].error().code == engine::errc::unavailable);
+  CHECK(faulty.begins == 3);
+  CHECK(d.history(a) == "intake -comment-> intake");
+  CHECK(d.history(b) == "intake");
+  CHECK(d.history(c) == "intake");
   CHECK(engine::verify_audit(*d.store)->ok);
 }
 

@@ -238,11 +238,7 @@ TEST_CASE("the live scheduler fires timers as they fall due on an io_context") {
   c.id = "c1";
   c.name = "Live";
   REQUIRE(ex.put_customer(c).ok());
-  engine::open_request r;
-  r.customer = "c1";
-  r.subject = "live";
-  r.actor = "desk";
-  auto opened = ex.open(r);
+  auto opened = ex.open(desk::intake("c1", "live"));
   REQUIRE(opened.ok());
 
   boost::asio::io_context io;
@@ -290,11 +286,7 @@ TEST_CASE("the live scheduler sees timers another connection arms, within its re
     auto other = storage::sqlite_store::open(path);
     REQUIRE(other.ok());
     engine::executor elsewhere(**other, workflows::builtin_workflows(), real, short_policy(2, 4));
-    engine::open_request r;
-    r.customer = "c1";
-    r.subject = "opened elsewhere";
-    r.actor = "desk";
-    REQUIRE(elsewhere.open(r).ok());
+    REQUIRE(elsewhere.open(desk::intake("c1", "opened elsewhere")).ok());
   }
   io.run_for(std::chrono::seconds(5));
   sched.stop();

@@ -1,0 +1,151 @@
+// A store that forwards every call to a real one, except where a test makes
+// begin() or append_event() fail: storage failures a real SQLite file cannot
+// be made to produce on cue (a lock timeout in the middle of a transaction,
+// as a multi-node back end would report it). Counts begin() calls.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "engine/store.h"
+
+namespace plaint::testing {
+
+class faulty_store final : public engine::store {
+ public:
+  explicit faulty_store(engine::store& real) : real_(real) {}
+
+  // Asked before each forwarded call (begin() with its 1-based number); an
+  // error fails the call without reaching the real store.
+  std::function<std::optional<engine::Error>(int)> on_begin;
+  std::function<std::optional<engine::Error>(const engine::event_record&)> on_append;
+  int begins = 0;
+
+  // Every event appended to ticket `id` fails with `e`.
+  void fail_appends_to(engine::ticket_id id, engine::Error e) {
+    on_append = [id, e](const engine::event_record& ev) -> std::optional<engine::Error> {
+      if (ev.ticket == id) return e;
+      return std::nullopt;
+    };
+  }
+
+  engine::Result<std::unique_ptr<engine::store_transaction>> begin() override {
+    ++begins;
+    if (on_begin)
+      if (auto e = on_begin(begins)) return *e;
+    auto tx = real_.begin();
+    PLAINT_TRY(tx);
+    return std::unique_ptr<engine::store_transaction>(std::make_unique<transaction>(*this, std::move(*tx)));
+  }
+
+  engine::Status migrate() override { return real_.migrate(); }
+  std::string describe() const override { return real_.describe(); }
+  engine::Result<engine::ticket> get_ticket(engine::ticket_id id) override { return real_.get_ticket(id); }
+  engine::Result<engine::customer> get_customer(std::string_view id) override { return real_.get_customer(id); }
+  engine::Result<std::vector<engine::customer>> list_customers() override { return real_.list_customers(); }
+  engine::Result<engine::ticket_page> list_tickets(const engine::ticket_query& q) override {
+    return real_.list_tickets(q);
+  }
+  engine::Result<std::vector<engine::event_record>> ticket_events(engine::ticket_id id) override {
+    return real_.ticket_events(id);
+  }
+  engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override {
+    return real_.ticket_timers(id);
+  }
+  engine::Result<std::optional<std::string>> get_setting(std::string_view key) override {
+    return real_.get_setting(key);
+  }
+  engine::Result<std::vector<engine::notification>> ticket_notifications(engine::ticket_id id) override {
+    return real_.ticket_notifications(id);
+  }
+  engine::Result<std::optional<engine::api_token>> find_token(std::string_view id) override {
+    return real_.find_token(id);
+  }
+  engine::Result<std::vector<engine::api_token>> list_tokens() override { return real_.list_tokens(); }
+  engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override {
+    return real_.due_timers(now, limit);
+  }
+  engine::Result<std::optional<engine::timestamp>> next_due() override { return real_.next_due(); }
+  engine::Result<std::int64_t> count_pending_timers() override { return real_.count_pending_timers(); }
+  engine::Result<std::vector<engine::ticket>> attention_board(engine::timestamp now, int limit) override {
+    return real_.attention_board(now, limit);
+  }
+  engine::Status scan_customers(const std::function<bool(const engine::customer&)>& fn) override {
+    return real_.scan_customers(fn);
+  }
+  engine::Status scan_tickets(const std::function<bool(const engine::ticket&)>& fn) override {
+    return real_.scan_tickets(fn);
+  }
+  engine::Status scan_events(std::int64_t after_seq, const std::function<bool(const engine::event_record&)>& fn) override {
+    return real_.scan_events(after_seq, fn);
+  }
+  engine::Status scan_timers(const std::function<bool(const engine::timer&)>& fn) override {
+    return real_.scan_timers(fn);
+  }
+
+ private:
+  class transaction final : public engine::store_transaction {
+   public:
+    transaction(faulty_store& owner, std::unique_ptr<engine::store_transaction> real)
+        : owner_(owner), real_(std::move(real)) {}
+
+    engine::Result<engine::event_record> append_event(engine::event_record e) override {
+      if (owner_.on_append)
+        if (auto err = owner_.on_append(e)) return *err;
+      return real_->append_event(std::move(e));
+    }
+
+    engine::Result<std::optional<engine::ticket>> find_ticket(engine::ticket_id id) override {
+      return real_->find_ticket(id);
+    }
+    engine::Result<std::optional<engine::customer>> find_customer(std::string_view id) override {
+      return real_->find_customer(id);
+    }
+    engine::Result<std::optional<engine::idempotency_record>> find_idempotency(std::string_view key) override {
+      return real_->find_idempotency(key);
+    }
+    engine::Status put_customer(const engine::customer& c) override { return real_->put_customer(c); }
+    engine::Result<engine::ticket_id> insert_ticket(const engine::ticket& t) override {
+      return real_->insert_ticket(t);
+    }
+    engine::Status update_ticket(const engine::ticket& after, const engine::ticket& before) override {
+      return real_->update_ticket(after, before);
+    }
+    engine::Result<std::int64_t> next_event_seq() override { return real_->next_event_seq(); }
+    engine::Status insert_event_verbatim(const engine::event_record& e) override {
+      return real_->insert_event_verbatim(e);
+    }
+    engine::Status schedule_timer(engine::ticket_id id, std::string_view kind, engine::timestamp due) override {
+      return real_->schedule_timer(id, kind, due);
+    }
+    engine::Status cancel_timer(engine::ticket_id id, std::string_view kind) override {
+      return real_->cancel_timer(id, kind);
+    }
+    engine::Status insert_timer_verbatim(const engine::timer& t) override { return real_->insert_timer_verbatim(t); }
+    engine::Status index_text(engine::ticket_id id, std::string_view text) override {
+      return real_->index_text(id, text);
+    }
+    engine::Status put_idempotency(const engine::idempotency_record& r) override { return real_->put_idempotency(r); }
+    engine::Result<bool> claim_timer(std::int64_t timer_id, engine::timestamp at) override {
+      return real_->claim_timer(timer_id, at);
+    }
+    engine::Status add_notification(const engine::notification& n) override { return real_->add_notification(n); }
+    engine::Status put_token(const engine::api_token& t) override { return real_->put_token(t); }
+    engine::Result<int> revoke_tokens(std::string_view name_or_id, engine::timestamp at) override {
+      return real_->revoke_tokens(name_or_id, at);
+    }
+    engine::Status put_setting(std::string_view key, std::string_view value) override {
+      return real_->put_setting(key, value);
+    }
+    engine::Status commit() override { return real_->commit(); }
+
+   private:
+    faulty_store& owner_;
+    std::unique_ptr<engine::store_transaction> real_;
+  };
+
+  engine::store& real_;
+};
+
+}  // namespace plaint::testing
