@@ -59,7 +59,7 @@ std::string seed(const std::string& path, int tickets) {
   engine::customer c;
   c.id = "load";
   c.name = "Load Test Ltd";
-  must(ex.put_customer(c), "customer");
+  must(ex.put_customer(engine::customer_update::whole(c, "bench")), "customer");
   std::vector<engine::batch_request> batch;
   for (int i = 0; i < tickets; ++i) {
     engine::open_request o;

@@ -138,7 +138,7 @@ class engine_desk {
   explicit engine_desk(const std::string& path)
       : store_(open_store(path)), ex_(*store_, workflows::builtin_workflows(), clock_) {
     for (int c = 0; c < customer_count; ++c)
-      if (auto r = ex_.put_customer(customer_of(c)); !r.ok()) die(r.error().message);
+      if (auto r = ex_.put_customer(engine::customer_update::whole(customer_of(c), "bench")); !r.ok()) die(r.error().message);
   }
 
   void transition(int step, std::int64_t i) {

@@ -155,8 +155,10 @@ void generate(const std::string& path, std::int64_t n, timestamp base) {
     engine::fixed_clock clock(base - n);
     engine::executor ex(*store, workflows::builtin_workflows(), clock, far_policy());
     for (int c = 0; c < customer_count; ++c)
-      if (!ex.put_customer({fmt::format("cust{:04}", c), "A customer", std::string(engine::tiers[c % 3]), "", "",
-                            json::object(), 0, 0}).ok())
+      if (!ex.put_customer(engine::customer_update::whole({fmt::format("cust{:04}", c), "A customer",
+                                                           std::string(engine::tiers[c % 3]), "", "", json::object(), 0, 0},
+                                                          "bench"))
+               .ok())
         die("cannot add the customers");
     for (std::int64_t i = 0; i < std::min(n, seed_count); ++i, clock.advance(1)) {
       auto r = ex.open({fmt::format("cust{:04}", i % customer_count), fmt::format("Parcel {} arrived damaged", i),

@@ -36,21 +36,45 @@ Status cmd_init(app& a, const std::string& policy_file) {
   if (a.json())
     print_json({{"database", (*s)->describe()}, {"policy", policy}, {"ok", true}});
   else
-    std::cout << "database ready: " << (*s)->describe() << "; policy " << policy << '\n';
+    std::cout << "database ready: " << printable((*s)->describe()) << "; policy " << printable(policy) << '\n';
   return {};
 }
 
-Status cmd_customer_add(app& a, engine::customer c) {
+// Options not given keep what the customer has; --email "" clears it. The
+// command line may set any tier: whoever runs it holds the database file.
+Status cmd_customer_add(app& a, engine::customer_update u) {
+  u.actor = a.opts().actor;
+  u.may_set_tier = true;
   auto ex = a.executor();
   PLAINT_TRY(ex);
-  auto saved = (*ex)->put_customer(std::move(c));
-  PLAINT_TRY(saved);
+  auto r = (*ex)->put_customer(u);
+  PLAINT_TRY(r);
+  const engine::customer& c = r->saved;
   if (a.json())
-    print_json(engine::to_json(*saved));
+    print_json(engine::to_json(c));
   else
-    std::cout << fmt::format("customer {} saved ({}, {})\n", saved->id, saved->name, saved->tier);
+    std::cout << fmt::format("customer {} {} ({}, {})\n", printable(c.id),
+                             r->created ? "added" : r->change ? "saved" : "unchanged", printable(c.name), c.tier);
   return {};
 }
+
+// "tier: platinum → gold; email: a@x → (none)" for a human.
+std::string change_summary(const engine::json& changes) {
+  std::string out;
+  auto value = [](const engine::json& v) -> std::string {
+    if (v.is_null() || (v.is_string() && v.get<std::string>().empty())) return "(none)";
+    return v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, engine::json::error_handler_t::replace);
+  };
+  for (const auto& [field, c] : changes.items()) {
+    if (!out.empty()) out += "; ";
+    out += field + ": " + (c.value("from", engine::json()).is_null() ? value(c.value("to", engine::json()))
+                                                                       : value(c["from"]) + " → " + value(c["to"]));
+  }
+  return out;
+}
+
+// `customer show` lists the customer's newest changes.
+constexpr int customer_changes_shown = 20;
 
 Status cmd_customer_show(app& a, const std::string& id) {
   auto now = a.now();
@@ -65,14 +89,25 @@ Status cmd_customer_show(app& a, const std::string& id) {
   q.now = *now;
   auto page = (*s)->list_tickets(q);
   PLAINT_TRY(page);
+  auto changes = (*s)->customer_history(id, customer_changes_shown);
+  PLAINT_TRY(changes);
   if (a.json()) {
     engine::json j = engine::to_json(*c);
     j["tickets"] = engine::json::array();
     for (const auto& t : page->tickets) j["tickets"].push_back(engine::to_json(t, *now));
+    j["changes"] = engine::json::array();
+    for (const auto& ch : *changes)
+      j["changes"].push_back({{"seq", ch.seq}, {"at", engine::format_iso(ch.at)}, {"actor", ch.actor},
+                              {"changes", ch.changes}});
     print_json(j);
   } else {
-    std::cout << fmt::format("{}  {}  ({})  {}  {}\n", c->id, c->name, c->tier, c->email, c->phone);
+    std::cout << fmt::format("{}  {}  ({})  {}  {}\n", printable(c->id), printable(c->name), c->tier,
+                             printable(c->email), printable(c->phone));
     std::cout << ticket_table(page->tickets, *now);
+    std::cout << "changes\n";
+    for (const auto& ch : *changes)
+      std::cout << fmt::format("  {:>4}  {}  {}  {}\n", ch.seq, engine::format_iso(ch.at), clip(ch.actor, 12),
+                               clip(change_summary(ch.changes), 120));
   }
   return {};
 }
@@ -87,7 +122,8 @@ Status cmd_customer_list(app& a) {
     for (const auto& c : *all) arr.push_back(engine::to_json(c));
     print_json(arr);
   } else {
-    for (const auto& c : *all) std::cout << fmt::format("{:<20} {:<9} {}\n", c.id, c.tier, c.name);
+    for (const auto& c : *all)
+      std::cout << fmt::format("{:<20} {:<9} {}\n", printable(c.id), c.tier, printable(c.name));
   }
   return {};
 }
@@ -120,7 +156,7 @@ Status cmd_audit_verify(app& a) {
   if (a.json())
     print_json({{"ok", true}, {"events", report->events}, {"tickets", report->tickets}});
   else
-    std::cout << report->message << '\n';
+    std::cout << printable(report->message) << '\n';
   return {};
 }
 
@@ -139,7 +175,7 @@ Status cmd_export(app& a, const std::string& format, const std::string& output) 
   PLAINT_TRY(n);
   if (!output.empty())
     std::cerr << fmt::format("exported {} customers, {} tickets, {} events, {} timers to {}\n", n->customers,
-                             n->tickets, n->events, n->timers, output);
+                             n->tickets, n->events, n->timers, printable(output));
   return {};
 }
 
@@ -149,7 +185,7 @@ Status cmd_import(app& a, const std::string& path) {
   auto s = a.store();
   PLAINT_TRY(s);
   PLAINT_TRY((*s)->migrate());
-  auto n = engine::import_jsonl(**s, in);
+  auto n = engine::import_jsonl(**s, workflows::builtin_workflows(), in);
   PLAINT_TRY(n);
   if (a.json())
     print_json({{"customers", n->customers}, {"tickets", n->tickets}, {"events", n->events}, {"timers", n->timers}});
@@ -172,13 +208,13 @@ void add_admin_commands(CLI::App& cli, handler& run) {
   auto* customer = cli.add_subcommand("customer", "customers and their value tiers");
   customer->require_subcommand(1);
   {
-    auto c = std::make_shared<engine::customer>();
-    auto* sub = customer->add_subcommand("add", "add or update a customer");
+    auto c = std::make_shared<engine::customer_update>();
+    auto* sub = customer->add_subcommand("add", "add a customer, or change the given fields of one (the rest are kept)");
     sub->add_option("--id", c->id, "external customer key")->required();
-    sub->add_option("--name", c->name, "name")->required();
-    sub->add_option("--tier", c->tier, "standard|gold|platinum");
-    sub->add_option("--email", c->email, "e-mail address");
-    sub->add_option("--phone", c->phone, "phone number");
+    sub->add_option("--name", c->name, "name (required to add a customer)");
+    sub->add_option("--tier", c->tier, "standard|gold|platinum (new customers: standard)");
+    sub->add_option("--email", c->email, "e-mail address (\"\" clears it)");
+    sub->add_option("--phone", c->phone, "phone number (\"\" clears it)");
     sub->callback([c, &run] { run = [c](app& a) { return cmd_customer_add(a, *c); }; });
   }
   {

@@ -40,7 +40,7 @@ std::string num(const json& j, const char* spec = "{:.2f}") {
 std::string tops(const json& arr) {
   std::string out;
   for (const auto& e : arr)
-    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", e["key"].get<std::string>(), e["count"].get<int>());
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", printable(e["key"].get<std::string>()), e["count"].get<int>());
   return out.empty() ? "-" : out;
 }
 

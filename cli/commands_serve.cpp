@@ -1,4 +1,5 @@
 // `plaint serve`: the HTTP API on the database named by --db.
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <iostream>
@@ -99,7 +100,45 @@ void add_serve_commands(CLI::App& cli, handler& run) {
   sub->add_option("--threads", opts->threads, "HTTP I/O threads (default 2)")->check(CLI::Range(1, 64));
   sub->add_option("--max-batch", opts->max_batch, "transitions per group commit (default 256)")
       ->check(CLI::Range(1, 10000));
-  sub->callback([opts, &run] { run = [opts](app& a) { return cmd_serve(a, *opts); }; });
+  // The limits that bound what clients can make the server hold (README "Limits").
+  sub->add_option("--read-threads", opts->read_threads, "threads that run reads: lists, reports, replays (default 2)")
+      ->check(CLI::Range(1, 64));
+  sub->add_option("--max-connections", opts->max_connections,
+                  "open HTTP connections, streams apart; the longest idle one makes room (default 1024)")
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option("--max-streams", opts->max_streams, "open event streams; 503 beyond (default 256)")
+      ->check(CLI::Range(0, 100000));
+  sub->add_option("--stream-backlog", opts->stream_backlog,
+                  "bytes queued for one event stream before it is closed (default 1048576)")
+      ->check(CLI::Range(4096, 1 << 30));
+  sub->add_option("--max-queued-reads", opts->max_queued_reads, "reads waiting for a read thread; 503 beyond (default 256)")
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option("--max-queued-writes", opts->max_queued_writes,
+                  "transitions waiting for the writer; 503 beyond (default 4096)")
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option_function<std::int64_t>(
+         "--idempotency-retention",
+         [opts](const std::int64_t& s) { opts->idempotency_retention = std::chrono::seconds(s); },
+         "seconds an Idempotency-Key is honoured; older keys are new requests and are pruned (default 86400)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 366 * 86400));
+  auto seconds = std::make_shared<std::array<int, 3>>(std::array<int, 3>{
+      static_cast<int>(opts->idle_timeout.count()), static_cast<int>(opts->request_timeout.count()),
+      static_cast<int>(opts->read_timeout.count())});
+  sub->add_option("--idle-timeout", (*seconds)[0],
+                  "seconds a connection may wait between requests before it is closed (default 10)")
+      ->check(CLI::Range(1, 3600));
+  sub->add_option("--request-timeout", (*seconds)[1],
+                  "seconds to receive a whole request once it began (default 30)")
+      ->check(CLI::Range(1, 3600));
+  sub->add_option("--read-timeout", (*seconds)[2],
+                  "seconds one read (a report, a search, a replay page) may run before it is stopped (default 30)")
+      ->check(CLI::Range(1, 3600));
+  sub->callback([opts, seconds, &run] {
+    opts->idle_timeout = std::chrono::seconds((*seconds)[0]);
+    opts->request_timeout = std::chrono::seconds((*seconds)[1]);
+    opts->read_timeout = std::chrono::seconds((*seconds)[2]);
+    run = [opts](app& a) { return cmd_serve(a, *opts); };
+  });
 }
 
 }  // namespace plaint::cli

@@ -22,7 +22,8 @@ Status load_policy_file(app& a, const std::string& path) {
   if (a.json())
     print_json({{"policy", path}, {"tickets_recomputed", *changed}});
   else
-    std::cout << fmt::format("policy {} is in force; due times recomputed on {} open tickets\n", path, *changed);
+    std::cout << fmt::format("policy {} is in force; due times recomputed on {} open tickets\n", printable(path),
+                             *changed);
   return {};
 }
 
@@ -45,7 +46,7 @@ Status cmd_policy_show(app& a) {
                 {"targets", targets},
                 {"text", p.source}});
   } else {
-    std::cout << fmt::format("# policy in force: {}\n", p.source_name) << p.source;
+    std::cout << fmt::format("# policy in force: {}\n", printable(p.source_name)) << printable(p.source, true);
     if (!p.source.empty() && p.source.back() != '\n') std::cout << '\n';
   }
   return {};
@@ -64,9 +65,21 @@ engine::json fired_json(const engine::fired_timer& f) {
           {"summary", f.summary}};
 }
 
-Status cmd_tick(app& a) {
+Status cmd_tick(app& a, std::optional<std::int64_t> idempotency_retention) {
   auto ex = a.executor();
   PLAINT_TRY(ex);
+  // Keys are pruned only when asked: the retention is `plaint serve`'s
+  // option, and a tick run beside a server must not cut it short.
+  std::int64_t pruned = 0;
+  if (idempotency_retention) {
+    (*ex)->set_idempotency_retention(*idempotency_retention);
+    for (;;) {
+      auto n = (*ex)->prune_idempotency();
+      PLAINT_TRY(n);
+      pruned += *n;
+      if (*n < 1000) break;
+    }
+  }
   // Bounded rounds keep memory flat however long the backlog is; text
   // output streams out round by round.
   constexpr std::size_t round = 1024;
@@ -80,7 +93,7 @@ Status cmd_tick(app& a) {
       if (a.json())
         all.push_back(fired_json(f));
       else
-        std::cout << f.summary << '\n';
+        std::cout << printable(f.summary) << '\n';
     }
     if (part->size() < round) break;
   }
@@ -88,6 +101,7 @@ Status cmd_tick(app& a) {
     print_json(all);
   else if (count == 0)
     std::cout << "no timer was due\n";
+  if (!a.json() && pruned > 0) std::cout << fmt::format("pruned {} expired idempotency keys\n", pruned);
   return {};
 }
 
@@ -118,8 +132,9 @@ Status cmd_escalations(app& a, int limit) {
                            "why", "overdue", "subject");
   for (const auto& t : *board) {
     auto [reason, overdue] = engine::explain_board(t, *now);
-    std::cout << fmt::format("{:>6}  {:<3} {:<3} {:<18} {:<14} {:<24} {:<10} {}\n", t.id, t.level, t.priority, t.state,
-                             clip(t.owner.empty() ? "-" : t.owner, 14), reason,
+    std::cout << fmt::format("{:>6}  {:<3} {:<3} {:<18} {:<14} {:<24} {:<10} {}\n", t.id, t.level, t.priority,
+                             printable(t.state),
+                             clip(t.owner.empty() ? "-" : t.owner, 14), printable(reason),
                              overdue > 0 ? engine::format_duration(overdue)
                                          : (overdue < 0 ? "in " + engine::format_duration(-overdue) : "-"),
                              clip(t.subject, 50));
@@ -139,8 +154,14 @@ void add_sla_commands(CLI::App& cli, handler& run) {
     sub->add_option("file", *path, "policy file (TOML)")->required();
     sub->callback([path, &run] { run = [path](app& a) { return load_policy_file(a, *path); }; });
   }
-  cli.add_subcommand("tick", "fire every timer due at --now (default: the real clock); prints what fired")
-      ->callback([&run] { run = cmd_tick; });
+  {
+    auto retention = std::make_shared<std::optional<std::int64_t>>();
+    auto* sub = cli.add_subcommand("tick", "fire every timer due at --now (default: the real clock); prints what fired");
+    sub->add_option("--idempotency-retention", *retention,
+                    "also delete idempotency keys older than this many seconds (default: keep them)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 366 * 86400));
+    sub->callback([retention, &run] { run = [retention](app& a) { return cmd_tick(a, *retention); }; });
+  }
   {
     auto limit = std::make_shared<int>(100);
     auto* sub = cli.add_subcommand("escalations", "the supervisor board: escalated, breached, at-risk; oldest first");

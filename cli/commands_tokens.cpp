@@ -50,7 +50,8 @@ Status cmd_token_create(app& a, const std::string& name, const std::string& role
                 {"created_at", format_iso(t.created_at)}});
   } else {
     std::cout << issued->text << '\n';
-    std::cerr << fmt::format("token {} for {} ({}) created; it is shown only this once\n", t.id, t.name, t.role);
+    std::cerr << fmt::format("token {} for {} ({}) created; it is shown only this once\n", t.id,
+                             printable(t.name), t.role);
   }
   return {};
 }
@@ -67,7 +68,7 @@ Status cmd_token_list(app& a) {
   } else {
     for (const auto& t : *all)
       std::cout << fmt::format("{}  {:<10}  created {}  {:<28}  {}\n", t.id, t.role, format_iso(t.created_at),
-                               t.revoked_at ? "revoked " + format_iso(*t.revoked_at) : std::string("live"), t.name);
+                               t.revoked_at ? "revoked " + format_iso(*t.revoked_at) : std::string("live"), printable(t.name));
   }
   return {};
 }
@@ -87,7 +88,7 @@ Status cmd_token_revoke(app& a, const std::string& name_or_id) {
   if (a.json())
     print_json({{"revoked", *n}});
   else
-    std::cout << fmt::format("revoked {} token{} of '{}'\n", *n, *n == 1 ? "" : "s", name_or_id);
+    std::cout << fmt::format("revoked {} token{} of '{}'\n", *n, *n == 1 ? "" : "s", printable(name_or_id));
   return {};
 }
 

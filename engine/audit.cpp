@@ -1,10 +1,9 @@
 #include "engine/audit.h"
 
-#include <map>
-
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "engine/customers.h"
 #include "engine/store.h"
 
 namespace plaint::engine {
@@ -62,65 +61,69 @@ std::string audit_hash(std::string_view prev_hash, const event_record& e) {
   return sha256_hex(buf);
 }
 
-namespace {
-struct ticket_tail {
-  std::int64_t events = 0;
-  std::int64_t last_version = 0;
-  std::int64_t last_seq = 0;
-  std::string last_state;
-};
-}  // namespace
+bool audit_checker::fail(std::int64_t seq, std::string message) {
+  r_.ok = false;
+  r_.broken_at_seq = seq;
+  r_.message = std::move(message);
+  return false;
+}
+
+std::int64_t audit_checker::last_seq(ticket_id id) const {
+  auto it = tails_.find(id);
+  return it == tails_.end() ? 0 : it->second.last_seq;
+}
+
+bool audit_checker::add_event(const event_record& e) {
+  if (!r_.ok) return false;
+  ++r_.events;
+  if (e.seq != r_.events)
+    return fail(e.seq, fmt::format("the audit log jumps from event {} to event {}, so events were removed or reordered",
+                                   r_.events - 1, e.seq));
+  if (e.prev_hash != prev_)
+    return fail(e.seq, fmt::format("event {} does not link to the hash of event {}", e.seq, e.seq - 1));
+  if (audit_hash(prev_, e) != e.hash)
+    return fail(e.seq, fmt::format("event {} was altered: its content no longer matches its hash", e.seq));
+  auto& tail = tails_[e.ticket];
+  if (e.version != tail.last_version + 1)
+    return fail(e.seq, fmt::format("event {} gives ticket {} version {} after version {}", e.seq, e.ticket, e.version,
+                                   tail.last_version));
+  if (e.ticket_prev != tail.last_seq)
+    return fail(e.seq, fmt::format("event {} links to event {} as ticket {}'s previous one, but that is event {}",
+                                   e.seq, e.ticket_prev, e.ticket, tail.last_seq));
+  tail.last_version = e.version;
+  tail.last_seq = e.seq;
+  tail.last_state = e.to_state;
+  prev_ = e.hash;
+  return true;
+}
+
+bool audit_checker::check_ticket(const ticket& t) {
+  if (!r_.ok) return false;
+  ++r_.tickets;
+  auto it = tails_.find(t.id);
+  const std::int64_t logged = it == tails_.end() ? 0 : it->second.last_version;
+  if (it == tails_.end() || logged != t.version)
+    return fail(0, fmt::format("ticket {} is at version {} but the audit log holds {} of its events", t.id, t.version,
+                               logged));
+  if (t.last_event != it->second.last_seq)
+    return fail(0, fmt::format("ticket {} names event {} as its newest, but that is event {}", t.id, t.last_event,
+                               it->second.last_seq));
+  if (it->second.last_state != t.state)
+    return fail(0, fmt::format("ticket {} is in {} but its last audited event left it in {}", t.id, t.state,
+                               it->second.last_state));
+  return true;
+}
 
 Result<audit_report> verify_audit(store& s) {
-  audit_report r;
-  std::string prev = genesis_hash;
-  std::map<ticket_id, ticket_tail> tails;
-  auto fail = [&r](std::int64_t seq, std::string msg) {
-    r.ok = false;
-    r.broken_at_seq = seq;
-    r.message = std::move(msg);
-    return false;
-  };
-  PLAINT_TRY(s.scan_events(0, [&](const event_record& e) {
-    ++r.events;
-    if (e.seq != r.events)
-      return fail(e.seq, fmt::format("the audit log jumps from event {} to event {}, so events were removed or reordered",
-                                     r.events - 1, e.seq));
-    if (e.prev_hash != prev)
-      return fail(e.seq, fmt::format("event {} does not link to the hash of event {}", e.seq, e.seq - 1));
-    if (audit_hash(prev, e) != e.hash)
-      return fail(e.seq, fmt::format("event {} was altered: its content no longer matches its hash", e.seq));
-    auto& tail = tails[e.ticket];
-    ++tail.events;
-    if (e.version != tail.last_version + 1)
-      return fail(e.seq, fmt::format("event {} gives ticket {} version {} after version {}", e.seq,
-                                     e.ticket, e.version, tail.last_version));
-    if (e.ticket_prev != tail.last_seq)
-      return fail(e.seq, fmt::format("event {} links to event {} as ticket {}'s previous one, but that is event {}",
-                                     e.seq, e.ticket_prev, e.ticket, tail.last_seq));
-    tail.last_version = e.version;
-    tail.last_seq = e.seq;
-    tail.last_state = e.to_state;
-    prev = e.hash;
-    return true;
-  }));
+  audit_checker check;
+  PLAINT_TRY(s.scan_events(0, [&](const event_record& e) { return check.add_event(e); }));
+  if (check.report().ok) PLAINT_TRY(s.scan_tickets([&](const ticket& t) { return check.check_ticket(t); }));
+  audit_report r = check.report();
   if (!r.ok) return r;
-  PLAINT_TRY(s.scan_tickets([&](const ticket& t) {
-    ++r.tickets;
-    auto it = tails.find(t.id);
-    const std::int64_t logged = it == tails.end() ? 0 : it->second.last_version;
-    if (it == tails.end() || logged != t.version)
-      return fail(0, fmt::format("ticket {} is at version {} but the audit log holds {} of its events",
-                                 t.id, t.version, logged));
-    if (t.last_event != it->second.last_seq)
-      return fail(0, fmt::format("ticket {} names event {} as its newest, but that is event {}", t.id, t.last_event,
-                                 it->second.last_seq));
-    if (it->second.last_state != t.state)
-      return fail(0, fmt::format("ticket {} is in {} but its last audited event left it in {}", t.id,
-                                 t.state, it->second.last_state));
-    return true;
-  }));
-  if (r.ok) r.message = fmt::format("audit chain intact: {} events over {} tickets", r.events, r.tickets);
+  PLAINT_TRY(verify_customer_log(s, r));
+  if (r.ok)
+    r.message = fmt::format("audit chain intact: {} events over {} tickets, {} customer changes over {} customers",
+                            r.events, r.tickets, r.customer_changes, r.customers);
   return r;
 }
 

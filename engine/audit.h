@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -28,13 +29,46 @@ std::string audit_hash(std::string_view prev_hash, const event_record& e);
 struct audit_report {
   std::int64_t events = 0;
   std::int64_t tickets = 0;
+  std::int64_t customer_changes = 0;  // the customer log (engine/customers.h)
+  std::int64_t customers = 0;
   bool ok = true;
   std::int64_t broken_at_seq = 0;  // first bad event, 0 if ok or not event-specific
   std::string message;             // why it is broken, one sentence
 };
 
+// The event checks of verify_audit, fed the events in seq order and then
+// the tickets, so that import runs them on what it writes before it commits.
+class audit_checker {
+ public:
+  // False (and report() says why) once the log is broken: seq not the next
+  // one, a wrong prev_hash or hash, a version that does not follow the
+  // ticket's previous event, or a ticket_prev that is not that event.
+  bool add_event(const event_record& e);
+  // After every event: false unless the ticket's version, newest event
+  // (last_event) and state are those of its last event in the log.
+  bool check_ticket(const ticket& t);
+  // The ticket's newest event so far (0 = none): the ticket_prev its next
+  // event must carry.
+  std::int64_t last_seq(ticket_id id) const;
+  // Counts events and tickets; ok = false and the message once broken.
+  const audit_report& report() const { return r_; }
+
+ private:
+  struct ticket_tail {
+    std::int64_t last_version = 0;
+    std::int64_t last_seq = 0;
+    std::string last_state;
+  };
+  bool fail(std::int64_t seq, std::string message);
+
+  audit_report r_;
+  std::string prev_ = genesis_hash;
+  std::map<ticket_id, ticket_tail> tails_;
+};
+
 // Walks the whole log: chain links, hashes, gap-free seq, and that every
-// ticket's version and state agree with its last event.
+// ticket's version and state agree with its last event; then the customer
+// log (verify_customer_log).
 Result<audit_report> verify_audit(store& s);
 
 }  // namespace plaint::engine

@@ -134,6 +134,14 @@ std::int64_t business_calendar::between(timestamp a, timestamp b) const {
   return sum;
 }
 
+std::int64_t business_calendar::weekly_seconds() const {
+  if (always_) return 7 * 86400;
+  std::int64_t minutes = 0;
+  for (const auto& day : week_)
+    for (const auto& [from, to] : day) minutes += to - from;
+  return minutes * 60;
+}
+
 bool business_calendar::is_working(timestamp t) const {
   if (always_) return true;
   const auto intervals = intervals_of_day(local_day_of(t));

@@ -48,6 +48,9 @@ class business_calendar {
   static Result<business_calendar> always(const std::string& zone);
 
   bool is_24x7() const { return always_; }
+  // Working seconds of one week, holidays and daylight-saving shifts not
+  // counted (24x7: 604800); what a policy's targets are measured against.
+  std::int64_t weekly_seconds() const;
   const std::string& zone_name() const { return zone_name_; }
 
   // The instant `seconds` of working time after `start`. Working intervals

@@ -43,6 +43,80 @@ std::vector<std::string> recipients(const escalation_step& step, const ticket& t
 
 }  // namespace
 
+struct executor::planned_fire {
+  ticket after;
+  event_record event;
+  const escalation_step* step = nullptr;
+  std::string kind;  // notification kind
+  std::string what;  // "resolution target 2026-… breached; escalated to level 3"
+};
+
+std::optional<executor::planned_fire> executor::plan_fire(const ticket& before, const timer& t,
+                                                          timestamp now) const {
+  const workflow* wf = workflows_.find(before.workflow);
+  if (!wf) return std::nullopt;
+  // A pending row the ticket no longer wants (it should not happen: timers
+  // follow every transition) is retired without effects.
+  const auto wanted = desired_timers(before, policy_.mode_of(*wf, before.state));
+  auto it = wanted.find(t.kind);
+  if (it == wanted.end() || it->second != t.due_at) return std::nullopt;
+
+  planned_fire p;
+  ticket& after = p.after;
+  event_record& e = p.event;
+  after = before;
+  after.version = before.version + 1;
+  after.fired |= timer_bit_of(t.kind);
+  e.ticket = before.id;
+  e.at = now;
+  e.actor = "system";
+  e.from_state = before.state;
+  e.to_state = before.state;
+  e.version = after.version;
+  e.payload = json{{"timer", t.kind}, {"due", format_iso(t.due_at)}};
+
+  if (t.kind == "follow_up") {
+    static const escalation_step follow_up_step{false, false, {"owner"}};
+    p.step = &follow_up_step;
+    e.event = "follow_up_due";
+    p.kind = "follow_up";
+    p.what = "follow-up call is due";
+  } else if (t.kind.size() > 5 && t.kind.compare(t.kind.size() - 5, 5, "_warn") == 0) {
+    const std::string clock = clock_of_kind(t.kind);
+    p.step = &policy_.ladder.warning;
+    e.event = "sla_warning";
+    e.payload["clock"] = clock;
+    p.kind = "sla_warning";
+    const auto due = clock == "first_response" ? before.first_response_due : before.resolution_due;
+    p.what = fmt::format("{} target {} is at risk", clock_label(clock), due ? format_iso(*due) : "-");
+  } else {
+    const std::string clock = clock_of_kind(t.kind);
+    const unsigned other = clock == "first_response" ? fired_resolution : fired_first_response;
+    p.step = (before.fired & other) ? &policy_.ladder.second_breach
+             : clock == "first_response" ? &policy_.ladder.first_response_breach
+                                         : &policy_.ladder.resolution_breach;
+    e.event = "escalate";
+    // A breach makes its clock's warning moot: it will not fire afterwards.
+    after.fired |= timer_bit_of(clock + "_warn");
+    e.payload["clock"] = clock;
+    e.payload["reason"] = clock + " breached";
+    p.kind = "sla_breach";
+    p.what = fmt::format("{} target {} breached", clock_label(clock), format_iso(t.due_at));
+  }
+  if (p.step->raise_level && after.level < 3) after.level += 1;
+  if (p.step->raise_priority) after.priority = raised(before.priority);
+  if (e.event == "escalate") {
+    e.payload["level"] = after.level;
+    p.what += after.level > before.level ? fmt::format("; escalated to level {}", after.level)
+                                         : fmt::format("; already at level {}", after.level);
+  }
+  if (after.priority != before.priority) {
+    e.payload["priority"] = after.priority;
+    p.what += fmt::format("; priority raised to {}", after.priority);
+  }
+  return p;
+}
+
 Result<std::optional<fired_timer>> executor::fire_in(store_transaction& tx, const timer& t, timestamp now) {
   auto claimed = tx.claim_timer(t.id, now);
   PLAINT_TRY(claimed);
@@ -53,82 +127,44 @@ Result<std::optional<fired_timer>> executor::fire_in(store_transaction& tx, cons
   const ticket& before = **found;
   const workflow* wf = workflows_.find(before.workflow);
   if (!wf) return make_error(errc::internal, fmt::format("ticket {} uses an unknown workflow", before.id));
-  const unsigned bit = timer_bit_of(t.kind);
-  // A pending row the ticket no longer wants (it should not happen: timers
-  // follow every transition) is retired without effects.
-  const auto wanted = desired_timers(before, policy_.mode_of(*wf, before.state));
-  auto it = wanted.find(t.kind);
-  if (it == wanted.end() || it->second != t.due_at) return std::optional<fired_timer>();
+  auto plan = plan_fire(before, t, now);
+  if (!plan) return std::optional<fired_timer>();
 
-  ticket after = before;
-  after.version = before.version + 1;
-  after.fired |= bit;
-  event_record e;
-  e.ticket = before.id;
-  e.at = now;
-  e.actor = "system";
-  e.from_state = before.state;
-  e.to_state = before.state;
-  e.version = after.version;
-  e.payload = json{{"timer", t.kind}, {"due", format_iso(t.due_at)}};
-
-  const escalation_step* step = nullptr;
-  std::string what;
-  std::string kind;
-  if (t.kind == "follow_up") {
-    static const escalation_step follow_up_step{false, false, {"owner"}};
-    step = &follow_up_step;
-    e.event = "follow_up_due";
-    kind = "follow_up";
-    what = "follow-up call is due";
-  } else if (t.kind.size() > 5 && t.kind.compare(t.kind.size() - 5, 5, "_warn") == 0) {
-    const std::string clock = clock_of_kind(t.kind);
-    step = &policy_.ladder.warning;
-    e.event = "sla_warning";
-    e.payload["clock"] = clock;
-    kind = "sla_warning";
-    const auto due = clock == "first_response" ? before.first_response_due : before.resolution_due;
-    what = fmt::format("{} target {} is at risk", clock_label(clock), due ? format_iso(*due) : "-");
-  } else {
-    const std::string clock = clock_of_kind(t.kind);
-    const unsigned other = clock == "first_response" ? fired_resolution : fired_first_response;
-    step = (before.fired & other) ? &policy_.ladder.second_breach
-           : clock == "first_response" ? &policy_.ladder.first_response_breach
-                                       : &policy_.ladder.resolution_breach;
-    e.event = "escalate";
-    // A breach makes its clock's warning moot: it will not fire afterwards.
-    after.fired |= timer_bit_of(clock + "_warn");
-    e.payload["clock"] = clock;
-    e.payload["reason"] = clock + " breached";
-    kind = "sla_breach";
-    what = fmt::format("{} target {} breached", clock_label(clock), format_iso(t.due_at));
-  }
-  if (step->raise_level && after.level < 3) after.level += 1;
-  if (step->raise_priority) after.priority = raised(before.priority);
-  if (e.event == "escalate") {
-    e.payload["level"] = after.level;
-    what += after.level > before.level ? fmt::format("; escalated to level {}", after.level)
-                                       : fmt::format("; already at level {}", after.level);
-  }
-  if (after.priority != before.priority) {
-    e.payload["priority"] = after.priority;
-    what += fmt::format("; priority raised to {}", after.priority);
-  }
-
-  PLAINT_TRY(persist(tx, before, after, *wf, false, e, ""));
-  fired_timer f{t, after, e, {}, {}};
+  PLAINT_TRY(persist(tx, before, plan->after, *wf, false, plan->event, ""));
+  const ticket& after = plan->after;
+  fired_timer f{t, after, plan->event, {}, {}};
   f.fired.status = "fired";
   f.fired.fired_at = now;
-  for (const auto& who : recipients(*step, after)) {
-    notification n{0, after.id, e.seq, now, who, kind,
-                   fmt::format("ticket {} ({}, {}): {}", after.id, after.priority, after.customer, what)};
+  for (const auto& who : recipients(*plan->step, after)) {
+    notification n{0, after.id, f.event.seq, now, who, plan->kind,
+                   fmt::format("ticket {} ({}, {}): {}", after.id, after.priority, after.customer, plan->what)};
     PLAINT_TRY(tx.add_notification(n));
     f.notified.push_back(std::move(n));
   }
   std::vector<std::string> names;
   for (const auto& n : f.notified) names.push_back(n.recipient);
-  f.summary = fmt::format("ticket {}: {}{}", after.id, what, names.empty() ? "" : "; notified " + join(names));
+  f.summary = fmt::format("ticket {}: {}{}", after.id, plan->what, names.empty() ? "" : "; notified " + join(names));
   return std::optional<fired_timer>(std::move(f));
+}
+
+Result<std::vector<timer>> executor::overdue_timers(store_transaction& tx, const ticket& t, timestamp now) const {
+  // The ticket's own clocks say whether anything is due: the common case
+  // (nothing overdue) costs no read.
+  const workflow* wf = workflows_.find(t.workflow);
+  if (!wf) return std::vector<timer>();
+  bool any = false;
+  for (const auto& [kind, due] : desired_timers(t, policy_.mode_of(*wf, t.state))) {
+    (void)kind;
+    any = any || due <= now;
+  }
+  if (!any) return std::vector<timer>();
+  return tx.due_timers_of(t.id, now);
+}
+
+ticket executor::preview_fires(ticket t, const std::vector<timer>& due, timestamp now) const {
+  for (const auto& d : due)
+    if (auto p = plan_fire(t, d, now)) t = std::move(p->after);
+  return t;
 }
 
 Result<std::vector<fired_timer>> executor::fire_due(timestamp now, int batch, std::size_t limit) {

@@ -52,12 +52,15 @@ std::string fingerprint(const event_request& r) {
 }
 
 // The earlier request that used `key`, if any; `conflict` if it was a
-// different request (its fingerprint differs).
+// different request (its fingerprint differs). A key first used before
+// `expired_before` is past its retention: the request is a new one (and
+// its record is replaced), whether or not the key was pruned yet.
 Result<std::optional<idempotency_record>> earlier_request(store_transaction& tx, const std::string& key,
-                                                          const std::string& print) {
+                                                          const std::string& print, timestamp expired_before) {
   if (key.empty()) return std::optional<idempotency_record>();
   auto seen = tx.find_idempotency(key);
   PLAINT_TRY(seen);
+  if (*seen && (*seen)->created_at < expired_before) return std::optional<idempotency_record>();
   if (*seen && (*seen)->fingerprint != print)
     return make_error(errc::conflict, fmt::format("idempotency key '{}' was already used for a different request (ticket {})",
                                                   key, (*seen)->ticket));
@@ -73,6 +76,20 @@ Status check_open(const open_request& r) {
   PLAINT_TRY(check_choice("channel", r.channel, channels));
   PLAINT_TRY(check_choice("category", r.category, categories));
   PLAINT_TRY(check_choice("priority", r.priority, priorities));
+  return {};
+}
+
+// An event that moves a ticket away from its owner is a hand-off, whichever
+// event carries it (assign, or triage/start naming another owner): it is
+// counted, and taking a ticket from someone other than the actor needs a
+// supervisor. Decided on the ticket as the transaction reads it.
+Status check_hand_off(const ticket& before, ticket& after, const event_request& r, json& payload) {
+  if (before.owner.empty() || after.owner == before.owner) return {};
+  if (!r.may_reassign && before.owner != r.actor)
+    return make_error(errc::forbidden, fmt::format("ticket {} is owned by {}; giving it to {} needs a supervisor",
+                                                   before.id, before.owner, after.owner.empty() ? "nobody" : after.owner));
+  if (after.handoff_count == before.handoff_count) after.handoff_count += 1;
+  payload["previous_owner"] = before.owner;
   return {};
 }
 
@@ -93,22 +110,23 @@ Status check_event(const event_request& r) {
 executor::executor(store& s, const workflow_registry& workflows, const clock& c, sla_policy policy)
     : store_(s), workflows_(workflows), clock_(c), policy_(std::move(policy)) {}
 
-Result<customer> executor::put_customer(customer c) {
-  PLAINT_TRY(check_required("customer id", c.id, max_id_bytes));
-  PLAINT_TRY(check_required("customer name", c.name, max_subject_bytes));
-  PLAINT_TRY(check_choice("tier", c.tier, tiers));
-  PLAINT_TRY(check_text("email", c.email, max_subject_bytes));
-  PLAINT_TRY(check_text("phone", c.phone, max_subject_bytes));
+Result<customer_result> executor::put_customer(const customer_update& u) {
+  PLAINT_TRY(check_customer_update(u));
   auto tx = store_.begin();
   PLAINT_TRY(tx);
-  auto existing = (*tx)->find_customer(c.id);
-  PLAINT_TRY(existing);
-  const timestamp now = clock_.now();
-  c.created_at = *existing ? (*existing)->created_at : now;
-  c.updated_at = now;
-  PLAINT_TRY((*tx)->put_customer(c));
-  PLAINT_TRY((*tx)->commit());
-  return c;
+  auto result = put_customer_in(**tx, u, clock_.now());
+  PLAINT_TRY(result);
+  if (result->change) PLAINT_TRY((*tx)->commit());
+  return result;
+}
+
+Result<std::int64_t> executor::prune_idempotency(int limit) {
+  auto tx = store_.begin();
+  PLAINT_TRY(tx);
+  auto n = (*tx)->prune_idempotency(clock_.now() - idempotency_retention_, limit);
+  PLAINT_TRY(n);
+  if (*n > 0) PLAINT_TRY((*tx)->commit());
+  return n;
 }
 
 Result<transition_result> executor::open(const open_request& r) {
@@ -128,7 +146,7 @@ Result<transition_result> executor::open_in(store_transaction& tx, const open_re
                                                  join(workflows_.names())));
   const std::string print = r.idempotency_key.empty() ? std::string() : fingerprint(r);
   {
-    auto seen = earlier_request(tx, r.idempotency_key, print);
+    auto seen = earlier_request(tx, r.idempotency_key, print, now - idempotency_retention_);
     PLAINT_TRY(seen);
     if (*seen) {
       auto t = store_.get_ticket((*seen)->ticket);
@@ -137,7 +155,7 @@ Result<transition_result> executor::open_in(store_transaction& tx, const open_re
       PLAINT_TRY(events);
       if (events->empty())
         return make_error(errc::internal, fmt::format("ticket {} has no history to replay", t->id));
-      return transition_result{std::move(*t), events->front(), false, {}};
+      return transition_result{std::move(*t), events->front(), false, {}, {}};
     }
   }
 
@@ -157,6 +175,7 @@ Result<transition_result> executor::open_in(store_transaction& tx, const open_re
   t.state = std::string(wf->initial_state());
   t.version = 1;
   update_clocks(ticket{}, t, std::nullopt, policy_.mode_of(*wf, t.state), policy_, now);
+  PLAINT_TRY(check_clock_range(t));
 
   auto next = tx.next_event_seq();  // the open event, appended by persist
   PLAINT_TRY(next);
@@ -177,7 +196,7 @@ Result<transition_result> executor::open_in(store_transaction& tx, const open_re
   PLAINT_TRY(persist(tx, ticket{}, t, *wf, true, e, t.subject + "\n" + t.description));
   if (!r.idempotency_key.empty())
     PLAINT_TRY(tx.put_idempotency({r.idempotency_key, "open", print, t.id, now, {}}));
-  return transition_result{std::move(t), std::move(e), true, {}};
+  return transition_result{std::move(t), std::move(e), true, {}, {}};
 }
 
 Result<transition_result> executor::apply(const event_request& r) {
@@ -194,13 +213,13 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
                                              timestamp now) {
   const std::string print = r.idempotency_key.empty() ? std::string() : fingerprint(r);
   {
-    auto seen = earlier_request(tx, r.idempotency_key, print);
+    auto seen = earlier_request(tx, r.idempotency_key, print, now - idempotency_retention_);
     PLAINT_TRY(seen);
     if (*seen) {
       auto t = tx.find_ticket((*seen)->ticket);
       PLAINT_TRY(t);
       if (!*t) return make_error(errc::internal, "an idempotency key names a ticket that does not exist");
-      transition_result replay{std::move(**t), {}, false, {}};
+      transition_result replay{std::move(**t), {}, false, {}, {}};
       replay.response = (*seen)->response;
       return replay;
     }
@@ -208,7 +227,7 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
   auto found = tx.find_ticket(r.ticket);
   PLAINT_TRY(found);
   if (!*found) return make_error(errc::not_found, fmt::format("ticket {} does not exist", r.ticket));
-  const ticket& before = **found;
+  ticket before = std::move(**found);
   if (r.expected_version && *r.expected_version != before.version)
     return make_error(errc::conflict, fmt::format("ticket {} is at version {}, not the expected version {}",
                                                   before.id, before.version, *r.expected_version));
@@ -217,9 +236,32 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
     return make_error(errc::internal,
                       fmt::format("ticket {} uses workflow '{}', which this build does not know",
                                   before.id, before.workflow));
+  auto decide = [&](const ticket& current) -> Result<transition_output> {
+    const transition_input in{current, r.event, r.fields, r.note, r.actor, now, policy_.reopen_window_days};
+    auto out = wf->apply(in);
+    PLAINT_TRY(out);
+    PLAINT_TRY(check_hand_off(current, out->next, r, out->payload));
+    return out;
+  };
 
-  const transition_input in{before, r.event, r.fields, r.note, r.actor, now, policy_.reopen_window_days};
-  auto out = wf->apply(in);
+  // Timers due by `now` fire first, as a timely tick would have fired them;
+  // the event is judged on the ticket as they leave it, before any is written.
+  auto due = overdue_timers(tx, before, now);
+  PLAINT_TRY(due);
+  std::vector<fired_timer> fired;
+  if (!due->empty()) {
+    PLAINT_TRY(decide(preview_fires(before, *due, now)));
+    for (const timer& t : *due) {
+      auto f = fire_in(tx, t, now);
+      PLAINT_TRY(f);
+      if (*f) fired.push_back(std::move(**f));
+    }
+    auto again = tx.find_ticket(r.ticket);
+    PLAINT_TRY(again);
+    if (!*again) return make_error(errc::internal, fmt::format("ticket {} vanished in its own transaction", r.ticket));
+    before = std::move(**again);
+  }
+  auto out = decide(before);
   PLAINT_TRY(out);
   ticket& after = out->next;
   after.version = before.version + 1;
@@ -236,7 +278,7 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
   if (!r.note.empty()) e.payload["note"] = r.note;
   if (!r.fields.empty()) e.payload["fields"] = r.fields;
   PLAINT_TRY(persist(tx, before, after, *wf, false, e, r.note));
-  transition_result result{std::move(after), std::move(e), true, {}};
+  transition_result result{std::move(after), std::move(e), true, {}, std::move(fired)};
   if (!r.idempotency_key.empty()) {
     result.response = ticket_json_text(result.ticket_after, now);
     PLAINT_TRY(tx.put_idempotency({r.idempotency_key, "event", print, before.id, now, result.response}));
@@ -299,7 +341,10 @@ Status executor::persist(store_transaction& tx, const ticket& before, ticket& af
   const std::optional<clock_mode> from =
       opened ? std::nullopt : std::optional<clock_mode>(policy_.mode_of(wf, before.state));
   const clock_mode to = policy_.mode_of(wf, after.state);
-  if (!opened) update_clocks(before, after, from, to, policy_, e.at);
+  if (!opened) {
+    update_clocks(before, after, from, to, policy_, e.at);
+    PLAINT_TRY(check_clock_range(after));  // before this event writes anything
+  }
 
   // The ticket row points at its newest event and each event at the
   // ticket's previous one: the history needs no index of its own, and so no

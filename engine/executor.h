@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/customers.h"
 #include "engine/model.h"
 #include "engine/result.h"
 #include "engine/sla.h"
@@ -47,6 +48,10 @@ struct event_request {
   std::optional<std::int64_t> expected_version;
   std::string actor;
   std::string idempotency_key;  // empty: none
+  // Whether the actor may take a ticket away from an owner other than
+  // themselves (a supervisor's decision). The CLI, run by whoever holds the
+  // database file, may; the API sets it from the token's role.
+  bool may_reassign = true;
 };
 
 using batch_request = std::variant<open_request, event_request>;
@@ -65,6 +70,9 @@ struct transition_result {
   event_record event;     // empty when replayed
   bool created = true;    // false when an idempotency key matched: nothing was written
   std::string response;   // events with an idempotency key: the response JSON to (re)send
+  // Timers of the ticket that were due by the event's instant and fired
+  // first, in the same transaction, in due order (events only).
+  std::vector<fired_timer> fired_first;
 };
 
 class executor {
@@ -79,10 +87,17 @@ class executor {
   // for the same request returns the first ticket with `created = false`.
   Result<transition_result> open(const open_request& r);
 
-  // Fires one event. Returns `not_found` for an unknown ticket, `invalid` for
-  // bad text, `conflict` if `expected_version` is stale, `not_allowed` if the
-  // state does not accept the event or a guard refuses. Nothing is written
-  // on any error.
+  // Fires one event. First fires the ticket's timers due at or before the
+  // event's instant (in due order, in the same transaction: the history and
+  // the ladder do not depend on how often timers were looked at), then
+  // applies the event to the ticket as they left it. `expected_version` is
+  // the version the caller saw, before those timers. An event that moves
+  // the ticket away from an owner other than the actor is a hand-off: it is
+  // counted, and without `may_reassign` refused with `forbidden`.
+  // Returns `not_found` for an unknown ticket, `invalid` for bad text,
+  // `conflict` if `expected_version` is stale, `not_allowed` if the state
+  // does not accept the event or a guard refuses. Nothing is written on any
+  // error, the due timers included.
   Result<transition_result> apply(const event_request& r);
 
   // Applies several requests in ONE transaction (group commit): each gets its
@@ -93,8 +108,24 @@ class executor {
   // (for every request) only if the batch cannot begin or commit.
   Result<std::vector<Result<transition_result>>> apply_batch(const std::vector<batch_request>& items);
 
-  // Adds or updates a customer. Returns `invalid` for bad text or tier.
-  Result<customer> put_customer(customer c);
+  // Adds a customer or changes the fields `u` carries, keeping the others,
+  // and records the change in the customer log in the same transaction
+  // (engine/customers.h). Returns `invalid` for bad text, tier or
+  // attributes and for a new customer without a name; `forbidden` for a
+  // tier `u.may_set_tier` does not allow, decided on the customer as it is
+  // inside the transaction. Nothing is written on an error, nor when
+  // nothing would change (`change` is then nullopt).
+  Result<customer_result> put_customer(const customer_update& u);
+
+  // Idempotency keys are honoured for this long after their first use
+  // (default 24 h); an older key is a new request, and prune_idempotency
+  // deletes it.
+  static constexpr std::int64_t default_idempotency_retention = 24 * 3600;
+  void set_idempotency_retention(std::int64_t seconds) { idempotency_retention_ = seconds; }
+  std::int64_t idempotency_retention() const { return idempotency_retention_; }
+  // Deletes up to `limit` expired idempotency keys, oldest first, in one
+  // transaction; returns how many. Call again while it returns `limit`.
+  Result<std::int64_t> prune_idempotency(int limit = 1000);
 
   // Fires every timer due at `now`, earliest first, up to `batch` timers per
   // transaction. Each timer's claim and its effects (event appended, level
@@ -120,6 +151,15 @@ class executor {
   Result<transition_result> open_in(store_transaction& tx, const open_request& r, timestamp now);
   Result<transition_result> apply_in(store_transaction& tx, const event_request& r, timestamp now);
   Result<std::optional<fired_timer>> fire_in(store_transaction& tx, const timer& t, timestamp now);
+  // What firing `t` would do to `before` (nullopt: the ticket no longer
+  // wants that timer). Pure: fire_in writes it.
+  struct planned_fire;
+  std::optional<planned_fire> plan_fire(const ticket& before, const timer& t, timestamp now) const;
+  // The ticket's pending timers due at or before `now`; no read when its
+  // clocks say none is.
+  Result<std::vector<timer>> overdue_timers(store_transaction& tx, const ticket& t, timestamp now) const;
+  // The ticket as firing `due` in order would leave it.
+  ticket preview_fires(ticket t, const std::vector<timer>& due, timestamp now) const;
   Status persist(store_transaction& tx, const ticket& before, ticket& after,
                  const workflow& wf, bool opened, event_record& e, std::string_view text);
 
@@ -127,6 +167,7 @@ class executor {
   const workflow_registry& workflows_;
   const clock& clock_;
   sla_policy policy_;
+  std::int64_t idempotency_retention_ = default_idempotency_retention;
 };
 
 // Checks one text input: well-formed UTF-8, no NUL, at most `max_bytes`.

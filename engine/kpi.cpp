@@ -193,7 +193,11 @@ json at_risk_json(const std::map<std::string, risk>& risks) {
 
 }  // namespace
 
-Result<json> compute_kpis(store& s, const sla_policy& policy, const kpi_query& q) {
+Result<json> compute_kpis(store& s, const sla_policy& policy, const kpi_query& asked) {
+  // A default period (30 days back) near 0000-01-01 would start before the
+  // first instant plaint stores and prints.
+  kpi_query q = asked;
+  q.from = std::max(q.from, min_instant);
   if (q.to <= q.from)
     return make_error(errc::invalid, "the report period must end after it starts: from " + format_iso(q.from) +
                                          " is not before to " + format_iso(q.to));

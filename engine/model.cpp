@@ -13,6 +13,7 @@ std::string_view errc_name(errc code) {
     case errc::not_allowed: return "not_allowed";
     case errc::conflict: return "conflict";
     case errc::unavailable: return "unavailable";
+    case errc::forbidden: return "forbidden";
     case errc::internal: break;
   }
   return "internal";
@@ -75,6 +76,11 @@ json to_json(const customer& c) {
               {"attributes", c.attributes},
               {"created_at", format_iso(c.created_at)},
               {"updated_at", format_iso(c.updated_at)}};
+}
+
+json to_json(const customer_change& c) {
+  return json{{"seq", c.seq},         {"customer", c.customer}, {"at", format_iso(c.at)}, {"actor", c.actor},
+              {"changes", c.changes}, {"prev_hash", c.prev_hash}, {"hash", c.hash}};
 }
 
 json to_json(const ticket& t, timestamp now) {

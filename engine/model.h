@@ -149,6 +149,21 @@ struct timer {
   std::optional<timestamp> fired_at;
 };
 
+// One entry of the customer log (engine/customers.h): who changed which of
+// a customer's fields, from what to what. Append-only and hash-chained like
+// the events, in its own sequence (customers are not tickets).
+struct customer_change {
+  std::int64_t seq = 0;
+  std::string customer;
+  timestamp at = 0;
+  std::string actor;
+  // {"tier": {"from": "platinum", "to": "gold"}, ...}: only the fields that
+  // moved; when the customer was created every field, each "from" null.
+  json changes = json::object();
+  std::string prev_hash;
+  std::string hash;
+};
+
 // Who was told what, recorded with the event that caused it.
 struct notification {
   std::int64_t id = 0;
@@ -169,5 +184,6 @@ std::string ticket_json_text(const ticket& t, timestamp now);
 json to_json(const event_record& e);
 json to_json(const timer& t);
 json to_json(const notification& n);
+json to_json(const customer_change& c);
 
 }  // namespace plaint::engine

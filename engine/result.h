@@ -22,10 +22,16 @@ enum class errc {
   // by another writer past the busy timeout, or the server is shutting
   // down. HTTP 503 with Retry-After; exit code 1, as SPEC has no code of its own.
   unavailable = 6,
+  // The actor's role does not permit this (an agent taking a ticket owned
+  // by someone else, say); decided inside the write transaction, nothing
+  // written. HTTP 403; exit code 4, as for any other refusal.
+  forbidden = 7,
 };
 
 // The `plaint` program's exit code for a failure with this code.
-constexpr int exit_code(errc code) { return code == errc::unavailable ? 1 : static_cast<int>(code); }
+constexpr int exit_code(errc code) {
+  return code == errc::unavailable ? 1 : code == errc::forbidden ? 4 : static_cast<int>(code);
+}
 
 // The stable machine-readable name of a code: "invalid", "not_found", ...
 std::string_view errc_name(errc code);

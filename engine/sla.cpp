@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
 
 namespace plaint::engine {
 
@@ -116,6 +119,33 @@ void update_clocks(const ticket& before, ticket& after, std::optional<clock_mode
   }
 }
 
+Status check_clock_range(const ticket& t) {
+  const std::pair<const char*, std::optional<timestamp>> instants[] = {
+      {"opening time", t.created_at},
+      {"update time", t.updated_at},
+      {"resolution start", t.resolution_started_at},
+      {"first response time", t.first_response_at},
+      {"first-response warning time", t.first_response_warn_at},
+      {"first-response due time", t.first_response_due},
+      {"resolution warning time", t.resolution_warn_at},
+      {"resolution due time", t.resolution_due},
+      {"pause time", t.paused_at},
+      {"resolution time", t.resolved_at},
+      {"follow-up due time", t.follow_up_due},
+      {"closing time", t.closed_at}};
+  for (const auto& [what, at] : instants) {
+    if (!at || in_instant_range(*at)) continue;
+    const std::string whose = t.id == 0 ? std::string("the new ticket's") : fmt::format("ticket {}'s", t.id);
+    return make_error(errc::invalid,
+                      *at > max_instant
+                          ? fmt::format("{} {} would fall after {}, the last instant plaint can store", whose,
+                                        what, format_iso(max_instant))
+                          : fmt::format("{} {} would fall before {}, the first instant plaint can store", whose,
+                                        what, format_iso(min_instant)));
+  }
+  return {};
+}
+
 bool recompute_clocks(ticket& t, clock_mode mode, const sla_policy& policy) {
   const ticket before = t;
   if (mode == clock_mode::running || mode == clock_mode::paused) compute_dues(t, policy);
@@ -128,12 +158,20 @@ bool recompute_clocks(ticket& t, clock_mode mode, const sla_policy& policy) {
 
 board_reason explain_board(const ticket& t, timestamp now) {
   const auto sla = sla_of(t, now);
-  if (sla.first_response_breached) return {"first response overdue", now - *t.first_response_due};
-  if (sla.resolution_breached) return {"resolution overdue", t.paused_at.value_or(now) - *t.resolution_due};
+  // A clock still running past its due instant is "overdue"; one that
+  // stopped past it (the ticket was escalated for it) "answered late" or
+  // "resolved late". What still runs comes first.
+  if (sla.first_response_breached && !t.first_response_at)
+    return {"first response overdue", now - *t.first_response_due};
+  if (sla.resolution_breached && !t.resolved_at)
+    return {"resolution overdue", t.paused_at.value_or(now) - *t.resolution_due};
   if (!t.first_response_at && t.first_response_warn_at && *t.first_response_warn_at <= now)
     return {"first response at risk", now - *t.first_response_due};
   if (!t.resolved_at && !t.paused_at && t.resolution_warn_at && *t.resolution_warn_at <= now)
     return {"resolution at risk", now - *t.resolution_due};
+  if (sla.first_response_breached)
+    return {"first response answered late", *t.first_response_at - *t.first_response_due};
+  if (sla.resolution_breached) return {"resolved late", *t.resolved_at - *t.resolution_due};
   return {"escalated", 0};
 }
 

@@ -72,6 +72,12 @@ struct sla_policy {
 void update_clocks(const ticket& before, ticket& after, std::optional<clock_mode> from,
                    clock_mode to, const sla_policy& policy, timestamp now);
 
+// Returns `invalid` when an instant on `t` (a due time, say, pushed past
+// year 9999 by a long target) lies outside [min_instant, max_instant]:
+// such a ticket could be written but not exported and imported again, so
+// the transition that computed it is refused before anything is written.
+Status check_clock_range(const ticket& t);
+
 // Recomputes a ticket's due times under `policy` (after a policy change).
 // Returns true if any due time moved.
 bool recompute_clocks(ticket& t, clock_mode mode, const sla_policy& policy);

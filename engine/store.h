@@ -13,6 +13,7 @@
 //  - At most one pending timer per (ticket, kind).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +42,12 @@ struct ticket_query {
 struct ticket_page {
   std::vector<ticket> tickets;               // newest first
   std::optional<ticket_id> next_cursor;      // set when more tickets match
+};
+
+// A page of one ticket's history: the newest events older than a cursor.
+struct event_page {
+  std::vector<event_record> events;         // oldest first (seq order)
+  std::optional<std::int64_t> next_cursor;  // the page's oldest seq, when older events exist
 };
 
 // What a retried request with an idempotency key gets back.
@@ -74,7 +81,8 @@ class store_transaction {
   virtual Result<std::optional<customer>> find_customer(std::string_view id) = 0;
   virtual Result<std::optional<idempotency_record>> find_idempotency(std::string_view key) = 0;
 
-  // Inserts or updates by id.
+  // Inserts or replaces by id, every field as given; merging updates and
+  // logging them is the engine's (engine/customers.h).
   virtual Status put_customer(const customer& c) = 0;
   // Inserts a new ticket; `t.id == 0` assigns the next id, otherwise keeps it.
   virtual Result<ticket_id> insert_ticket(const ticket& t) = 0;
@@ -102,6 +110,18 @@ class store_transaction {
   // Makes `text` findable by full-text search for this ticket.
   virtual Status index_text(ticket_id id, std::string_view text) = 0;
   virtual Status put_idempotency(const idempotency_record& r) = 0;
+  // Deletes at most `limit` idempotency records created before `before`,
+  // oldest first; returns how many. Bounded so that a long backlog is worked
+  // off in short transactions.
+  virtual Result<std::int64_t> prune_idempotency(timestamp before, int limit) = 0;
+  // Appends to the customer log (engine/customers.h); fills seq (1, 2, 3, …
+  // with no gaps), prev_hash and hash. The customer row must exist.
+  virtual Result<customer_change> append_customer_change(customer_change c) = 0;
+  // Writes a customer change exactly as given (import); checked afterwards.
+  virtual Status insert_customer_change_verbatim(const customer_change& c) = 0;
+  // The ticket's pending timers due at or before `now`, earliest first
+  // (ties by id); empty when none.
+  virtual Result<std::vector<timer>> due_timers_of(ticket_id id, timestamp now) = 0;
   // Marks a pending timer fired at `at`. Returns false (writing nothing) if
   // it is no longer pending: another process fired or cancelled it first.
   // This is what makes a timer fire exactly once.
@@ -129,11 +149,26 @@ class store {
   // Starts the one write transaction; waits for other writers (bounded).
   virtual Result<std::unique_ptr<store_transaction>> begin() = 0;
 
+  // Bounds the reads that follow: one still running at `deadline` stops and
+  // returns `unavailable`; nullopt lifts the bound. For reads a client
+  // asks for (the server's read connections); a store may ignore it.
+  virtual void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) { (void)deadline; }
+
   virtual Result<ticket> get_ticket(ticket_id id) = 0;  // not_found
   virtual Result<customer> get_customer(std::string_view id) = 0;  // not_found
   virtual Result<std::vector<customer>> list_customers() = 0;
   virtual Result<ticket_page> list_tickets(const ticket_query& q) = 0;
+  // The ticket's whole history, oldest first; empty for an unknown ticket.
   virtual Result<std::vector<event_record>> ticket_events(ticket_id id) = 0;
+  // One page of the ticket's history without reading the rest: its newest
+  // `limit` (clamped to 1..1000) events older than the event `before`
+  // (nullopt: the newest events). Returns `invalid` when `before` is not
+  // the seq of one of this ticket's events; an empty page for an unknown
+  // ticket.
+  virtual Result<event_page> ticket_history(ticket_id id, std::optional<std::int64_t> before, int limit) = 0;
+  // The customer's newest `limit` (clamped to 1..1000) changes, oldest first;
+  // empty for an unknown customer.
+  virtual Result<std::vector<customer_change>> customer_history(std::string_view id, int limit) = 0;
   virtual Result<std::vector<timer>> ticket_timers(ticket_id id) = 0;
   virtual Result<std::optional<std::string>> get_setting(std::string_view key) = 0;
   virtual Result<std::vector<notification>> ticket_notifications(ticket_id id) = 0;
@@ -155,6 +190,7 @@ class store {
   virtual Status scan_events(std::int64_t after_seq,
                              const std::function<bool(const event_record&)>& fn) = 0;
   virtual Status scan_timers(const std::function<bool(const timer&)>& fn) = 0;
+  virtual Status scan_customer_changes(const std::function<bool(const customer_change&)>& fn) = 0;
 };
 
 }  // namespace plaint::engine

@@ -117,8 +117,10 @@ std::optional<timestamp> parse_iso(std::string_view s) {
   }
   int offset = 0;
   if (!parse_offset(s, pos, offset)) return std::nullopt;
-  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-         hh * 3600 + mi * 60 + ss - offset;
+  const timestamp t = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                      hh * 3600 + mi * 60 + ss - offset;
+  if (!in_instant_range(t)) return std::nullopt;
+  return t;
 }
 
 std::string format_duration(std::int64_t seconds) {

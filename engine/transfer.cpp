@@ -1,11 +1,22 @@
 #include "engine/transfer.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/audit.h"
+#include "engine/customers.h"
+#include "engine/json_limits.h"
 #include "engine/utf8.h"
+#include "engine/workflow.h"
 
 namespace plaint::engine {
 
@@ -30,13 +41,33 @@ class reader {
     }
     return it->get<std::string>();
   }
-  std::int64_t integer(const char* key) {
+  // A whole number in [lo, hi] (by default any signed 64-bit one).
+  std::int64_t integer(const char* key, std::int64_t lo = std::numeric_limits<std::int64_t>::min(),
+                       std::int64_t hi = std::numeric_limits<std::int64_t>::max()) {
     auto it = j_.find(key);
-    if (it == j_.end() || !it->is_number_integer()) {
-      fail(fmt::format("field {} must be a whole number", key));
+    const bool whole = it != j_.end() && it->is_number_integer() &&
+                       !(it->is_number_unsigned() &&
+                         it->get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()});
+    const std::int64_t v = whole ? it->get<std::int64_t>() : 0;
+    if (!whole || v < lo || v > hi) {
+      constexpr auto any_low = std::numeric_limits<std::int64_t>::min();
+      constexpr auto any_high = std::numeric_limits<std::int64_t>::max();
+      fail(lo == any_low && hi == any_high ? fmt::format("field {} must be a whole number", key)
+           : hi == any_high                ? fmt::format("field {} must be a whole number of at least {}", key, lo)
+                                           : fmt::format("field {} must be a whole number from {} to {}", key, lo, hi));
       return 0;
     }
-    return it->get<std::int64_t>();
+    return v;
+  }
+  std::vector<std::string> strings(const char* key) {
+    std::vector<std::string> out;
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return out;
+    if (it->is_array())
+      for (const auto& e : *it)
+        if (e.is_string()) out.push_back(e.get<std::string>());
+    if (!it->is_array() || out.size() != it->size()) fail(fmt::format("field {} must be a list of strings", key));
+    return out;
   }
   timestamp time(const char* key) {
     auto t = opt_time(key);
@@ -118,9 +149,12 @@ json ticket_record(const ticket& t) {
 }
 
 Result<ticket> ticket_from_record(const json& j) {
+  constexpr std::int64_t most = std::numeric_limits<int>::max();
+  constexpr unsigned all_timers =
+      fired_first_response_warn | fired_first_response | fired_resolution_warn | fired_resolution | fired_follow_up;
   reader r(j);
   ticket t;
-  t.id = r.integer("id");
+  t.id = r.integer("id", 1);
   t.workflow = r.str("workflow");
   t.customer = r.str("customer");
   t.tier = r.str("tier");
@@ -131,8 +165,8 @@ Result<ticket> ticket_from_record(const json& j) {
   t.description = r.str("description", false);
   t.state = r.str("state");
   t.owner = r.str("owner", false);
-  t.level = static_cast<int>(r.integer("level"));
-  t.version = r.integer("version");
+  t.level = static_cast<int>(r.integer("level", 1, 3));
+  t.version = r.integer("version", 1);
   t.created_at = r.time("created_at");
   t.updated_at = r.time("updated_at");
   t.resolution_started_at = r.time("resolution_started_at");
@@ -142,19 +176,17 @@ Result<ticket> ticket_from_record(const json& j) {
   t.resolution_warn_at = r.opt_time("resolution_warn_at");
   t.resolution_due = r.opt_time("resolution_due");
   t.paused_at = r.opt_time("paused_at");
-  t.paused_seconds = r.integer("paused_seconds");
+  t.paused_seconds = r.integer("paused_seconds", 0);
   t.resolved_at = r.opt_time("resolved_at");
   t.follow_up_due = r.opt_time("follow_up_due");
   t.closed_at = r.opt_time("closed_at");
-  t.fired = static_cast<unsigned>(r.integer("fired"));
+  t.fired = static_cast<unsigned>(r.integer("fired", 0, all_timers));
   t.resolution_code = r.str("resolution_code", false);
   t.root_cause = r.str("root_cause", false);
-  if (auto it = j.find("csat"); it != j.end() && !it->is_null()) t.csat = static_cast<int>(r.integer("csat"));
-  t.reopen_count = static_cast<int>(r.integer("reopen_count"));
-  t.handoff_count = static_cast<int>(r.integer("handoff_count"));
-  if (auto it = j.find("tags"); it != j.end() && it->is_array())
-    for (const auto& tag : *it)
-      if (tag.is_string()) t.tags.push_back(tag.get<std::string>());
+  if (auto it = j.find("csat"); it != j.end() && !it->is_null()) t.csat = static_cast<int>(r.integer("csat", 1, 5));
+  t.reopen_count = static_cast<int>(r.integer("reopen_count", 0, most));
+  t.handoff_count = static_cast<int>(r.integer("handoff_count", 0, most));
+  t.tags = r.strings("tags");
   PLAINT_TRY(r.status());
   if (!is_channel(t.channel) || !is_category(t.category) || !is_priority(t.priority) || !is_tier(t.tier))
     return make_error(errc::invalid, fmt::format("ticket {} has an unknown channel, category, priority or tier", t.id));
@@ -180,14 +212,14 @@ Result<customer> customer_from_record(const json& j) {
 Result<event_record> event_from_record(const json& j) {
   reader r(j);
   event_record e;
-  e.seq = r.integer("seq");
-  e.ticket = r.integer("ticket");
+  e.seq = r.integer("seq", 1);
+  e.ticket = r.integer("ticket", 1);
   e.at = r.time("at");
   e.actor = r.str("actor");
   e.event = r.str("event");
   e.from_state = r.str("from", false);
   e.to_state = r.str("to");
-  e.version = r.integer("version");
+  e.version = r.integer("version", 1);
   e.payload = r.object("payload");
   e.prev_hash = r.str("prev_hash");
   e.hash = r.str("hash");
@@ -198,8 +230,8 @@ Result<event_record> event_from_record(const json& j) {
 Result<timer> timer_from_record(const json& j) {
   reader r(j);
   timer t;
-  t.id = r.integer("id");
-  t.ticket = r.integer("ticket");
+  t.id = r.integer("id", 1);
+  t.ticket = r.integer("ticket", 1);
   t.kind = r.str("kind");
   t.due_at = r.time("due_at");
   t.status = r.str("status");
@@ -221,6 +253,9 @@ Result<transfer_counts> export_jsonl(store& s, std::ostream& out) {
   PLAINT_TRY(s.scan_tickets([&](const ticket& t) { line(ticket_record(t), "ticket"); return ++n.tickets, true; }));
   PLAINT_TRY(s.scan_events(0, [&](const event_record& e) { line(to_json(e), "event"); return ++n.events, true; }));
   PLAINT_TRY(s.scan_timers([&](const timer& t) { line(to_json(t), "timer"); return ++n.timers, true; }));
+  auto changes = export_customer_log(s, out);  // engine/customers.h
+  PLAINT_TRY(changes);
+  n.customer_changes = *changes;
   out.flush();
   if (!out) return make_error(errc::internal, "the export could not be written");
   return n;
@@ -250,49 +285,106 @@ Result<transfer_counts> export_csv(store& s, std::ostream& out, timestamp now) {
 
 namespace {
 
-Status import_line(store_transaction& tx, const json& j, std::string& prev_hash, transfer_counts& n) {
+// What import has read so far: enough to refuse, before anything is
+// committed, a file that `audit verify` or the engine would trip over.
+struct import_state {
+  const workflow_registry& workflows;
+  transfer_counts n;
+  audit_checker chain;  // the checks of verify_audit, as the lines arrive
+  struct ticket_head {
+    std::int64_t version = 0;
+    std::string state;
+  };
+  std::map<ticket_id, ticket_head> tickets;
+  std::set<std::int64_t> timers;
+  std::set<std::pair<ticket_id, std::string>> pending;  // one pending timer per ticket and kind
+};
+
+Status import_ticket(store_transaction& tx, const json& j, import_state& st) {
+  auto t = ticket_from_record(j);
+  PLAINT_TRY(t);
+  if (st.tickets.count(t->id)) return make_error(errc::invalid, fmt::format("ticket {} appears twice", t->id));
+  const workflow* wf = st.workflows.find(t->workflow);
+  if (!wf)
+    return make_error(errc::invalid, fmt::format("ticket {} uses workflow '{}', which is not one of: {}", t->id,
+                                                 t->workflow, fmt::join(st.workflows.names(), ", ")));
+  const auto& states = wf->states();
+  if (std::find(states.begin(), states.end(), t->state) == states.end())
+    return make_error(errc::invalid, fmt::format("ticket {} is in state '{}', which workflow {} does not have", t->id,
+                                                 t->state, t->workflow));
+  auto owner = tx.find_customer(t->customer);
+  PLAINT_TRY(owner);
+  if (!*owner)
+    return make_error(errc::invalid,
+                      fmt::format("ticket {} names customer '{}', who is not in the file", t->id, t->customer));
+  st.tickets[t->id] = {t->version, t->state};
+  ++st.n.tickets;
+  t->last_event = 0;  // linked by its events as they are imported
+  PLAINT_TRY(tx.insert_ticket(*t));
+  return tx.index_text(t->id, t->subject + "\n" + t->description);
+}
+
+Status import_event(store_transaction& tx, const json& j, import_state& st) {
+  auto e = event_from_record(j);
+  PLAINT_TRY(e);
+  if (!st.tickets.count(e->ticket))
+    return make_error(errc::invalid, fmt::format("event {} names ticket {}, which is not in the file", e->seq, e->ticket));
+  // The store links the event after the ticket's newest one, as the chain expects.
+  e->ticket_prev = st.chain.last_seq(e->ticket);
+  if (!st.chain.add_event(*e)) return make_error(errc::invalid, st.chain.report().message);
+  ++st.n.events;
+  PLAINT_TRY(tx.insert_event_verbatim(*e));
+  if (auto note = e->payload.find("note"); note != e->payload.end() && note->is_string())
+    return tx.index_text(e->ticket, note->get<std::string>());
+  return {};
+}
+
+Status import_timer(store_transaction& tx, const json& j, import_state& st) {
+  auto t = timer_from_record(j);
+  PLAINT_TRY(t);
+  if (!st.timers.insert(t->id).second) return make_error(errc::invalid, fmt::format("timer {} appears twice", t->id));
+  if (!st.tickets.count(t->ticket))
+    return make_error(errc::invalid, fmt::format("timer {} names ticket {}, which is not in the file", t->id, t->ticket));
+  if (t->status == "pending" && !st.pending.emplace(t->ticket, t->kind).second)
+    return make_error(errc::invalid, fmt::format("timer {} is a second pending {} timer of ticket {}", t->id, t->kind,
+                                                 t->ticket));
+  ++st.n.timers;
+  return tx.insert_timer_verbatim(*t);
+}
+
+Status import_line(store_transaction& tx, const json& j, import_state& st) {
   if (!j.is_object()) return make_error(errc::invalid, "it is not a JSON object");
-  const auto type = j.value("type", std::string());
-  if (type == "customer") {
-    auto c = customer_from_record(j);
-    PLAINT_TRY(c);
-    ++n.customers;
-    return tx.put_customer(*c);
+  auto type = j.find("type");
+  if (type == j.end() || !type->is_string() ||
+      (*type != "customer" && *type != "ticket" && *type != "event" && *type != "timer"))
+    return make_error(errc::invalid, "field type must be customer, customer_change, ticket, event or timer");
+  if (*type == "ticket") return import_ticket(tx, j, st);
+  if (*type == "event") return import_event(tx, j, st);
+  if (*type == "timer") return import_timer(tx, j, st);
+  auto c = customer_from_record(j);
+  PLAINT_TRY(c);
+  ++st.n.customers;
+  return tx.put_customer(*c);
+}
+
+// The ticket checks of verify_audit, once every event is in.
+Status check_tickets(import_state& st) {
+  for (const auto& [id, head] : st.tickets) {
+    ticket t;
+    t.id = id;
+    t.version = head.version;
+    t.state = head.state;
+    t.last_event = st.chain.last_seq(id);
+    if (!st.chain.check_ticket(t))
+      return make_error(errc::invalid, fmt::format("the file would not pass audit verify: {}; nothing was imported",
+                                                   st.chain.report().message));
   }
-  if (type == "ticket") {
-    auto t = ticket_from_record(j);
-    PLAINT_TRY(t);
-    auto owner = tx.find_customer(t->customer);
-    PLAINT_TRY(owner);
-    if (!*owner) return make_error(errc::invalid, fmt::format("ticket {} names customer '{}', who is not in the file", t->id, t->customer));
-    ++n.tickets;
-    PLAINT_TRY(tx.insert_ticket(*t));
-    return tx.index_text(t->id, t->subject + "\n" + t->description);
-  }
-  if (type == "event") {
-    auto e = event_from_record(j);
-    PLAINT_TRY(e);
-    ++n.events;
-    if (e->seq != n.events || e->prev_hash != prev_hash || audit_hash(prev_hash, *e) != e->hash)
-      return make_error(errc::invalid, fmt::format("event {} breaks the audit chain", e->seq));
-    prev_hash = e->hash;
-    PLAINT_TRY(tx.insert_event_verbatim(*e));
-    if (auto note = e->payload.find("note"); note != e->payload.end() && note->is_string())
-      return tx.index_text(e->ticket, note->get<std::string>());
-    return {};
-  }
-  if (type == "timer") {
-    auto t = timer_from_record(j);
-    PLAINT_TRY(t);
-    ++n.timers;
-    return tx.insert_timer_verbatim(*t);
-  }
-  return make_error(errc::invalid, "its type is not customer, ticket, event or timer");
+  return {};
 }
 
 }  // namespace
 
-Result<transfer_counts> import_jsonl(store& s, std::istream& in) {
+Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in) {
   bool empty = true;
   PLAINT_TRY(s.scan_customers([&](const customer&) { return empty = false; }));
   PLAINT_TRY(s.scan_tickets([&](const ticket&) { return empty = false; }));
@@ -300,19 +392,29 @@ Result<transfer_counts> import_jsonl(store& s, std::istream& in) {
 
   auto tx = s.begin();
   PLAINT_TRY(tx);
-  transfer_counts n;
-  std::string prev = genesis_hash;
+  import_state st{workflows, {}, {}, {}, {}, {}};
+  customer_log_import customer_log;
   std::string text;
   for (std::int64_t line_no = 1; std::getline(in, text); ++line_no) {
     if (text.empty()) continue;
-    if (!valid_utf8(text)) return make_error(errc::invalid, fmt::format("line {} is not valid UTF-8 text", line_no));
+    const std::string line = fmt::format("line {}", line_no);
+    if (!valid_utf8(text)) return make_error(errc::invalid, line + " is not valid UTF-8 text");
+    // Before parsing: nlohmann's parser and its values recurse per level.
+    PLAINT_TRY(check_json_depth(line, text));
     json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) return make_error(errc::invalid, fmt::format("line {} is not valid JSON", line_no));
-    Status st = import_line(**tx, j, prev, n);
-    if (!st) return make_error(st.error().code, fmt::format("line {} was refused: {}", line_no, st.error().message));
+    if (j.is_discarded()) return make_error(errc::invalid, line + " is not valid JSON");
+    customer_log.observe(j);  // the customer log's lines and checks: engine/customers.h
+    Status st_line = customer_log.claims(j) ? customer_log.add(**tx, j) : import_line(**tx, j, st);
+    if (!st_line) return make_error(st_line.error().code, fmt::format("{} was refused: {}", line, st_line.error().message));
   }
+  if (in.bad()) return make_error(errc::internal, "the file could not be read to its end");
+  PLAINT_TRY(check_tickets(st));
+  if (Status logged = customer_log.finish(**tx); !logged)
+    return make_error(logged.error().code, fmt::format("the file would not pass audit verify: {}; nothing was imported",
+                                                       logged.error().message));
+  st.n.customer_changes = customer_log.count();
   PLAINT_TRY((*tx)->commit());
-  return n;
+  return st.n;
 }
 
 }  // namespace plaint::engine

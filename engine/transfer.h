@@ -2,9 +2,12 @@
 // and CSV (tickets, for spreadsheets).
 //
 // JSON Lines: one object per line, each with "type": "customer" | "ticket" |
-// "event" | "timer", written in that order (events in seq order). Import
-// takes such a file into an empty database in one transaction, re-checks the
-// audit chain as it reads, and writes nothing if any line is wrong.
+// "event" | "timer" | "customer_change", written in that order (events and
+// customer changes in seq order; a file without customer
+// changes, from an older plaint, is imported with one creating change per
+// customer). Import takes such a file into an empty database in one
+// transaction, re-checks the audit chain and the customer log as it reads,
+// and writes nothing if any line is wrong.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include "engine/model.h"
 #include "engine/result.h"
 #include "engine/store.h"
+#include "engine/workflow.h"
 
 namespace plaint::engine {
 
@@ -29,13 +33,20 @@ struct transfer_counts {
   std::int64_t tickets = 0;
   std::int64_t events = 0;
   std::int64_t timers = 0;
+  std::int64_t customer_changes = 0;  // the customer log (engine/customers.h)
 };
 
 Result<transfer_counts> export_jsonl(store& s, std::ostream& out);
 Result<transfer_counts> export_csv(store& s, std::ostream& out, timestamp now);
 
 // Returns `conflict` if the database already holds data; `invalid` naming
-// the line for malformed JSON, wrong types, bad text or a broken chain.
-Result<transfer_counts> import_jsonl(store& s, std::istream& in);
+// the line for text that is not UTF-8 or JSON, JSON nested deeper than
+// max_json_depth, a missing field or one of the wrong type or range, an
+// unknown workflow or state, a customer, ticket or timer the file does not
+// hold or holds twice, a broken chain; and `invalid` for a file that would
+// not pass `audit verify` once imported (a ticket whose events are missing,
+// say). Nothing is written then: the checks of verify_audit run inside the
+// import's one transaction, before its commit.
+Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in);
 
 }  // namespace plaint::engine

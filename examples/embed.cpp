@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   c.id = "cust-embed";
   c.name = "王小明";
   c.tier = "gold";
-  auto saved = desk.put_customer(c);
+  auto saved = desk.put_customer(engine::customer_update::whole(c, "embed"));
   if (!saved) check(saved.error());
 
   engine::open_request req;

@@ -1,6 +1,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -126,6 +127,7 @@ const std::vector<std::vector<std::string_view>>& split_routes();
 const std::vector<route_info>& api::routes() {
   static const std::vector<route_info> r = {
       {"GET", "/healthz", ""},
+      {"GET", "/readyz", ""},
       {"GET", "/metrics", "supervisor"},
       {"GET", "/api/v1/openapi.json", "any"},
       {"POST", "/api/v1/customers", "agent"},
@@ -135,7 +137,7 @@ const std::vector<route_info>& api::routes() {
        {"state", "owner", "customer", "level", "breached", "open", "q", "limit", "cursor"}},
       {"GET", "/api/v1/tickets/{id}", "agent"},
       {"POST", "/api/v1/tickets/{id}/events", "agent"},
-      {"GET", "/api/v1/tickets/{id}/events", "agent"},
+      {"GET", "/api/v1/tickets/{id}/events", "agent", {"limit", "cursor"}},
       {"GET", "/api/v1/escalations", "supervisor"},
       {"GET", "/api/v1/reports/kpi", "supervisor", {"from", "to", "by"}},
       {"GET", "/api/v1/stream", "any"},
@@ -179,15 +181,23 @@ response api::error_response(const Error& e, const json& extra) {
 }
 
 engine::Result<engine::token_identity> api::authenticate(const request& req) {
-  const std::string& auth = req.header("authorization");
-  static const std::string bearer = "Bearer ";
-  if (auth.size() <= bearer.size() || auth.compare(0, bearer.size(), bearer) != 0)
-    return make_error(errc::not_found, "an Authorization: Bearer token is required");
+  // RFC 7235: the scheme is case-insensitive, and one or more spaces
+  // separate it from the credentials.
+  std::string_view auth = req.header("authorization");
+  constexpr std::string_view bearer = "bearer";
+  const bool is_bearer =
+      auth.size() > bearer.size() && auth[bearer.size()] == ' ' &&
+      std::equal(bearer.begin(), bearer.end(), auth.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      });
+  if (!is_bearer) return make_error(errc::not_found, "an Authorization: Bearer token is required");
+  auth.remove_prefix(bearer.size());
+  while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
   // Checked against storage on every request, so a revocation holds from
   // the next request on (a primary-key read and one SHA-256).
   auto s = readers_.acquire();
   PLAINT_TRY(s);
-  return engine::check_token(**s, std::string_view(auth).substr(bearer.size()));
+  return engine::check_token(**s, auth);
 }
 
 void api::handle(const request& req, respond_fn respond) {
@@ -232,7 +242,15 @@ void api::handle(const request& req, respond_fn respond) {
     if (std::find(route->query.begin(), route->query.end(), key) == route->query.end())
       return finish(label, error_response({errc::invalid, fmt::format("unknown query parameter '{}'", key)}));
   }
+  // Liveness: the process answers. Readiness: it can also write.
   if (route->pattern == "/healthz") return finish(label, json_response(200, {{"status", "ok"}}));
+  if (route->pattern == "/readyz") {
+    const auto r = writer_.ready();
+    if (r.ready) return finish(label, json_response(200, {{"status", "ready"}}));
+    response out = json_response(503, {{"status", "not_ready"}, {"reason", r.reason}});
+    out.headers.emplace_back("Retry-After", "1");
+    return finish(label, std::move(out));
+  }
 
   auto who = authenticate(req);
   if (!who) {

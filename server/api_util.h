@@ -3,6 +3,7 @@
 #pragma once
 
 #include <charconv>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/json_limits.h"
 #include "engine/store.h"
 #include "engine/utf8.h"
 #include "engine/workflow.h"
@@ -34,6 +36,7 @@ class body {
   static engine::Result<body> parse(const std::string& text, std::set<std::string> allowed) {
     if (!engine::valid_utf8(text))
       return make_error(errc::invalid, "the request body is not valid UTF-8");
+    PLAINT_TRY(engine::check_json_depth("the request body", text));
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded()) return make_error(errc::invalid, "the request body is not valid JSON");
     if (!j.is_object()) return make_error(errc::invalid, "the request body must be a JSON object");
@@ -56,14 +59,30 @@ class body {
     }
     return it->get<std::string>();
   }
-  std::optional<std::int64_t> integer(const char* key) {
+  // A whole number from `lo` to `hi`; one out of range (beyond 64 bits
+  // too) is refused, never wrapped.
+  std::optional<std::int64_t> integer(const char* key, std::int64_t lo = INT64_MIN, std::int64_t hi = INT64_MAX) {
     auto it = j_.find(key);
     if (it == j_.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number_integer()) {
-      fail(fmt::format("field '{}' must be a whole number", key));
+    const bool in_range = it->is_number_unsigned()
+                              ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
+                              : it->is_number_integer() && it->get<std::int64_t>() >= lo && it->get<std::int64_t>() <= hi;
+    if (!in_range) {
+      fail(fmt::format("field '{}' must be a whole number from {} to {}", key, lo, hi));
       return std::nullopt;
     }
     return it->get<std::int64_t>();
+  }
+  // Absent or null: nullopt (for updates, where that means "keep").
+  std::optional<std::string> opt_str(const char* key) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return std::nullopt;
+    return str(key);
+  }
+  std::optional<json> opt_object(const char* key) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return std::nullopt;
+    return object(key);
   }
   json object(const char* key) {
     auto it = j_.find(key);
@@ -87,7 +106,7 @@ class body {
       if (v.is_string())
         out[k] = v.get<std::string>();
       else if (v.is_number_integer())
-        out[k] = std::to_string(v.get<std::int64_t>());
+        out[k] = v.dump();  // the digits as sent: a number beyond 64 bits is not wrapped
       else if (v.is_boolean())
         out[k] = v.get<bool>() ? "true" : "false";
       else
@@ -115,21 +134,27 @@ inline int status_of(errc code) {
     case errc::not_allowed: return 422;
     case errc::conflict: return 409;
     case errc::unavailable: return 503;
+    case errc::forbidden: return 403;
     case errc::internal: break;
   }
   return 500;
 }
 
+// GET /tickets/{id} embeds the newest events of the history; the rest are
+// paged through GET /tickets/{id}/events?cursor=history_next_cursor.
+inline constexpr int history_embedded = 50;
+
 inline json ticket_with_history(engine::store& s, const engine::ticket& t, engine::timestamp now) {
   json j = engine::to_json(t, now);
-  auto events = s.ticket_events(t.id);
-  if (events) {
+  auto page = s.ticket_history(t.id, std::nullopt, history_embedded);
+  if (page) {
     json h = json::array();
-    for (const auto& e : *events)
+    for (const auto& e : page->events)
       h.push_back({{"seq", e.seq}, {"at", engine::format_iso(e.at)}, {"actor", e.actor}, {"event", e.event},
                    {"from", e.from_state.empty() ? json(nullptr) : json(e.from_state)}, {"to", e.to_state},
                    {"version", e.version}, {"payload", e.payload}});
     j["history"] = std::move(h);
+    j["history_next_cursor"] = page->next_cursor ? json(std::to_string(*page->next_cursor)) : json(nullptr);
   }
   return j;
 }

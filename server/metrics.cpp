@@ -37,6 +37,11 @@ void metrics::timer_fired(const std::string& event, int level) {
   if (event == "sla_warning") ++warnings_;
 }
 
+void metrics::dropped(const char* reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++dropped_[reason];
+}
+
 std::string metrics::render(std::int64_t pending_timers) const {
   std::string out;
   {
@@ -56,13 +61,18 @@ std::string metrics::render(std::int64_t pending_timers) const {
     for (int level = 1; level <= 3; ++level)
       out += fmt::format("plaint_escalations_total{{level=\"{}\"}} {}\n", level,
                          escalations_by_level_[static_cast<std::size_t>(level)]);
+    out += "# HELP plaint_shed_total Connections, streams and requests refused or closed to protect the rest, by reason.\n"
+           "# TYPE plaint_shed_total counter\n";
+    for (const auto& [reason, n] : dropped_) out += fmt::format("plaint_shed_total{{reason=\"{}\"}} {}\n", reason, n);
   }
   out += fmt::format(
       "# HELP plaint_timers_pending SLA timers waiting to fire.\n# TYPE plaint_timers_pending gauge\n"
       "plaint_timers_pending {}\n"
       "# HELP plaint_stream_clients Open event-stream connections.\n# TYPE plaint_stream_clients gauge\n"
-      "plaint_stream_clients {}\n",
-      pending_timers, sse_clients_.load());
+      "plaint_stream_clients {}\n"
+      "# HELP plaint_connections Open HTTP connections (streams not included).\n# TYPE plaint_connections gauge\n"
+      "plaint_connections {}\n",
+      pending_timers, sse_clients_.load(), connections_.load());
   out += "# HELP plaint_transition_seconds Time from request to durable commit of a transition.\n"
          "# TYPE plaint_transition_seconds histogram\n";
   transition_latency_.render(out, "plaint_transition_seconds");

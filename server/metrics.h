@@ -39,6 +39,12 @@ class metrics {
   void batch_committed(std::size_t size) { batch_size_.observe(static_cast<double>(size)); }
   void timer_fired(const std::string& event, int level);
   void sse_clients(int delta) { sse_clients_ += delta; }
+  int sse_client_count() const { return sse_clients_.load(); }
+  void connections(int delta) { connections_ += delta; }
+  // A connection or stream the server closed to protect the others:
+  // "idle_evicted", "over_capacity", "accept_failed", "stream_behind",
+  // "stream_revoked", "streams_full", "reads_full", "writes_full".
+  void dropped(const char* reason);
 
   // `pending_timers` is read at scrape time.
   std::string render(std::int64_t pending_timers) const;
@@ -50,6 +56,8 @@ class metrics {
   std::uint64_t timers_fired_ = 0;
   std::uint64_t warnings_ = 0;
   std::atomic<int> sse_clients_{0};
+  std::atomic<int> connections_{0};
+  std::map<std::string, std::uint64_t> dropped_;
   histogram transition_latency_;
   histogram batch_size_;
 };

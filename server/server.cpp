@@ -2,13 +2,17 @@
 // (and writer.cpp); the API sees plain request/response values.
 #include "server/server.h"
 
+#include <array>
 #include <atomic>
 #include <csignal>
+#include <sys/resource.h>
 #include <deque>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
@@ -18,11 +22,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
 #include "server/api.h"
+#include "server/api_util.h"
 #include "server/hub.h"
 #include "server/metrics.h"
 #include "server/writer.h"
@@ -36,80 +42,252 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using steady = std::chrono::steady_clock;
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count();
+}
+
+// Reads (GET handlers, stream replays, token re-checks) run here, off the
+// I/O threads, so a long report or search holds up neither the writes nor
+// /healthz. The queue of reads waiting for a thread is bounded: past it a
+// read is refused at once (503) instead of waiting without end.
+class read_pool {
+ public:
+  read_pool(int threads, std::size_t max_queued) : pool_(static_cast<std::size_t>(threads)), max_(max_queued) {}
+  ~read_pool() { join(); }
+
+  // False (nothing queued) when `max_queued` reads already wait.
+  bool try_post(std::function<void()> fn) {
+    if (queued_.fetch_add(1) >= max_) {
+      queued_.fetch_sub(1);
+      return false;
+    }
+    asio::post(pool_, [this, fn = std::move(fn)] {
+      queued_.fetch_sub(1);
+      fn();
+    });
+    return true;
+  }
+  void join() {
+    pool_.stop();
+    pool_.join();
+  }
+
+ private:
+  asio::thread_pool pool_;
+  std::size_t max_;
+  std::atomic<std::size_t> queued_{0};
+};
+
+class session;
+
+// The open HTTP connections (streams apart). At the limit the connection
+// that has waited longest for a request is closed to admit the new one, so
+// idle keep-alive connections — or a flood of sockets that never send a
+// request — cannot lock out a client that wants an answer.
+class connection_table {
+ public:
+  explicit connection_table(std::size_t max) : max_(max) {}
+  // False when the table is full and nobody is idle: refuse the new one.
+  bool admit(const std::shared_ptr<session>& s);
+  void leave(const session* s);
+  // Closes the connection idle longest; false when none is idle.
+  bool evict_idle();
+
+ private:
+  std::shared_ptr<session> idle_longest();  // under mu_
+  std::mutex mu_;
+  std::size_t max_;
+  std::unordered_map<const session*, std::weak_ptr<session>> live_;
+};
+
 struct shared_state {
+  shared_state(const options& o, api& e, hub& h, metrics& m, store_pool& r, read_pool& rp, connection_table& c)
+      : opts(o), endpoints(e), events(h), stats(m), readers(r), reads(rp), conns(c) {}
   const options& opts;
   api& endpoints;
   hub& events;
   metrics& stats;
   store_pool& readers;
+  read_pool& reads;
+  connection_table& conns;
   std::atomic<int> in_flight{0};
+  std::atomic<std::size_t> streams{0};
 };
 
 std::string path_of(const std::string& target) { return target.substr(0, target.find('?')); }
 
-// One live event stream (GET /api/v1/stream): replays after Last-Event-ID,
-// then forwards what the hub publishes, with ": ping" comments when idle.
+response busy_response(const char* what) {
+  response r = api::error_response(
+      {engine::errc::unavailable, fmt::format("the server has too many {} waiting; retry shortly", what)});
+  return r;
+}
+
+// One live event stream (GET /api/v1/stream). It subscribes to the hub
+// first, then replays the log after Last-Event-ID page by page on the read
+// pool (a page is read only once the client has taken the one before), and
+// goes live when the replay is done; live messages that arrive meanwhile
+// wait, and those already replayed are skipped by seq. Everything queued
+// for the client is bounded by `stream_backlog` bytes: a stream that falls
+// that far behind is closed (the client reconnects with Last-Event-ID and
+// loses nothing). Every `stream_auth_check` its token is checked again, so
+// a revoked token's stream ends.
 class stream_session : public std::enable_shared_from_this<stream_session> {
  public:
-  stream_session(beast::tcp_stream stream, shared_state& st)
-      : stream_(std::move(stream)), st_(st), ping_(stream_.get_executor()) {}
+  stream_session(beast::tcp_stream stream, shared_state& st, std::string authorization)
+      : stream_(std::move(stream)),
+        st_(st),
+        authorization_(std::move(authorization)),
+        ping_(stream_.get_executor()),
+        auth_timer_(stream_.get_executor()) {}
 
   ~stream_session() {
     if (sub_) st_.events.unsubscribe(sub_);
     st_.stats.sse_clients(-1);
+    st_.streams.fetch_sub(1);
   }
 
   void start(std::optional<std::int64_t> last_id) {
     st_.stats.sse_clients(1);
-    stream_.expires_never();
+    // The kernel's share of the backlog stays small too, so a client that
+    // stops reading is noticed after about `stream_backlog` bytes.
+    beast::error_code ignored;
+    stream_.socket().set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
     auto weak = weak_from_this();
     auto exec = stream_.get_executor();
-    // Subscribe before replaying, so nothing committed in between is lost;
-    // live messages already replayed are skipped by seq.
     sub_ = st_.events.subscribe([weak, exec](const stream_batch& batch) {
       asio::post(exec, [weak, batch] {
-        if (auto self = weak.lock()) self->deliver(*batch);
+        if (auto self = weak.lock()) self->deliver(batch);
       });
     });
-    queue_.push_back(
+    enqueue(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
         "Connection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n: connected\n\n");
     if (last_id) {
-      if (auto s = st_.readers.acquire()) {
-        (void)(**s).scan_events(*last_id, [this](const engine::event_record& e) {
-          auto m = hub::format(e);
-          high_water_ = m.seq;
-          queue_.push_back(std::move(m.text));
-          return true;
-        });
-      }
-    } else {
-      high_water_ = -1;  // live only: take whatever arrives from now on
+      replaying_ = true;
+      high_water_ = *last_id;
+      read_page();
     }
     write_next();
     arm_ping();
+    arm_auth_check();
+    watch_peer();
   }
 
  private:
-  void deliver(const std::vector<stream_message>& batch) {
-    for (const auto& m : batch) {
-      if (high_water_ >= 0 && m.seq <= high_water_) continue;
-      queue_.push_back(m.text);
+  void deliver(const stream_batch& batch) {
+    if (closed_) return;
+    if (replaying_) {
+      for (const auto& m : *batch) pending_bytes_ += m.text.size();
+      pending_.push_back(batch);
+      if (pending_bytes_ > st_.opts.stream_backlog) return fall_behind();
+      return;
+    }
+    for (const auto& m : *batch)
+      if (m.seq > high_water_) {
+        high_water_ = m.seq;
+        enqueue(m.text);
+      }
+    write_next();
+  }
+
+  // One page of the replay, read on the read pool; the answer comes back
+  // on this stream's strand.
+  void read_page() {
+    page_wanted_ = false;
+    const std::int64_t after = high_water_;
+    auto self = shared_from_this();
+    const bool queued = st_.reads.try_post([self, after] {
+      // A page is at most `replay_page` events and half the backlog.
+      std::vector<stream_message> page;
+      const std::size_t size = self->st_.opts.replay_page, budget = self->st_.opts.stream_backlog / 2;
+      std::size_t bytes = 0;
+      bool more = false;
+      engine::Status read = [&]() -> engine::Status {
+        auto s = self->st_.readers.acquire();
+        PLAINT_TRY(s);
+        return (**s).scan_events(after, [&](const engine::event_record& e) {
+          page.push_back(hub::format(e));
+          bytes += page.back().text.size();
+          more = page.size() >= size || bytes >= budget;
+          return !more;
+        });
+      }();
+      asio::post(self->stream_.get_executor(), [self, read, page = std::move(page), more]() mutable {
+        self->on_page(read, std::move(page), more);
+      });
+    });
+    if (!queued) {
+      st_.stats.dropped("reads_full");
+      close();
+    }
+  }
+
+  void on_page(const engine::Status& read, std::vector<stream_message> page, bool more) {
+    if (closed_) return;
+    if (!read) {
+      // A gap would be silent: end the stream, and the client's reconnect
+      // asks again from the last event it got.
+      std::cerr << "plaint serve: event stream replay: " << read.error().message << '\n';
+      return close();
+    }
+    for (auto& m : page) {
+      high_water_ = m.seq;
+      enqueue(std::move(m.text));
+    }
+    if (more) {
+      page_wanted_ = true;  // read_page() again once the client took most of it
+    } else {
+      replaying_ = false;
+      auto pending = std::move(pending_);
+      pending_.clear();
+      pending_bytes_ = 0;
+      for (const auto& batch : pending) deliver(batch);
     }
     write_next();
   }
 
+  void enqueue(std::string text) {
+    queued_bytes_ += text.size();
+    queue_.push_back(std::move(text));
+    if (queued_bytes_ > st_.opts.stream_backlog) fall_behind();
+  }
+
+  void fall_behind() {
+    if (closed_) return;
+    st_.stats.dropped("stream_behind");
+    close();
+  }
+
   void write_next() {
-    if (writing_ || queue_.empty() || closed_) return;
+    if (closed_) return;
+    if (queue_.empty() || writing_) {
+      if (!writing_ && page_wanted_) read_page();
+      return;
+    }
     writing_ = true;
     current_ = std::move(queue_.front());
     queue_.pop_front();
-    asio::async_write(stream_, asio::buffer(current_),
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->close();
-                        self->write_next();
-                      });
+    queued_bytes_ -= current_.size();
+    stream_.expires_after(st_.opts.write_timeout);  // a client that stops reading is dropped
+    asio::async_write(stream_, asio::buffer(current_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) return self->close();
+      if (self->page_wanted_ && self->queued_bytes_ < self->st_.opts.stream_backlog / 4) self->read_page();
+      self->write_next();
+    });
+  }
+
+  // A client sends nothing on a stream after its request; a read that
+  // completes means it hung up (or misbehaves): the slot is freed at once,
+  // not at the next write.
+  void watch_peer() {
+    stream_.socket().async_read_some(asio::buffer(sink_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (self->closed_) return;
+      if (ec) return self->close();
+      self->watch_peer();
+    });
   }
 
   void arm_ping() {
@@ -118,38 +296,112 @@ class stream_session : public std::enable_shared_from_this<stream_session> {
     // failed write (client gone) closes it and ends the chain.
     ping_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
-      if (self->queue_.empty()) self->queue_.push_back(": ping\n\n");
+      if (self->queue_.empty()) self->enqueue(": ping\n\n");
       self->write_next();
       self->arm_ping();
     });
   }
 
+  void arm_auth_check() {
+    auth_timer_.expires_after(st_.opts.stream_auth_check);
+    auth_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      const bool queued = self->st_.reads.try_post([self] {
+        request probe;
+        probe.headers["authorization"] = self->authorization_;
+        auto who = self->st_.endpoints.authenticate(probe);
+        // Only a definite no ends the stream; a busy database does not.
+        const bool revoked = !who && who.error().code == engine::errc::not_found;
+        asio::post(self->stream_.get_executor(), [self, revoked] {
+          if (self->closed_) return;
+          if (revoked) {
+            self->st_.stats.dropped("stream_revoked");
+            return self->close();
+          }
+          self->arm_auth_check();
+        });
+      });
+      if (!queued) self->arm_auth_check();  // reads are busy: look again next round
+    });
+  }
+
   void close() {
+    if (closed_) return;
     closed_ = true;
     ping_.cancel();
+    auth_timer_.cancel();
+    if (sub_) st_.events.unsubscribe(std::exchange(sub_, 0));
+    queue_.clear();
+    pending_.clear();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
   }
 
   beast::tcp_stream stream_;
   shared_state& st_;
+  std::string authorization_;
+  std::array<char, 512> sink_{};
   asio::steady_timer ping_;
+  asio::steady_timer auth_timer_;
   std::uint64_t sub_ = 0;
-  std::deque<std::string> queue_;
+  std::deque<std::string> queue_;  // to write, in order
+  std::size_t queued_bytes_ = 0;
   std::string current_;
-  std::int64_t high_water_ = -1;
+  std::vector<stream_batch> pending_;  // live batches that arrived during the replay
+  std::size_t pending_bytes_ = 0;
+  std::int64_t high_water_ = -1;  // the newest seq queued; live messages at or below it are skipped
+  bool replaying_ = false;
+  bool page_wanted_ = false;
   bool writing_ = false;
   bool closed_ = false;
 };
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket socket, shared_state& st) : stream_(std::move(socket)), st_(st) {}
+  session(tcp::socket socket, shared_state& st) : stream_(std::move(socket)), st_(st) { st_.stats.connections(1); }
+  ~session() {
+    st_.conns.leave(this);
+    st_.stats.connections(-1);
+  }
 
-  void run() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); }); }
+  void run() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); }); }
+
+  // Since when this connection waits for (the rest of) a request; 0 while
+  // a request is being answered. The connection table evicts by it.
+  std::int64_t idle_since() const { return idle_since_.load(); }
+
+  // Closes the connection if it is still idle by the time its strand runs.
+  void evict() {
+    evicted_ = true;
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_since_.load() == 0) return;  // a request came in meanwhile: it gets its answer
+      self->st_.stats.dropped("idle_evicted");
+      self->drop();
+    });
+  }
+  bool evicted() const { return evicted_.load(); }
+
+  void refuse() {
+    st_.stats.dropped("over_capacity");
+    drop();
+  }
 
  private:
-  void read() {
+  // Between requests a connection may stay `idle_timeout`; once the first
+  // byte came, the whole request must arrive within `request_timeout`.
+  void wait_for_request() {
+    idle_since_ = steady_ns();
+    if (buffer_.size() > 0) return read_request();  // pipelined: the next request is already here
+    stream_.expires_after(st_.opts.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->close();
+      self->read_request();
+    });
+  }
+
+  void read_request() {
     parser_.emplace();
     parser_->body_limit(st_.opts.max_body);
     parser_->header_limit(static_cast<std::uint32_t>(st_.opts.max_header));
@@ -159,62 +411,83 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_read(beast::error_code ec) {
+    idle_since_ = 0;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted)
       return close();
     if (ec == http::error::body_limit)
-      return reply_error(413, "payload_too_large", "the request body is larger than the 1 MiB limit");
+      return reply_error(413, "payload_too_large",
+                         fmt::format("the request body is larger than the {} byte limit", st_.opts.max_body));
     if (ec == http::error::header_limit)
-      return reply_error(431, "headers_too_large", "the request headers are larger than the 16 KiB limit");
+      return reply_error(431, "headers_too_large",
+                         fmt::format("the request headers are larger than the {} byte limit", st_.opts.max_header));
     if (ec && ec.category() == http::make_error_code(http::error::bad_target).category())
       return reply_error(400, "invalid", "the request is not well-formed HTTP/1.1");
     if (ec) return close();
 
     auto& msg = parser_->get();
-    request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
+    auto req = std::make_shared<request>();
+    req->method = std::string(msg.method_string());
+    req->target = std::string(msg.target());
     for (const auto& field : msg) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers[name] = std::string(field.value());
+      req->headers[name] = std::string(field.value());
     }
-    req.body = std::move(msg.body());
+    req->body = std::move(msg.body());
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == http::verb::head;
 
-    if (req.method == "GET" && path_of(req.target) == "/api/v1/stream") return open_stream(req);
+    const std::string path = path_of(req->target);
+    if (req->method == "GET" && path == "/api/v1/stream") return open_stream(*req);
 
     ++st_.in_flight;
-    st_.endpoints.handle(req, [self = shared_from_this()](response r) {
+    auto respond = [self = shared_from_this()](response r) {
       asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
-    });
+    };
+    // Reads go to the read pool; writes are parsed here and queued to the
+    // writer; the probes answer at once, whatever else is going on.
+    const bool read = (req->method == "GET" || req->method == "HEAD") && path != "/healthz" && path != "/readyz";
+    if (!read) return st_.endpoints.handle(*req, std::move(respond));
+    auto& endpoints = st_.endpoints;
+    if (!st_.reads.try_post([&endpoints, req, respond] { endpoints.handle(*req, respond); })) {
+      st_.stats.dropped("reads_full");
+      st_.stats.request_done("busy", 503);
+      write(busy_response("reads"));
+    }
   }
 
   void open_stream(const request& req) {
     auto who = st_.endpoints.authenticate(req);
-    if (!who) {
+    auto refuse = [this](response r) {
       ++st_.in_flight;
+      st_.stats.request_done("GET /api/v1/stream", r.status);
+      write(std::move(r));
+    };
+    if (!who) {
       response r = who.error().code == engine::errc::not_found
                        ? api::json_response(401, {{"error", {{"code", "unauthorized"}, {"message", who.error().message}}}})
                        : api::error_response(who.error());
       if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      st_.stats.request_done("GET /api/v1/stream", r.status);
-      return write(std::move(r));
+      return refuse(std::move(r));
     }
-    st_.stats.request_done("GET /api/v1/stream", 200);
     std::optional<std::int64_t> last;
     const auto& header = req.header("last-event-id");
     if (!header.empty()) {
-      try {
-        last = std::stoll(header);
-      } catch (const std::exception&) {
-        last = 0;  // an unreadable id replays everything
-      }
+      last = detail::to_int(header);
+      if (!last || *last < 0)
+        return refuse(api::error_response(
+            {engine::errc::invalid, "Last-Event-ID must be the seq (a whole number) of the last event received"}));
     }
-    std::make_shared<stream_session>(std::move(stream_), st_)->start(last);
+    if (st_.streams.fetch_add(1) >= st_.opts.max_streams) {
+      st_.streams.fetch_sub(1);
+      st_.stats.dropped("streams_full");
+      return refuse(busy_response("event streams open"));
+    }
+    st_.stats.request_done("GET /api/v1/stream", 200);
+    std::make_shared<stream_session>(std::move(stream_), st_, req.header("authorization"))->start(last);
   }
 
-  void reply_error(int status, const char* code, const char* message) {
+  void reply_error(int status, const char* code, const std::string& message) {
     ++st_.in_flight;
     keep_alive_ = false;
     st_.stats.request_done("rejected", status);
@@ -227,13 +500,14 @@ class session : public std::enable_shared_from_this<session> {
     res->set(http::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) res->set(name, value);
     res->body() = std::move(r.body);
-    res->keep_alive(keep_alive_);
+    res->keep_alive(keep_alive_ && !evicted_);
     res->prepare_payload();
     if (head_) res->body().clear();  // the headers (Content-Length too) of the GET, no body
+    stream_.expires_after(st_.opts.write_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       --self->st_.in_flight;
       if (ec || res->need_eof()) return self->close();
-      self->read();
+      self->wait_for_request();
     });
   }
 
@@ -242,20 +516,139 @@ class session : public std::enable_shared_from_this<session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  // Closes at once, cancelling whatever waits on the socket.
+  void drop() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
   beast::tcp_stream stream_;
   shared_state& st_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::atomic<std::int64_t> idle_since_{0};
+  std::atomic<bool> evicted_{false};
   bool keep_alive_ = true;
   bool head_ = false;
 };
 
-void accept_loop(tcp::acceptor& acceptor, asio::io_context& ioc, shared_state& st) {
-  acceptor.async_accept(asio::make_strand(ioc), [&acceptor, &ioc, &st](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) std::make_shared<session>(std::move(socket), st)->run();
-    accept_loop(acceptor, ioc, st);
-  });
+std::shared_ptr<session> connection_table::idle_longest() {
+  std::shared_ptr<session> victim;
+  std::int64_t oldest = 0;
+  for (const auto& [key, weak] : live_) {
+    (void)key;
+    auto s = weak.lock();
+    if (!s || s->evicted()) continue;
+    const auto since = s->idle_since();
+    if (since != 0 && (oldest == 0 || since < oldest)) {
+      oldest = since;
+      victim = std::move(s);
+    }
+  }
+  return victim;
+}
+
+bool connection_table::admit(const std::shared_ptr<session>& s) {
+  std::shared_ptr<session> victim;  // released after the lock: its destructor leaves the table
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (live_.size() >= max_) {
+      victim = idle_longest();
+      if (!victim) return false;
+    }
+    live_.emplace(s.get(), s);
+  }
+  if (victim) victim->evict();
+  return true;
+}
+
+void connection_table::leave(const session* s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  live_.erase(s);
+}
+
+bool connection_table::evict_idle() {
+  std::shared_ptr<session> victim;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    victim = idle_longest();
+  }
+  if (!victim) return false;
+  victim->evict();
+  return true;
+}
+
+// Accepts connections. When accept fails — out of file descriptors, say —
+// the waiting connection stays in the listen queue: the loop frees an idle
+// connection and tries again after a pause that doubles up to a second,
+// instead of spinning on the error.
+class acceptor_loop {
+ public:
+  acceptor_loop(tcp::acceptor& acceptor, asio::io_context& ioc, shared_state& st)
+      : acceptor_(acceptor), ioc_(ioc), st_(st), pause_(ioc) {}
+
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) return back_off(ec);
+      backoff_ = std::chrono::milliseconds(0);
+      backing_off_ = false;
+      auto s = std::make_shared<session>(std::move(socket), st_);
+      if (st_.conns.admit(s))
+        s->run();
+      else
+        s->refuse();
+      accept();
+    });
+  }
+
+  void cancel() { pause_.cancel(); }
+
+ private:
+  void back_off(const beast::error_code& ec) {
+    st_.stats.dropped("accept_failed");
+    if (!backing_off_) std::cerr << "plaint serve: cannot accept a connection: " << ec.message() << '\n';
+    backing_off_ = true;
+    // A freed descriptor lets the next accept through at once; with nobody
+    // idle to close, wait longer each time.
+    const bool freed = st_.conns.evict_idle();
+    backoff_ = freed ? std::chrono::milliseconds(5)
+                     : std::min<std::chrono::milliseconds>(
+                           std::max<std::chrono::milliseconds>(backoff_ * 2, std::chrono::milliseconds(10)),
+                           std::chrono::seconds(1));
+    pause_.expires_after(backoff_);
+    pause_.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor_.is_open()) accept();
+    });
+  }
+
+  tcp::acceptor& acceptor_;
+  asio::io_context& ioc_;
+  shared_state& st_;
+  asio::steady_timer pause_;
+  std::chrono::milliseconds backoff_{0};
+  bool backing_off_ = false;  // reported once per episode
+};
+
+// Every connection and stream holds a file descriptor, and so do the
+// database connections: take the hard limit, and say so when the limits
+// configured could still run out of descriptors (accept then backs off and
+// frees idle connections, but the limits are the documented bound).
+void raise_fd_limit(const options& opts) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+    (void)getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  const auto wanted = static_cast<rlim_t>(opts.max_connections + opts.max_streams) + 64;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
+    std::cerr << fmt::format(
+        "plaint serve: only {} file descriptors for --max-connections {} and --max-streams {}; "
+        "idle connections are closed when they run out\n",
+        rl.rlim_cur, opts.max_connections, opts.max_streams);
 }
 
 engine::Result<tcp::endpoint> parse_listen(const std::string& listen) {
@@ -283,20 +676,28 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
                    policy_loader reload) {
   auto endpoint = parse_listen(opts.listen);
   PLAINT_TRY(endpoint);
+  raise_fd_limit(opts);
   auto writer_store = open_store();
   PLAINT_TRY(writer_store);
 
   engine::system_clock clock;
   metrics stats;
   hub events;
-  store_pool readers(open_store);
+  store_pool readers(open_store, opts.read_timeout);
+  // Sessions refer to these until the io_context and the read pool drop
+  // the last handlers that hold them, so they are declared first.
+  connection_table conns(opts.max_connections);
+  std::optional<shared_state> shared;
+  read_pool reads(opts.read_threads, opts.max_queued_reads);
   // Declared before the writer: answers the writer gives at its end reach
   // sessions whose sockets belong to this io_context, which must outlive it.
   asio::io_context ioc(opts.threads);
   writer w(std::move(*writer_store), workflows, std::move(policy), clock, stats, events, opts.max_batch, &ioc,
            std::move(reload));
+  w.set_max_queue(opts.max_queued_writes);
+  w.set_idempotency_retention(opts.idempotency_retention);
   api endpoints(w, readers, stats, clock);
-  shared_state st{opts, endpoints, events, stats, readers};
+  shared_state& st = shared.emplace(opts, endpoints, events, stats, readers, reads, conns);
 
   tcp::acceptor acceptor(ioc);
   beast::error_code ec;
@@ -310,7 +711,8 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   w.start();
   const auto bound = acceptor.local_endpoint();
   on_listening(fmt::format("http://{}:{}", bound.address().to_string(), bound.port()));
-  accept_loop(acceptor, ioc, st);
+  acceptor_loop accepting(acceptor, ioc, st);
+  accepting.accept();
 
   // Graceful stop: no new connections; the writer commits and answers what
   // is queued; then in-flight responses drain (bounded) and the loop ends.
@@ -331,6 +733,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   signals.async_wait([&](beast::error_code, int) {
     beast::error_code ignored;
     acceptor.close(ignored);
+    accepting.cancel();
     stopper = std::thread([&] {
       w.stop();  // blocks until the queue is committed; answers go out on the I/O threads
       asio::post(ioc, [&] { wait_drained(500); });
@@ -342,6 +745,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   ioc.run();
   for (auto& t : pool) t.join();
   if (stopper.joinable()) stopper.join();
+  reads.join();
   w.stop();
   return {};
 }

@@ -19,14 +19,29 @@
 
 namespace plaint::server {
 
+// Every resource a client can make the server hold is bounded by one of
+// these (README "Limits" lists them with their options).
 struct options {
   std::string listen = "127.0.0.1:8080";
   int threads = 2;                                  // HTTP I/O threads
+  int read_threads = 2;                             // threads that run reads (lists, reports, replays)
   std::size_t max_body = 1024 * 1024;               // 413 above
   std::size_t max_header = 16 * 1024;               // 431 above
-  std::chrono::seconds request_timeout{30};         // per read of a request
+  std::chrono::seconds request_timeout{30};         // to read one request once its first byte came
+  std::chrono::seconds idle_timeout{10};            // a connection waiting for a request is closed after
+  std::size_t max_connections = 1024;              // HTTP connections (streams apart); the longest idle
+                                                    // one is closed to admit a new one, else it is refused
+  std::size_t max_streams = 256;                    // event streams; 503 above
+  std::size_t stream_backlog = 1024 * 1024;         // bytes queued for one stream before it is closed
+  std::size_t replay_page = 500;                    // events per storage read of a Last-Event-ID replay
+  std::chrono::seconds stream_auth_check{2};        // a stream whose token was revoked ends within this
+  std::chrono::seconds write_timeout{30};           // a client that stops reading is dropped after
+  std::size_t max_queued_reads = 256;               // reads waiting for a read thread; 503 above
+  std::chrono::seconds read_timeout{30};            // one read (a report, a search) stops after; 503
+  std::size_t max_queued_writes = 4096;             // transitions waiting for the writer; 503 above
   std::size_t max_batch = 256;                      // transitions per group commit
   std::chrono::seconds stream_ping{15};             // ": ping" on idle streams
+  std::chrono::seconds idempotency_retention{24 * 3600};  // a key older than this is a new request; pruned
 };
 
 // Reads the SLA policy stored in the database and returns it when it is not

@@ -2,7 +2,9 @@
 // thread at a time; with SQLite's WAL they read beside the single writer.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -16,7 +18,9 @@ using store_factory = std::function<engine::Result<std::unique_ptr<engine::store
 
 class store_pool {
  public:
-  explicit store_pool(store_factory open) : open_(std::move(open)) {}
+  // Every read made through a lease stops after `read_timeout` (0: unbounded).
+  explicit store_pool(store_factory open, std::chrono::milliseconds read_timeout = {})
+      : open_(std::move(open)), read_timeout_(read_timeout) {}
 
   class lease {
    public:
@@ -24,7 +28,9 @@ class store_pool {
     lease(lease&&) = default;
     lease& operator=(lease&&) = default;
     ~lease() {
-      if (store_) pool_->give_back(std::move(store_));
+      if (!store_) return;
+      store_->set_deadline(std::nullopt);
+      pool_->give_back(std::move(store_));
     }
     engine::store& operator*() { return *store_; }
     engine::store* operator->() { return store_.get(); }
@@ -35,17 +41,21 @@ class store_pool {
   };
 
   engine::Result<lease> acquire() {
+    std::unique_ptr<engine::store> s;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!idle_.empty()) {
-        auto s = std::move(idle_.back());
+        s = std::move(idle_.back());
         idle_.pop_back();
-        return lease(*this, std::move(s));
       }
     }
-    auto s = open_();
-    PLAINT_TRY(s);
-    return lease(*this, std::move(*s));
+    if (!s) {
+      auto opened = open_();
+      PLAINT_TRY(opened);
+      s = std::move(*opened);
+    }
+    if (read_timeout_.count() > 0) s->set_deadline(std::chrono::steady_clock::now() + read_timeout_);
+    return lease(*this, std::move(s));
   }
 
  private:
@@ -55,6 +65,7 @@ class store_pool {
   }
 
   store_factory open_;
+  std::chrono::milliseconds read_timeout_;
   std::mutex mu_;
   std::vector<std::unique_ptr<engine::store>> idle_;
 };

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -36,17 +38,22 @@ writer::writer(std::unique_ptr<engine::store> store, const engine::workflow_regi
         metrics_.timer_fired(f.event.event, f.ticket_after.level);
         publish({f.event});
       },
-      [](const engine::Error& e) { std::cerr << "plaint serve: timer scheduler: " << e.message << '\n'; });
+      [this](const engine::Error& e) {
+        std::cerr << "plaint serve: timer scheduler: " << e.message << '\n';
+        mark(false, "the timer scheduler cannot write: " + e.message);
+      });
 }
 
 writer::~writer() { stop(); }
 
 void writer::start() {
   running_ = true;
+  prune_ = std::make_unique<prune_timer>(*io_);
   asio::post(*io_, [this] {
     scheduler_->start();
     watch_policy();
   });
+  asio::post(*io_, [this] { prune_idempotency(); });
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(*io_);
     io_->run();
@@ -94,6 +101,12 @@ void writer::submit(engine::batch_request r, done_fn done) {
     done(shutting_down());
     return;
   }
+  if (queue_.size() >= max_queue_) {
+    metrics_.dropped("writes_full");
+    done(engine::make_error(engine::errc::unavailable,
+                            fmt::format("the server has {} writes waiting; retry shortly", queue_.size())));
+    return;
+  }
   queue_.push_back({std::move(r), std::move(done), std::chrono::steady_clock::now()});
   if (!flush_posted_) {
     flush_posted_ = true;
@@ -101,14 +114,25 @@ void writer::submit(engine::batch_request r, done_fn done) {
   }
 }
 
-void writer::submit_customer(engine::customer c, customer_fn done) {
+void writer::submit_customer(engine::customer_update u, customer_fn done) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!running_) {
     done(shutting_down());
     return;
   }
-  asio::post(*io_, [this, c = std::move(c), done = std::move(done)]() mutable {
-    done(executor_.put_customer(std::move(c)));
+  if (customers_waiting_ >= max_queue_) {
+    metrics_.dropped("writes_full");
+    done(engine::make_error(engine::errc::unavailable,
+                            fmt::format("the server has {} customer writes waiting; retry shortly", customers_waiting_)));
+    return;
+  }
+  ++customers_waiting_;
+  asio::post(*io_, [this, u = std::move(u), done = std::move(done)]() mutable {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --customers_waiting_;
+    }
+    done(executor_.put_customer(u));
   });
 }
 
@@ -129,9 +153,11 @@ void writer::flush() {
   auto results = executor_.apply_batch(requests);
   const auto now = std::chrono::steady_clock::now();
   if (!results) {
+    mark(false, "the last batch could not be written: " + results.error().message);
     for (auto& j : jobs) j.done(results.error());
     return;
   }
+  mark(true);
   metrics_.batch_committed(jobs.size());
   // Streams hear of the events before any client hears its answer, so a
   // client that reacts to a response by opening a stream never sees it twice.
@@ -139,6 +165,10 @@ void writer::flush() {
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const auto& r = (*results)[i];
     if (r && r->created) {
+      for (const auto& f : r->fired_first) {
+        metrics_.timer_fired(f.event.event, f.ticket_after.level);
+        committed.push_back(f.event);
+      }
       committed.push_back(r->event);
       metrics_.transition_committed(std::chrono::duration<double>(now - jobs[i].queued).count());
     }
@@ -156,10 +186,52 @@ void writer::flush() {
   scheduler_->poke();  // a new ticket may be due before what the timer waits for
 }
 
+struct writer::prune_timer {
+  explicit prune_timer(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+};
+
+void writer::set_idempotency_retention(std::chrono::seconds retention) {
+  executor_.set_idempotency_retention(retention.count());
+}
+
+void writer::prune_idempotency() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_) return;
+  }
+  auto pruned = executor_.prune_idempotency(prune_chunk);
+  if (!pruned)
+    std::cerr << "plaint serve: " << pruned.error().message << "; expired idempotency keys are pruned later\n";
+  if (pruned && *pruned == prune_chunk) {  // more left: the next chunk after what queued meanwhile
+    asio::post(*io_, [this] { prune_idempotency(); });
+    return;
+  }
+  prune_->timer.expires_after(prune_interval);
+  prune_->timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) prune_idempotency();
+  });
+}
+
 void writer::publish(const std::vector<engine::event_record>& events) { hub_.publish(events); }
 
+writer::readiness writer::ready() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!running_) return {false, "the server is shutting down"};
+  return {ready_, not_ready_reason_};
+}
+
+void writer::mark(bool ok, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ok == ready_) return;
+  ready_ = ok;
+  not_ready_reason_ = ok ? std::string() : reason;
+  if (ok) std::cerr << "plaint serve: the database takes writes again\n";
+}
+
+// Every second: the policy another process may have stored, and — while
+// the writer is not ready — a probe of the write path.
 void writer::watch_policy() {
-  if (!reload_) return;
   watch_->timer.expires_after(std::chrono::seconds(1));
   watch_->timer.async_wait([this](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
@@ -167,14 +239,20 @@ void writer::watch_policy() {
       std::lock_guard<std::mutex> lock(mu_);
       if (!running_) return;
     }
-    auto fresh = reload_(*store_);
-    if (!fresh) {
-      std::cerr << "plaint serve: " << fresh.error().message << "; the policy in force stays\n";
-    } else if (*fresh) {
-      std::cerr << "plaint serve: policy '" << (*fresh)->source_name << "' is now in force\n";
-      executor_.set_policy(**fresh);
-      std::atomic_store(&policy_, std::make_shared<const engine::sla_policy>(std::move(**fresh)));
-      scheduler_->poke();
+    if (!ready().ready) {
+      auto probe = store_->begin();  // rolled back at once
+      if (probe) mark(true);
+    }
+    if (reload_) {
+      auto fresh = reload_(*store_);
+      if (!fresh) {
+        std::cerr << "plaint serve: " << fresh.error().message << "; the policy in force stays\n";
+      } else if (*fresh) {
+        std::cerr << "plaint serve: policy '" << (*fresh)->source_name << "' is now in force\n";
+        executor_.set_policy(**fresh);
+        std::atomic_store(&policy_, std::make_shared<const engine::sla_policy>(std::move(**fresh)));
+        scheduler_->poke();
+      }
     }
     watch_policy();
   });

@@ -35,7 +35,7 @@ namespace plaint::server {
 class writer {
  public:
   using done_fn = std::function<void(engine::Result<engine::transition_result>)>;
-  using customer_fn = std::function<void(engine::Result<engine::customer>)>;
+  using customer_fn = std::function<void(engine::Result<engine::customer_result>)>;
 
   // Answers (`done` callbacks) run on `completions` (the HTTP io_context)
   // when given, so that building responses never holds up the next commit;
@@ -54,12 +54,32 @@ class writer {
   // Commits and answers everything queued, stops the scheduler, joins.
   void stop();
 
-  // Refuses with `shutting_down()` once stop() has begun.
+  // Refuses with `shutting_down()` once stop() has begun, and with
+  // `unavailable` while `max_queue` requests already wait.
   void submit(engine::batch_request r, done_fn done);
+  void set_max_queue(std::size_t n) { max_queue_ = n; }
+
+  // Whether the writer can write: false after a batch, a timer round or a
+  // probe could not begin or commit (the reason says why), true again after
+  // the next success. While it is false the writer probes the database every
+  // second (begin, roll back).
+  struct readiness {
+    bool ready = true;
+    std::string reason;
+  };
+  readiness ready() const;
   static const engine::Error& shutting_down();
   // The SLA policy in force, for readers on any thread.
   std::shared_ptr<const engine::sla_policy> policy() const { return std::atomic_load(&policy_); }
-  void submit_customer(engine::customer c, customer_fn done);
+  void submit_customer(engine::customer_update u, customer_fn done);
+
+  // Idempotency keys older than `retention` are expired: a retry with one
+  // is a new request. They are deleted in the background, at start and then
+  // every prune_interval, prune_chunk keys per transaction, each chunk
+  // queued behind the batches waiting. Call before start().
+  void set_idempotency_retention(std::chrono::seconds retention);
+  static constexpr std::chrono::seconds prune_interval{60};
+  static constexpr int prune_chunk = 1000;
 
  private:
   struct job {
@@ -70,6 +90,8 @@ class writer {
   void flush();
   void publish(const std::vector<engine::event_record>& events);
   void watch_policy();
+  void prune_idempotency();
+  void mark(bool ok, const std::string& reason = {});
 
   std::unique_ptr<boost::asio::io_context> io_;
   std::unique_ptr<engine::store> store_;
@@ -83,10 +105,16 @@ class writer {
   struct policy_watch;
   std::unique_ptr<policy_watch> watch_;
   std::shared_ptr<const engine::sla_policy> policy_;  // atomic_load/atomic_store
+  struct prune_timer;
+  std::unique_ptr<prune_timer> prune_;  // made by start()
   std::thread thread_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<job> queue_;
+  std::size_t max_queue_ = 4096;          // transitions waiting, and customer writes waiting
+  std::size_t customers_waiting_ = 0;
+  bool ready_ = true;
+  std::string not_ready_reason_;
   bool flush_posted_ = false;
   bool running_ = false;
 };

@@ -18,6 +18,10 @@ using engine::Error;
   "reopen_count, handoff_count, tags, last_event"
 #define PLAINT_EVENT_COLUMNS \
   "seq, ticket, at, actor, event, from_state, to_state, version, payload, prev_hash, hash, ticket_prev"
+#define PLAINT_EVENT_COLUMNS_OF(e)                                                                 \
+  e ".seq, " e ".ticket, " e ".at, " e ".actor, " e ".event, " e ".from_state, " e ".to_state, " e \
+  ".version, " e ".payload, " e ".prev_hash, " e ".hash, " e ".ticket_prev"
+#define PLAINT_CUSTOMER_CHANGE_COLUMNS "seq, customer, at, actor, changes, prev_hash, hash"
 #define PLAINT_TIMER_COLUMNS "id, ticket, kind, due_at, status, fired_at"
 // engine::sla_of()'s breach test in SQL, as of the instant `now`; keep the two in step.
 #define PLAINT_BREACHED(now)                                                                                   \
@@ -113,9 +117,11 @@ const char* const query_sql[q::count] = {
     // setting_get, setting_put
     "SELECT value FROM settings WHERE key = ?1",
     "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    // timers_due, timer_next, timers_pending_count, timer_claim
+    // timers_due, timers_due_of_ticket, timer_next, timers_pending_count, timer_claim
     "SELECT " PLAINT_TIMER_COLUMNS " FROM timers WHERE status = 'pending' AND due_at <= ?1"
     " ORDER BY due_at, id LIMIT ?2",
+    "SELECT " PLAINT_TIMER_COLUMNS " FROM timers INDEXED BY timers_one_pending"
+    " WHERE ticket = ?1 AND status = 'pending' AND due_at <= ?2 ORDER BY due_at, id",
     "SELECT min(due_at) FROM timers WHERE status = 'pending'",
     "SELECT count(*) FROM timers WHERE status = 'pending'",
     "UPDATE timers SET status = 'fired', fired_at = ?2 WHERE id = ?1 AND status = 'pending'",
@@ -137,6 +143,27 @@ const char* const query_sql[q::count] = {
     "SELECT " PLAINT_TOKEN_COLUMNS " FROM tokens ORDER BY created_at, id",
     "INSERT INTO tokens (" PLAINT_TOKEN_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "UPDATE tokens SET revoked_at = ?2 WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL",
+    // idempotency_prune: the oldest keys first, through idempotency_created.
+    "DELETE FROM idempotency WHERE key IN"
+    " (SELECT key FROM idempotency WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+    // customer_change_last, customer_change_insert, customer_changes_of, customer_changes_all
+    "SELECT seq, hash FROM customer_changes ORDER BY seq DESC LIMIT 1",
+    "INSERT INTO customer_changes (" PLAINT_CUSTOMER_CHANGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "SELECT " PLAINT_CUSTOMER_CHANGE_COLUMNS " FROM customer_changes WHERE customer = ?1 ORDER BY seq DESC LIMIT ?2",
+    "SELECT " PLAINT_CUSTOMER_CHANGE_COLUMNS " FROM customer_changes ORDER BY seq",
+    // history_page: like events_of_ticket, but starting at the newest event
+    // (?2 NULL) or at the one before event ?2, and going back at most ?3
+    // steps, so a page costs ?3 lookups however long the history is.
+    "WITH RECURSIVE chain (seq, n) AS ("
+    "  SELECT CASE WHEN ?2 IS NULL THEN t.last_event"
+    "         ELSE (SELECT e.ticket_prev FROM events e WHERE e.seq = ?2 AND e.ticket = ?1 AND e.ticket_prev < e.seq)"
+    "         END, 1 FROM tickets t WHERE t.id = ?1"
+    "  UNION ALL"
+    "  SELECT e.ticket_prev, chain.n + 1 FROM events e JOIN chain ON e.seq = chain.seq"
+    "  WHERE e.ticket = ?1 AND e.ticket_prev > 0 AND e.ticket_prev < e.seq AND chain.n < ?3)"
+    " SELECT " PLAINT_EVENT_COLUMNS_OF("e") " FROM chain JOIN events e ON e.seq = chain.seq"
+    " WHERE e.ticket = ?1 ORDER BY e.seq DESC LIMIT ?3",
+    "SELECT 1 FROM events WHERE seq = ?1 AND ticket = ?2",
 };
 
 q::id list_query_for(const engine::ticket_query& query, bool fts) {
@@ -415,6 +442,30 @@ engine::notification read_notification(const statement& s) {
   n.kind = s.text_at(5);
   n.message = s.text_at(6);
   return n;
+}
+
+void bind_customer_change(statement& s, const engine::customer_change& c, std::string& json_buf) {
+  json_buf = c.changes.dump(-1, ' ', false, engine::json::error_handler_t::replace);
+  s.bind(1, c.seq);
+  s.bind(2, c.customer);
+  s.bind(3, c.at);
+  s.bind(4, c.actor);
+  s.bind(5, json_buf);
+  s.bind(6, c.prev_hash);
+  s.bind(7, c.hash);
+}
+
+engine::Result<engine::customer_change> read_customer_change(const statement& s) {
+  engine::customer_change c;
+  c.seq = s.int_at(0);
+  c.customer = s.text_at(1);
+  c.at = s.int_at(2);
+  c.actor = s.text_at(3);
+  if (!parse_json(s.view_at(4), c.changes))
+    return Error{errc::internal, fmt::format("customer change {} has malformed JSON", c.seq)};
+  c.prev_hash = s.text_at(5);
+  c.hash = s.text_at(6);
+  return c;
 }
 
 void bind_token(statement& s, const engine::api_token& t) {

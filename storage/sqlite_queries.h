@@ -59,6 +59,7 @@ enum id : std::size_t {
   setting_get,
   setting_put,
   timers_due,    // ?1 now, ?2 limit
+  timers_due_of_ticket,  // ?1 ticket, ?2 now
   timer_next,
   timers_pending_count,
   timer_claim,   // ?1 id, ?2 fired_at
@@ -69,6 +70,13 @@ enum id : std::size_t {
   tokens_all,
   token_insert,
   tokens_revoke,  // ?1 name or id, ?2 revoked_at
+  idempotency_prune,    // ?1 created before, ?2 limit
+  customer_change_last,
+  customer_change_insert,
+  customer_changes_of,  // ?1 customer, ?2 limit: newest first
+  customer_changes_all,
+  history_page,         // ?1 ticket, ?2 before seq or NULL, ?3 limit
+  event_of_ticket,      // ?1 seq, ?2 ticket: is it one of the ticket's events
   count
 };
 }  // namespace q
@@ -115,6 +123,8 @@ engine::timer read_timer(const statement& s);
 engine::idempotency_record read_idempotency(const statement& s);
 void bind_notification(statement& s, const engine::notification& n);
 engine::notification read_notification(const statement& s);
+void bind_customer_change(statement& s, const engine::customer_change& c, std::string& json_buf);
+engine::Result<engine::customer_change> read_customer_change(const statement& s);
 void bind_token(statement& s, const engine::api_token& t);
 engine::api_token read_token(const statement& s);
 

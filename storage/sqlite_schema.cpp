@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (versions 1 to 4)
+// THE SCHEMA (versions 1 to 5)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -58,12 +58,31 @@
 //   events.ticket_prev  seq of the same ticket's previous event (0 = first).
 //   search pgsz 1000  smaller FTS5 leaves, smaller merge bursts.
 //
+// Version 5 adds:
+//   customer_changes  The customer log (engine/customers.h). seq INTEGER PK
+//               (1, 2, 3, … assigned by append_customer_change) · customer
+//               → customers · at · actor · changes (JSON: field → {from,
+//               to}) · prev_hash · hash. Append-only like events (triggers
+//               abort UPDATE and DELETE); indexed by (customer, seq) for a
+//               customer's history. The upgrade logs every existing
+//               customer once, as found (actor "schema upgrade"), in the
+//               same transaction, so every customer row has a log.
+//   idempotency_created  index on idempotency (created_at): pruning keys
+//               past their retention reads the oldest first.
+//
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
 #include "storage/sqlite_schema.h"
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+
+#include "engine/audit.h"
+#include "engine/customers.h"
+#include "storage/sqlite_queries.h"
+
+// The column order read_customer expects (sqlite_queries.cpp).
+#define PLAINT_SCHEMA_CUSTOMER_COLUMNS "id, name, tier, email, phone, attributes, created_at, updated_at"
 
 namespace plaint::storage {
 
@@ -74,7 +93,12 @@ constexpr int plaint_application_id = 0x706c6e74;  // "plnt"; 1886154356 in step
 struct migration_step {
   int version;
   const char* sql;  // ends by setting PRAGMA user_version to `version`
+  // Runs after `sql`, in its transaction (nullptr: none): for what SQL
+  // alone cannot write, such as hash-chained rows.
+  engine::Status (*then)(const connection& db) = nullptr;
 };
+
+engine::Status log_existing_customers(const connection& db);
 
 const migration_step steps[] = {
     {1, R"sql(
@@ -233,6 +257,27 @@ INSERT INTO search (search, rank) VALUES ('pgsz', 1000);
 
 PRAGMA user_version = 4;
 )sql"},
+    {5, R"sql(
+CREATE TABLE customer_changes (
+  seq       INTEGER PRIMARY KEY,
+  customer  TEXT NOT NULL REFERENCES customers (id),
+  at        INTEGER NOT NULL,
+  actor     TEXT NOT NULL,
+  changes   TEXT NOT NULL CHECK (json_valid(changes)),
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE INDEX customer_changes_customer ON customer_changes (customer, seq);
+CREATE TRIGGER customer_changes_no_update BEFORE UPDATE ON customer_changes
+BEGIN SELECT RAISE(ABORT, 'the customer log is append-only'); END;
+CREATE TRIGGER customer_changes_no_delete BEFORE DELETE ON customer_changes
+BEGIN SELECT RAISE(ABORT, 'the customer log is append-only'); END;
+
+CREATE INDEX idempotency_created ON idempotency (created_at);
+
+PRAGMA user_version = 5;
+)sql",
+     log_existing_customers},
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,
@@ -266,10 +311,39 @@ engine::Status apply_step(const connection& db, const migration_step& step) {
   auto version = read_schema_version(db);
   engine::Status s = version.ok() ? engine::Status() : engine::Status(version.error());
   if (s.ok() && *version == 0) s = check_foreign(db);
-  if (s.ok() && *version < step.version) s = db.exec(step.sql, what);
+  if (s.ok() && *version < step.version) {
+    s = db.exec(step.sql, what);
+    if (s.ok() && step.then) s = step.then(db);
+  }
   if (s.ok()) s = db.exec("COMMIT", what);
   if (!s.ok() && !db.autocommit()) (void)db.exec("ROLLBACK", what);
   return s;
+}
+
+// Version 5: one creating change per customer already in the file, chained
+// in id order, so that `audit verify` can hold every customer to its log.
+engine::Status log_existing_customers(const connection& db) {
+  auto customers = statement::prepare(db, "SELECT " PLAINT_SCHEMA_CUSTOMER_COLUMNS " FROM customers ORDER BY id");
+  PLAINT_TRY(customers);
+  auto insert = statement::prepare(db, "INSERT INTO customer_changes (seq, customer, at, actor, changes, prev_hash, hash)"
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  PLAINT_TRY(insert);
+  std::string prev = engine::genesis_hash, json_buf;
+  for (std::int64_t seq = 1;; ++seq) {
+    const int rc = customers->step();
+    if (rc == sqlite_done) return {};
+    if (rc != sqlite_row) return db.error(rc, "cannot read the customers to log them");
+    auto c = read_customer(*customers);
+    PLAINT_TRY(c);
+    engine::customer_change change{seq, c->id, c->updated_at, "schema upgrade", engine::customer_diff(nullptr, *c),
+                                   prev, {}};
+    change.hash = engine::customer_change_hash(prev, change);
+    bind_customer_change(*insert, change, json_buf);
+    if (const int irc = insert->step(); irc != sqlite_done)
+      return db.error(irc, fmt::format("cannot log customer '{}'", c->id));
+    insert->reset();
+    prev = change.hash;
+  }
 }
 
 }  // namespace

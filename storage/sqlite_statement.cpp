@@ -13,7 +13,10 @@ using engine::errc;
 using engine::Error;
 
 connection::connection(connection&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)), busy_ms_(other.busy_ms_) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      busy_ms_(other.busy_ms_),
+      deadline_(std::move(other.deadline_)) {}
 
 connection& connection::operator=(connection&& other) noexcept {
   if (this != &other) {
@@ -21,6 +24,7 @@ connection& connection::operator=(connection&& other) noexcept {
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
     busy_ms_ = other.busy_ms_;
+    deadline_ = std::move(other.deadline_);
   }
   return *this;
 }
@@ -75,11 +79,30 @@ engine::Status connection::exec(const char* sql, std::string_view what) const {
 engine::Error connection::error(int rc, std::string_view what) const {
   const int primary = rc & 0xff;
   const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  if (primary == SQLITE_INTERRUPT && deadline_)
+    return Error{errc::unavailable,
+                 fmt::format("{}: the read ran past the time the server allows one (--read-timeout); narrow it or retry",
+                             what)};
   if (primary == SQLITE_BUSY)
     return Error{errc::unavailable,
                  fmt::format("the database {} is busy: another writer held it for more than {} ms ({}: {})",
                              path_, busy_ms_, what, msg)};
   return Error{errc::internal, fmt::format("{}: {}", what, msg)};
+}
+
+void connection::set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (!deadline) {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    deadline_.reset();
+    return;
+  }
+  if (!deadline_) deadline_ = std::make_unique<std::chrono::steady_clock::time_point>();
+  *deadline_ = *deadline;
+  // Every few thousand virtual-machine steps: cheap next to the query.
+  sqlite3_progress_handler(
+      db_, 4096,
+      [](void* at) -> int { return std::chrono::steady_clock::now() > *static_cast<std::chrono::steady_clock::time_point*>(at); },
+      deadline_.get());
 }
 
 void connection::set_busy_timeout(int milliseconds) {

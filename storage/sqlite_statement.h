@@ -14,6 +14,10 @@
 // not see the C API.
 #pragma once
 
+#include <chrono>
+#include <memory>
+#include <optional>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -57,6 +61,10 @@ class connection {
   // message being "<what>: <SQLite's message>".
   engine::Error error(int rc, std::string_view what) const;
 
+  // Statements that run past `deadline` stop (SQLite's progress handler)
+  // and fail with `unavailable`; nullopt removes the bound.
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline);
+
   // How long a writer waits for another writer before giving up.
   void set_busy_timeout(int milliseconds);
   int busy_timeout() const { return busy_ms_; }
@@ -71,6 +79,8 @@ class connection {
   sqlite3* db_ = nullptr;
   std::string path_;
   int busy_ms_ = 0;
+  // On the heap: the progress handler's argument must survive a move.
+  std::unique_ptr<std::chrono::steady_clock::time_point> deadline_;
 };
 
 // One prepared statement, finalized on destruction.

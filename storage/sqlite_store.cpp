@@ -248,6 +248,52 @@ engine::Result<std::vector<engine::event_record>> sqlite_store::ticket_events(en
   return out;
 }
 
+engine::Result<engine::event_page> sqlite_store::ticket_history(engine::ticket_id id, std::optional<std::int64_t> before,
+                                                                int limit) {
+  PLAINT_TRY(ready());
+  if (before) {
+    auto st = stmts_.acquire(q::event_of_ticket);
+    PLAINT_TRY(st);
+    (*st)->bind(1, *before);
+    (*st)->bind(2, id);
+    const int rc = (*st)->step();
+    if (rc == sqlite_done)
+      return Error{errc::invalid, fmt::format("cursor {} is not an event of ticket {}", *before, id)};
+    if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read the history of ticket {}", id));
+  }
+  const int n = std::clamp(limit, 1, max_page);
+  auto st = stmts_.acquire(q::history_page);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  if (before)
+    (*st)->bind(2, *before);
+  else
+    (*st)->bind_null(2);
+  (*st)->bind(3, std::int64_t{n} + 1);  // one more, to learn whether older events exist
+  engine::event_page page;
+  PLAINT_TRY(scan_rows<engine::event_record>(db_, **st, read_event, append_to(page.events),
+                                             fmt::format("cannot read the history of ticket {}", id)));
+  if (page.events.size() > static_cast<std::size_t>(n)) {
+    page.events.pop_back();
+    page.next_cursor = page.events.back().seq;
+  }
+  std::reverse(page.events.begin(), page.events.end());
+  return page;
+}
+
+engine::Result<std::vector<engine::customer_change>> sqlite_store::customer_history(std::string_view id, int limit) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::customer_changes_of);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  (*st)->bind(2, std::int64_t{std::clamp(limit, 1, max_page)});
+  std::vector<engine::customer_change> out;
+  PLAINT_TRY(scan_rows<engine::customer_change>(db_, **st, read_customer_change, append_to(out),
+                                                fmt::format("cannot read the changes of customer '{}'", id)));
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
 engine::Result<std::vector<engine::timer>> sqlite_store::ticket_timers(engine::ticket_id id) {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::timers_of_ticket);
@@ -369,6 +415,13 @@ engine::Status sqlite_store::scan_timers(const std::function<bool(const engine::
   auto st = stmts_.acquire(q::timers_all);
   PLAINT_TRY(st);
   return scan_rows<engine::timer>(db_, **st, read_timer, fn, "cannot read the timers");
+}
+
+engine::Status sqlite_store::scan_customer_changes(const std::function<bool(const engine::customer_change&)>& fn) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::customer_changes_all);
+  PLAINT_TRY(st);
+  return scan_rows<engine::customer_change>(db_, **st, read_customer_change, fn, "cannot read the customer log");
 }
 
 }  // namespace plaint::storage

@@ -59,6 +59,9 @@ class sqlite_store final : public engine::store {
   // that are not plaint's.
   engine::Status migrate() override;
   std::string describe() const override;
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) override {
+    db_.set_deadline(deadline);
+  }
 
   // Returns `unavailable` if another writer holds the file past the busy
   // timeout, `internal` if this object already has a transaction open or
@@ -72,6 +75,9 @@ class sqlite_store final : public engine::store {
   // text is a substring scan of the indexed text. The limit is clamped to 1..1000.
   engine::Result<engine::ticket_page> list_tickets(const engine::ticket_query& q) override;
   engine::Result<std::vector<engine::event_record>> ticket_events(engine::ticket_id id) override;
+  engine::Result<engine::event_page> ticket_history(engine::ticket_id id, std::optional<std::int64_t> before,
+                                                    int limit) override;
+  engine::Result<std::vector<engine::customer_change>> customer_history(std::string_view id, int limit) override;
   engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override;
   engine::Result<std::optional<std::string>> get_setting(std::string_view key) override;
   engine::Result<std::vector<engine::notification>> ticket_notifications(engine::ticket_id id) override;
@@ -89,6 +95,7 @@ class sqlite_store final : public engine::store {
   engine::Status scan_events(std::int64_t after_seq,
                              const std::function<bool(const engine::event_record&)>& fn) override;
   engine::Status scan_timers(const std::function<bool(const engine::timer&)>& fn) override;
+  engine::Status scan_customer_changes(const std::function<bool(const engine::customer_change&)>& fn) override;
 
  private:
   friend class sqlite_transaction;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/audit.h"
+#include "engine/customers.h"
 #include "storage/sqlite_queries.h"
 
 namespace plaint::storage {
@@ -232,6 +233,41 @@ engine::Status sqlite_transaction::put_idempotency(const engine::idempotency_rec
   return run(store_.db_, **st, [&] { return fmt::format("cannot save idempotency key '{}'", r.key); });
 }
 
+engine::Result<std::int64_t> sqlite_transaction::prune_idempotency(engine::timestamp before, int limit) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::idempotency_prune);
+  PLAINT_TRY(st);
+  (*st)->bind(1, before);
+  (*st)->bind(2, std::int64_t{limit});
+  PLAINT_TRY(run(store_.db_, **st, [] { return std::string("cannot prune expired idempotency keys"); }));
+  return std::int64_t{store_.db_.changes()};
+}
+
+// Customer changes are rare (beside transitions), so the log's end is read
+// afresh for each one instead of being cached like the events' tail.
+engine::Result<engine::customer_change> sqlite_transaction::append_customer_change(engine::customer_change c) {
+  PLAINT_TRY(live());
+  {
+    auto last = store_.stmts_.acquire(q::customer_change_last);
+    PLAINT_TRY(last);
+    const int rc = (*last)->step();
+    if (rc != sqlite_row && rc != sqlite_done) return store_.db_.error(rc, "cannot read the end of the customer log");
+    c.seq = rc == sqlite_row ? (*last)->int_at(0) + 1 : 1;
+    c.prev_hash = rc == sqlite_row ? (*last)->text_at(1) : engine::genesis_hash;
+  }
+  c.hash = engine::customer_change_hash(c.prev_hash, c);
+  PLAINT_TRY(insert_customer_change_verbatim(c));
+  return c;
+}
+
+engine::Status sqlite_transaction::insert_customer_change_verbatim(const engine::customer_change& c) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::customer_change_insert);
+  PLAINT_TRY(st);
+  bind_customer_change(**st, c, json_buf_);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot log change {} of customer '{}'", c.seq, c.customer); });
+}
+
 engine::Status sqlite_transaction::put_setting(std::string_view key, std::string_view value) {
   PLAINT_TRY(live());
   auto st = store_.stmts_.acquire(q::setting_put);
@@ -239,6 +275,22 @@ engine::Status sqlite_transaction::put_setting(std::string_view key, std::string
   (*st)->bind(1, key);
   (*st)->bind(2, value);
   return run(store_.db_, **st, [&] { return fmt::format("cannot save setting '{}'", key); });
+}
+
+engine::Result<std::vector<engine::timer>> sqlite_transaction::due_timers_of(engine::ticket_id id,
+                                                                             engine::timestamp now) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::timers_due_of_ticket);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  (*st)->bind(2, now);
+  std::vector<engine::timer> out;
+  for (;;) {
+    const int rc = (*st)->step();
+    if (rc == sqlite_done) return out;
+    if (rc != sqlite_row) return store_.db_.error(rc, fmt::format("cannot read the due timers of ticket {}", id));
+    out.push_back(read_timer(**st));
+  }
 }
 
 engine::Result<bool> sqlite_transaction::claim_timer(std::int64_t timer_id, engine::timestamp at) {

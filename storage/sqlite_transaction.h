@@ -43,7 +43,11 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status insert_timer_verbatim(const engine::timer& t) override;
   engine::Status index_text(engine::ticket_id id, std::string_view text) override;
   engine::Status put_idempotency(const engine::idempotency_record& r) override;
+  engine::Result<std::int64_t> prune_idempotency(engine::timestamp before, int limit) override;
+  engine::Result<engine::customer_change> append_customer_change(engine::customer_change c) override;
+  engine::Status insert_customer_change_verbatim(const engine::customer_change& c) override;
   engine::Status put_setting(std::string_view key, std::string_view value) override;
+  engine::Result<std::vector<engine::timer>> due_timers_of(engine::ticket_id id, engine::timestamp now) override;
   engine::Result<bool> claim_timer(std::int64_t timer_id, engine::timestamp at) override;
   engine::Status add_notification(const engine::notification& n) override;
   // Returns `internal` (SQLite's constraint message) if the id is taken.

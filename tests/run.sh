@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs every doctest
-# suite through CTest, then again under AddressSanitizer + UBSan.
+# suite through CTest, then again under AddressSanitizer + UBSan, then runs
+# each libFuzzer harness of tests/fuzz for a few seconds (clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cmake/install-deps.sh
@@ -20,3 +21,8 @@ cmake --build build-asan -j"$jobs"
 echo "== tests under sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest -j"$jobs" --output-on-failure --timeout 600)
+
+echo "== fuzzing (libFuzzer + ASan + UBSan, 10 s per harness; bench/fuzz.sh runs them longer)"
+fuzz_start=$(date +%s)
+tests/fuzz/run.sh 10
+echo "== fuzzing took $(( $(date +%s) - fuzz_start )) s"

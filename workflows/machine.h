@@ -184,12 +184,12 @@ class msm_workflow final : public engine::workflow {
 
  public:
   msm_workflow() {
-    mpl::for_each<typename Front::states, type_tag<mpl::_1>>([this](auto tag) { add_state(tag); });
+    mpl::for_each<typename Front::states, type_tag<mpl::_1>>([this](auto tag) { this->add_state(tag); });
     mpl::for_each<typename Front::transition_table, type_tag<mpl::_1>>(
-        [this](auto tag) { add_row(tag); });
+        [this](auto tag) { this->add_row(tag); });
     mpl::for_each<typename Front::states, type_tag<mpl::_1>>(
-        [this](auto tag) { add_internal_rows(tag); });
-    mpl::for_each<typename Front::events, type_tag<mpl::_1>>([this](auto tag) { add_event(tag); });
+        [this](auto tag) { this->add_internal_rows(tag); });
+    mpl::for_each<typename Front::events, type_tag<mpl::_1>>([this](auto tag) { this->add_event(tag); });
   }
 
   std::string_view name() const override { return Front::name; }

@@ -15,6 +15,7 @@
 #include "engine/time.h"
 #include "workflows/policy_text.h"
 #include "workflows/registry.h"
+#include "workflows/toml_guard.h"
 
 namespace plaint::workflows {
 namespace {
@@ -77,6 +78,25 @@ std::int64_t parse_duration(std::string_view s) {
     total = std::min(total + n * factor[u], max_duration + 1);
   }
   return total;
+}
+
+std::string compact(std::int64_t s) {
+  std::string out;
+  for (auto [unit, size] : {std::pair{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}})
+    if (s >= size) {
+      out += fmt::format("{}{}", s / size, unit);
+      s %= size;
+    }
+  return out.empty() ? std::to_string(s) : out;
+}
+
+// The longest target `calendar` allows: ten years of its weeks hold at least
+// that much working time (holidays aside), so no due time is computed more
+// than about ten years ahead — on a weekly calendar of one working minute,
+// "3650d" would be due 100,000 years later. 24x7: max_duration.
+std::int64_t longest_target(const engine::business_calendar& calendar) {
+  constexpr std::int64_t days = 3652;  // ten years
+  return std::min(max_duration, calendar.weekly_seconds() * days / 7);
 }
 
 // "09:00-17:00" as minutes since midnight; nullopt if malformed or empty.
@@ -147,7 +167,8 @@ class reader {
     return a;
   }
 
-  Status duration(const toml::node& n, std::string_view path, std::int64_t& out) const {
+  Status duration(const toml::node& n, std::string_view path, const engine::business_calendar& calendar,
+                  std::int64_t& out) const {
     const toml::value<std::int64_t>* i = n.as_integer();
     const toml::value<std::string>* str = n.as_string();
     if (!i && !str) return wrong_type(n, path, "a duration such as \"4h\" or \"90s\"");
@@ -156,6 +177,10 @@ class reader {
     if (s <= 0)
       return fail(&n, fmt::format("{} {} is not a positive duration such as \"4h\" or \"90s\"", path, shown));
     if (s > max_duration) return fail(&n, fmt::format("{} {} is longer than 3650 days", path, shown));
+    if (const std::int64_t longest = longest_target(calendar); s > longest)
+      return fail(&n, fmt::format("{} {} needs more than ten years of the calendar's working time ({} a week); "
+                                  "the longest target it allows is \"{}\"",
+                                  path, shown, compact(calendar.weekly_seconds()), compact(longest)));
     out = s;
     return {};
   }
@@ -176,17 +201,18 @@ class reader {
 };
 
 Status read_durations(const reader& r, const toml::table& t, const std::string& path, bool required,
-                      engine::sla_targets& out) {
+                      const engine::business_calendar& calendar, engine::sla_targets& out) {
   for (const auto& [key, member] : target_fields) {
     const toml::node* n = t.get(key);
     if (!n && required) return r.missing(t, path, key);
     if (!n) continue;
-    PLAINT_TRY(r.duration(*n, join(path, key), out.*member));
+    PLAINT_TRY(r.duration(*n, join(path, key), calendar, out.*member));
   }
   return {};
 }
 
-// Tiers other than standard start from the priority's targets.
+// Tiers other than standard start from the priority's targets; `p.calendar`
+// is read first, since it bounds them.
 Status read_targets(const reader& r, const toml::table& root, double warn, engine::sla_policy& p) {
   auto all = r.table(root, "", "targets", true);
   PLAINT_TRY(all);
@@ -200,7 +226,7 @@ Status read_targets(const reader& r, const toml::table& root, double warn, engin
     engine::sla_targets standard{0, 0, 0, warn};
     if (const toml::node* n = (*t)->get("warning_threshold"))
       PLAINT_TRY(r.ratio(*n, join(path, "warning_threshold"), standard.warn_ratio));
-    PLAINT_TRY(read_durations(r, **t, path, true, standard));
+    PLAINT_TRY(read_durations(r, **t, path, true, p.calendar, standard));
     p.targets[fmt::format("{}/standard", priority)] = standard;
     for (std::string_view tier : {"gold", "platinum"}) {
       auto over = r.table(**t, path, tier, false);
@@ -208,7 +234,7 @@ Status read_targets(const reader& r, const toml::table& root, double warn, engin
       engine::sla_targets targets = standard;
       if (*over) {
         PLAINT_TRY(r.only(**over, join(path, tier), {"first_response", "resolution", "follow_up"}));
-        PLAINT_TRY(read_durations(r, **over, join(path, tier), false, targets));
+        PLAINT_TRY(read_durations(r, **over, join(path, tier), false, p.calendar, targets));
       }
       p.targets[fmt::format("{}/{}", priority, tier)] = targets;
     }
@@ -356,16 +382,6 @@ std::string syntax_problem(std::string_view description) {
   return out;
 }
 
-std::string compact(std::int64_t s) {
-  std::string out;
-  for (auto [unit, size] : {std::pair{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}})
-    if (s >= size) {
-      out += fmt::format("{}{}", s / size, unit);
-      s %= size;
-    }
-  return out.empty() ? std::to_string(s) : out;
-}
-
 std::string quoted(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& s : items) out += fmt::format("{}\"{}\"", out.empty() ? "" : ", ", s);
@@ -377,6 +393,7 @@ std::string quoted(const std::vector<std::string>& items) {
 engine::Result<engine::sla_policy> parse_policy(std::string_view text, std::string_view source_name,
                                                 const engine::workflow_registry& workflows) {
   const reader r(source_name);
+  if (auto refused = guard_toml_text(text)) return r.fail_at(refused->line, refused->what);
   toml::table root;
   try {
     root = toml::parse(text, source_name);

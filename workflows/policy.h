@@ -5,7 +5,9 @@
 // `engine::sla_policy::defaults()`.
 //
 // Invariants of a parsed policy: `targets` holds every "P#/tier" key for
-// P1–P4 × standard, gold, platinum; every duration is positive; every
+// P1–P4 × standard, gold, platinum; every duration is positive and no
+// longer than ten years of the calendar's working weeks hold (3650 days
+// at most), so no due time lands more than about ten years ahead; every
 // warning threshold is in (0, 1); every pause state is an open state of a
 // registered workflow; `source` is the text and `source_name` the name given.
 #pragma once
@@ -22,8 +24,10 @@ namespace plaint::workflows {
 // Parses and validates a policy. `source_name` names the file in messages.
 // Returns `invalid` with one sentence naming the file and, where known, the
 // line — "policy.toml line 14: targets.P2.resolution "-4h" is not a positive
-// duration such as "4h" or "90s"" — for invalid TOML, an unknown key, a value
-// of the wrong type, a missing or non-positive target, an impossible
+// duration such as "4h" or "90s"" — for text kept from the TOML parser
+// (workflows/toml_guard.h: non-ASCII outside comments, a table header
+// without a key, ...), invalid TOML, an unknown key, a value of the wrong
+// type, a missing, non-positive or too long target, an impossible
 // calendar (unknown zone, bad interval, no working time), or a pause state
 // that is not an open state of some workflow in `workflows`.
 engine::Result<engine::sla_policy> parse_policy(std::string_view text, std::string_view source_name,

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <memory>
 
 #include "tests/cli/cli_fixture.h"
 
@@ -123,4 +124,88 @@ TEST_CASE("init can put a policy in force") {
   CHECK(r.out.find("policy " + business_hours) != std::string::npos);
   auto shown = plaint::testing::run_plaint({"--db", db, "--json", "policy", "show"});
   CHECK(shown.json()["time_zone"] == "Europe/Berlin");
+}
+
+namespace {
+// The names of a ticket's history, in order.
+std::vector<std::string> event_names(const nlohmann::json& t) {
+  std::vector<std::string> out;
+  for (const auto& e : t["history"]) out.push_back(e["event"]);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a late answer first fires the timers that were due, so the breach is escalated whatever the tick cadence") {
+  // P1 for a standard customer: first response due 1 h after opening (11:00), warning at 10:48.
+  auto late_desk = [](bool tick_in_between) {
+    auto d = std::make_unique<cli_desk>();
+    REQUIRE(d->plaint({"customer", "add", "--id", "lee", "--name", "Lee"}).code == 0);
+    d->now = "2026-11-23T10:00:00Z";
+    const auto id = d->open("no power since morning", "lee", {"--priority", "P1"});
+    if (tick_in_between) {
+      d->now = "2026-11-23T11:30:00Z";
+      REQUIRE(d->plaint({"tick"}).code == 0);
+    }
+    d->now = "2026-11-23T14:00:00Z";
+    d->fire_ok(id, {"triage", "--set", "owner=ann"});
+    d->now = "2026-11-23T14:01:00Z";
+    d->fire_ok(id, {"start"});
+    return std::make_pair(std::move(d), id);
+  };
+  auto [untick, id] = late_desk(false);
+  const auto t = untick->show(id);
+  CHECK(event_names(t) == std::vector<std::string>{"open", "sla_warning", "escalate", "triage", "start"});
+  CHECK(t["level"] == 2);
+  CHECK(t["history"][2]["actor"] == "system");
+  CHECK(t["history"][2]["payload"]["clock"] == "first_response");
+  CHECK(t["history"][2]["at"] == "2026-11-23T14:00:00Z");  // fired when the late event came
+  CHECK(t["sla"]["breached"] == true);
+  CHECK(t["notifications"].size() == 2);  // nobody owned it yet: the team lead, for each
+  CHECK(untick->plaint({"audit", "verify"}).code == 0);
+
+  // The same story with a timely tick: the same events, level and notifications.
+  auto [ticked, same] = late_desk(true);
+  const auto u = ticked->show(same);
+  CHECK(event_names(u) == event_names(t));
+  CHECK(u["level"] == t["level"]);
+  CHECK(u["notifications"].size() == t["notifications"].size());
+
+  // The board tells an answer that came late from a clock still overdue.
+  untick->now = "2026-11-23T14:05:00Z";
+  auto board = untick->plaint({"--json", "escalations"});
+  REQUIRE(board.code == 0);
+  REQUIRE(board.json().size() == 1);
+  CHECK(board.json()[0]["reason"] == "first response answered late");
+  CHECK(board.json()[0]["overdue_seconds"] == 3 * 3600 + 60);
+  const auto second = untick->open("still waiting", "lee", {"--priority", "P1"});
+  untick->now = "2026-11-23T15:30:00Z";
+  REQUIRE(untick->plaint({"tick"}).code == 0);
+  board = untick->plaint({"--json", "escalations"});
+  REQUIRE(board.code == 0);
+  bool overdue_seen = false;
+  for (const auto& row : board.json())
+    if (std::to_string(row["id"].get<std::int64_t>()) == second) {
+      CHECK(row["reason"] == "first response overdue");
+      overdue_seen = true;
+    }
+  CHECK(overdue_seen);
+}
+
+TEST_CASE("an event refused after its ticket's timers fell due writes nothing, the timers included") {
+  cli_desk d;
+  REQUIRE(d.plaint({"customer", "add", "--id", "lee", "--name", "Lee"}).code == 0);
+  d.now = "2026-11-23T10:00:00Z";
+  const auto id = d.open("no power", "lee", {"--priority", "P1"});
+  d.now = "2026-11-23T14:00:00Z";
+  const auto before = d.plaint({"export"}).out;
+  auto refused = d.plaint({"event", id, "start"});  // intake does not take `start`
+  CHECK(refused.code == 4);
+  auto wrong_version = d.plaint({"event", id, "comment", "--note", "x", "--expect-version", "2"});
+  CHECK(wrong_version.code == 5);
+  CHECK(d.plaint({"export"}).out == before);
+  // The version the caller saw is the one before the due timers.
+  d.fire_ok(id, {"comment", "--note", "on it", "--expect-version", "1"});
+  const auto t = d.show(id);
+  CHECK(event_names(t) == std::vector<std::string>{"open", "sla_warning", "escalate", "comment"});
+  CHECK(t["version"] == 4);
 }

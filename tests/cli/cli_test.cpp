@@ -13,7 +13,7 @@ TEST_CASE("init is idempotent and names the database") {
   auto r = d.plaint({"init"});
   CHECK(r.code == 0);
   CHECK(r.out.find("database ready: sqlite") != std::string::npos);
-  CHECK(r.out.find("schema 4, ") != std::string::npos);
+  CHECK(r.out.find("schema 5, ") != std::string::npos);
   CHECK(r.out.find("; policy built-in policy.toml") != std::string::npos);
 }
 
@@ -228,7 +228,7 @@ TEST_CASE("audit verify passes on an intact database") {
   d.fire_ok(d.open(), {"comment", "--note", "hello"});
   auto r = d.plaint({"audit", "verify"});
   CHECK(r.code == 0);
-  CHECK(r.out == "audit chain intact: 2 events over 1 tickets\n");
+  CHECK(r.out == "audit chain intact: 2 events over 1 tickets, 2 customer changes over 2 customers\n");
 }
 
 TEST_CASE("an idempotent open returns the same ticket") {

@@ -40,7 +40,7 @@ struct desk {
     c.id = id;
     c.name = "Customer " + id;
     c.tier = tier;
-    REQUIRE(ex->put_customer(c).ok());
+    REQUIRE(ex->put_customer(engine::customer_update::whole(c, "desk")).ok());
   }
 
   // What a desk agent logs: a new complaint for `customer`.

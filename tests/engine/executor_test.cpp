@@ -221,7 +221,7 @@ TEST_CASE("the audit chain verifies and detects tampering") {
   REQUIRE(ok.ok());
   CHECK(ok->ok);
   CHECK(ok->events == 6);
-  CHECK(ok->message == "audit chain intact: 6 events over 3 tickets");
+  CHECK(ok->message == "audit chain intact: 6 events over 3 tickets, 1 customer changes over 1 customers");
 }
 
 TEST_CASE("a batch commits many transitions at once and refuses some without harming the rest") {

@@ -50,6 +50,16 @@ class faulty_store final : public engine::store {
   engine::Result<std::vector<engine::event_record>> ticket_events(engine::ticket_id id) override {
     return real_.ticket_events(id);
   }
+  engine::Result<engine::event_page> ticket_history(engine::ticket_id id, std::optional<std::int64_t> before,
+                                                    int limit) override {
+    return real_.ticket_history(id, before, limit);
+  }
+  engine::Result<std::vector<engine::customer_change>> customer_history(std::string_view id, int limit) override {
+    return real_.customer_history(id, limit);
+  }
+  engine::Status scan_customer_changes(const std::function<bool(const engine::customer_change&)>& fn) override {
+    return real_.scan_customer_changes(fn);
+  }
   engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override {
     return real_.ticket_timers(id);
   }
@@ -127,6 +137,18 @@ class faulty_store final : public engine::store {
       return real_->index_text(id, text);
     }
     engine::Status put_idempotency(const engine::idempotency_record& r) override { return real_->put_idempotency(r); }
+    engine::Result<std::int64_t> prune_idempotency(engine::timestamp before, int limit) override {
+      return real_->prune_idempotency(before, limit);
+    }
+    engine::Result<engine::customer_change> append_customer_change(engine::customer_change c) override {
+      return real_->append_customer_change(std::move(c));
+    }
+    engine::Status insert_customer_change_verbatim(const engine::customer_change& c) override {
+      return real_->insert_customer_change_verbatim(c);
+    }
+    engine::Result<std::vector<engine::timer>> due_timers_of(engine::ticket_id id, engine::timestamp now) override {
+      return real_->due_timers_of(id, now);
+    }
     engine::Result<bool> claim_timer(std::int64_t timer_id, engine::timestamp at) override {
       return real_->claim_timer(timer_id, at);
     }

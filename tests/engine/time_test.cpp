@@ -50,3 +50,20 @@ TEST_CASE("UTF-8 validation accepts Chinese and refuses malformed bytes") {
   CHECK_FALSE(valid_utf8(std::string("a\0b", 3)));
   CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
 }
+
+TEST_CASE("only instants of years 0000 to 9999 parse, so every stored instant prints and parses back") {
+  CHECK(parse_iso("0000-01-01T00:00:00Z") == min_instant);
+  CHECK(parse_iso("9999-12-31T23:59:59Z") == max_instant);
+  CHECK(format_iso(min_instant) == "0000-01-01T00:00:00Z");
+  CHECK(format_iso(max_instant) == "9999-12-31T23:59:59Z");
+  for (timestamp t : {min_instant, min_instant + 1, timestamp{0}, max_instant - 1, max_instant})
+    CHECK(parse_iso(format_iso(t)) == t);
+  // In range as written, out of it once the offset is applied; found by
+  // fuzzing (tests/fuzz/regressions/year*.txt): they were stored and
+  // exported as "-001-12-31T23:00:00Z", which no import could read.
+  CHECK_FALSE(parse_iso("0000-01-01T00:00:00+01:00").has_value());
+  CHECK_FALSE(parse_iso("9999-12-31T23:30:00-01:00").has_value());
+  CHECK_FALSE(parse_iso("9999-12-31T23:59:60Z").has_value());
+  CHECK(parse_iso("0000-01-01T01:00:00+01:00") == min_instant);
+  CHECK(parse_iso("9999-12-31T22:59:59-01:00") == max_instant);
+}

@@ -237,7 +237,7 @@ TEST_CASE("the live scheduler fires timers as they fall due on an io_context") {
   engine::customer c;
   c.id = "c1";
   c.name = "Live";
-  REQUIRE(ex.put_customer(c).ok());
+  REQUIRE(ex.put_customer(engine::customer_update::whole(c, "test")).ok());
   auto opened = ex.open(desk::intake("c1", "live"));
   REQUIRE(opened.ok());
 
@@ -267,7 +267,7 @@ TEST_CASE("the live scheduler sees timers another connection arms, within its re
   engine::customer c;
   c.id = "c1";
   c.name = "Elsewhere";
-  REQUIRE(ex.put_customer(c).ok());
+  REQUIRE(ex.put_customer(engine::customer_update::whole(c, "test")).ok());
 
   boost::asio::io_context io;
   std::vector<std::string> fired;

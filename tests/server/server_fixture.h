@@ -35,7 +35,9 @@ using namespace std::chrono_literals;
 
 class server_process {
  public:
-  server_process(const std::string& db, std::string err_file, const std::vector<std::string>& extra = {})
+  // `prefix` runs the server under another program (`prlimit --nofile=…`).
+  server_process(const std::string& db, std::string err_file, const std::vector<std::string>& extra = {},
+                 const std::vector<std::string>& prefix = {})
       : err_file_(std::move(err_file)) {
     std::signal(SIGPIPE, SIG_IGN);
     int out[2];
@@ -47,12 +49,13 @@ class server_process {
     posix_spawn_file_actions_addopen(&fa, 2, err_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addclose(&fa, out[0]);
     posix_spawn_file_actions_addclose(&fa, out[1]);
-    std::vector<std::string> args{PLAINT_BINARY, "--db", db, "serve", "--listen", "127.0.0.1:0"};
+    std::vector<std::string> args = prefix;
+    for (std::string a : {PLAINT_BINARY, "--db", db.c_str(), "serve", "--listen", "127.0.0.1:0"}) args.push_back(a);
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, PLAINT_BINARY, &fa, nullptr, argv.data(), environ);
+    const int rc = posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(out[1]);
     out_fd_ = out[0];
@@ -67,6 +70,7 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& banner() const { return banner_; }
   bool running() const { return pid_ > 0; }
 
@@ -198,9 +202,9 @@ struct server_desk {
   }
 
   // Starts `plaint serve` (again), with any extra serve options.
-  void start(const std::vector<std::string>& serve_options = {}) {
+  void start(const std::vector<std::string>& serve_options = {}, const std::vector<std::string>& prefix = {}) {
     http.reset();
-    server = std::make_unique<server_process>(db, dir.file("serve.err"), serve_options);
+    server = std::make_unique<server_process>(db, dir.file("serve.err"), serve_options, prefix);
     http = std::make_unique<http_client>(server->port());
   }
   int port() const { return server->port(); }
@@ -237,11 +241,23 @@ struct server_desk {
     return r.json();
   }
 
-  // The ticket with its history, as a supervisor sees it.
+  // The ticket with its whole history, as a supervisor sees it: GET
+  // /tickets/{id} embeds the newest 50 events, the older ones are read
+  // page by page through /events (history_test.cpp checks the pages).
   json ticket(std::int64_t id) {
     auto r = get("/api/v1/tickets/" + std::to_string(id), sue);
     REQUIRE_MESSAGE(r.status == 200, r.body);
-    return r.json();
+    json t = r.json();
+    for (json cursor = t["history_next_cursor"]; cursor.is_string();) {
+      auto page = get("/api/v1/tickets/" + std::to_string(id) + "/events?limit=1000&cursor=" +
+                          cursor.get<std::string>(), sue);
+      REQUIRE_MESSAGE(page.status == 200, page.body);
+      const json older = page.json();
+      t["history"].insert(t["history"].begin(), older.begin(), older.end());
+      const std::string next = page.header("x-next-cursor");
+      cursor = next.empty() ? json(nullptr) : json(next);
+    }
+    return t;
   }
 
   // Everything in the database, for "nothing was written" checks.

@@ -66,8 +66,9 @@ TEST_CASE("migrate creates the schema, records its version and is idempotent") {
   raw_db raw(path);
   CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('customers', 'tickets', 'events', "
-                    "'timers', 'search', 'idempotency', 'settings')") == 7);
-  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'") == 2);
+                    "'timers', 'search', 'idempotency', 'settings', 'customer_changes')") == 8);
+  // The audit log and the customer log refuse UPDATE and DELETE.
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'") == 4);
 }
 
 TEST_CASE("every call on an un-migrated database says it is not initialised") {
@@ -482,7 +483,7 @@ TEST_CASE("the chain append_event writes passes verify_audit until a row is tamp
   auto ok = engine::verify_audit(*f.store);
   require_ok(ok);
   CHECK(ok->ok);
-  CHECK(ok->message == "audit chain intact: 2 events over 2 tickets");
+  CHECK(ok->message == "audit chain intact: 2 events over 2 tickets, 1 customer changes over 1 customers");
 
   raw_db raw(f.path);
   REQUIRE(raw.exec("DROP TRIGGER events_no_update") == "");
@@ -553,7 +554,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
     require_ok(tx->commit());
     // Back to version 3: no links, the (ticket, seq) index.
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_4) + "PRAGMA user_version = 3;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_5) + undo_schema_4 + "PRAGMA user_version = 3;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());

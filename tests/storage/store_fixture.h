@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include "engine/customers.h"
 #include "engine/model.h"
 #include "engine/transfer.h"
 #include "engine/store.h"
@@ -72,12 +73,16 @@ inline engine::ticket sample_ticket(std::string customer = "acme", std::string s
   return t;
 }
 
-// Adds the customers and tickets in one committed transaction, indexing
-// each ticket's subject and description as the executor does; returns ids.
+// Adds the customers and tickets in one committed transaction, logging
+// each customer and indexing each ticket's subject and description as the
+// executor does; returns ids.
 inline std::vector<engine::ticket_id> add(engine::store& s, const std::vector<engine::customer>& customers,
                                           const std::vector<engine::ticket>& tickets) {
   auto tx = begin(s);
-  for (const auto& c : customers) require_ok(tx->put_customer(c));
+  for (const auto& c : customers) {
+    require_ok(tx->put_customer(c));
+    require_ok(tx->append_customer_change({0, c.id, c.updated_at, "fixture", engine::customer_diff(nullptr, c), {}, {}}));
+  }
   std::vector<engine::ticket_id> ids;
   for (const auto& t : tickets) {
     auto id = tx->insert_ticket(t);
@@ -107,7 +112,12 @@ inline engine::Result<engine::event_record> append_linked(engine::store_transact
   return tx.append_event(std::move(e));
 }
 
-// Takes a current file back to schema 3 (before the history chain); the
+// Takes a current file back to schema 4 (before the customer log); the
+// caller sets user_version.
+inline constexpr const char* undo_schema_5 =
+    "DROP TABLE customer_changes; DROP INDEX idempotency_created; ";
+
+// Takes a schema 4 file back to schema 3 (before the history chain); the
 // caller sets user_version.
 inline constexpr const char* undo_schema_4 =
     "ALTER TABLE tickets DROP COLUMN last_event; "
