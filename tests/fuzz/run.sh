@@ -2,15 +2,20 @@
 # Builds the libFuzzer harnesses (clang, PLAINT_FUZZ=ON, in build-fuzz: only
 # the harnesses and the libraries they link) and runs each for SECONDS over
 # a copy of its seeds (tests/fuzz/corpus/<name>/, copied to
-# build-fuzz/corpus/<name>/, which keeps what earlier runs found). Prints
-# executions and coverage per harness. A crash, a leak, a timeout or a
-# broken property fails the script; the input is left in
-# build-fuzz/artifacts/ — keep it in tests/fuzz/regressions/ with a test.
+# build-fuzz/corpus/<name>/, which keeps what earlier runs found; with
+# --fresh, to an emptied build-fuzz/corpus-fresh/<name>/ instead). Prints executions and coverage per harness. A crash, a
+# leak, a timeout or a broken property fails the script; the input is left
+# in build-fuzz/artifacts/ — keep it in tests/fuzz/regressions/ with a test.
 #
-# Usage: tests/fuzz/run.sh SECONDS [time|body|policy|import|api]...
+# Usage: tests/fuzz/run.sh [--fresh] SECONDS [time|body|policy|import|api]...
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:?usage: tests/fuzz/run.sh SECONDS [harness]...}
+fresh=0
+if [ "${1:-}" = "--fresh" ]; then
+  fresh=1
+  shift
+fi
+seconds=${1:?usage: tests/fuzz/run.sh [--fresh] SECONDS [harness]...}
 shift
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=(time body policy import api)
@@ -31,6 +36,10 @@ mkdir -p "$build/artifacts"
 summary=()
 for n in "${names[@]}"; do
   corpus="$build/corpus/$n"
+  if [ "$fresh" -eq 1 ]; then
+    corpus="$build/corpus-fresh/$n"
+    rm -rf "$corpus"
+  fi
   mkdir -p "$corpus"
   cp -n tests/fuzz/corpus/"$n"/* "$corpus"/
   log="$build/fuzz_$n.log"
