@@ -63,6 +63,7 @@ void add_admin_commands(CLI::App& cli, handler& run);
 void add_sla_commands(CLI::App& cli, handler& run);
 void add_serve_commands(CLI::App& cli, handler& run);
 void add_token_commands(CLI::App& cli, handler& run);
+void add_people_commands(CLI::App& cli, handler& run);
 void add_report_commands(CLI::App& cli, handler& run);
 // `plaint policy load F` and `plaint init --policy F`.
 engine::Status load_policy_file(app& a, const std::string& path);

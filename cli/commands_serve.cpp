@@ -121,6 +121,15 @@ void add_serve_commands(CLI::App& cli, handler& run) {
          [opts](const std::int64_t& s) { opts->idempotency_retention = std::chrono::seconds(s); },
          "seconds an Idempotency-Key is honoured; older keys are new requests and are pruned (default 86400)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 366 * 86400));
+  // The web desk.
+  sub->add_option("--web-dir", opts->web.web_dir,
+                  "serve the web desk's pages from this directory instead of the built-in copy (for working on them)")
+      ->check(CLI::ExistingDirectory);
+  sub->add_option("--session-lifetime", opts->web.session_lifetime,
+                  "seconds a web sign-in lasts before the person signs in again (default 43200)")
+      ->check(CLI::Range(std::int64_t{60}, std::int64_t{30} * 86400));
+  sub->add_flag("--secure-cookies", opts->web.secure_cookies,
+                "mark the session cookie Secure (when a TLS proxy serves plaint over HTTPS)");
   auto seconds = std::make_shared<std::array<int, 3>>(std::array<int, 3>{
       static_cast<int>(opts->idle_timeout.count()), static_cast<int>(opts->request_timeout.count()),
       static_cast<int>(opts->read_timeout.count())});

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   cli::add_sla_commands(parser, run);
   cli::add_serve_commands(parser, run);
   cli::add_token_commands(parser, run);
+  cli::add_people_commands(parser, run);
   cli::add_report_commands(parser, run);
 
   try {

@@ -5,6 +5,7 @@ plaint_packages=(
   cmake g++ make pkg-config ccache
   libboost-dev libsqlite3-dev libfmt-dev doctest-dev nlohmann-json3-dev
   libcli11-dev libtomlplusplus-dev libssl-dev tzdata
+  libsodium-dev  # Argon2id password hashes
   clang libclang-rt-14-dev  # the libFuzzer harnesses of tests/fuzz
 )
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/audit.h"
+#include "engine/people.h"
 #include "engine/utf8.h"
 
 namespace plaint::engine {
@@ -241,6 +242,7 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
     auto out = wf->apply(in);
     PLAINT_TRY(out);
     PLAINT_TRY(check_hand_off(current, out->next, r, out->payload));
+    if (out->next.owner != current.owner) PLAINT_TRY(check_owner(tx, out->next.owner));
     return out;
   };
 

@@ -43,9 +43,20 @@ json percentile(const std::vector<std::int64_t>& sorted, double p) {
   return sorted[std::max<std::size_t>(rank, 1) - 1];
 }
 
+// Percentiles, and how many samples fall in each bucket (business time):
+// ≤ 1 h, ≤ 4 h, ≤ 8 h, ≤ 1 d, ≤ 3 d, ≤ 7 d, and beyond ("le": null).
 json p50_p90(std::vector<std::int64_t> v) {
   std::sort(v.begin(), v.end());
-  return {{"p50", percentile(v, 0.5)}, {"p90", percentile(v, 0.9)}};
+  static constexpr std::int64_t bounds[] = {3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400};
+  json histogram = json::array();
+  auto from = v.begin();
+  for (std::int64_t le : bounds) {
+    auto to = std::upper_bound(from, v.end(), le);
+    histogram.push_back({{"le", le}, {"count", to - from}});
+    from = to;
+  }
+  histogram.push_back({{"le", nullptr}, {"count", v.end() - from}});
+  return {{"p50", percentile(v, 0.5)}, {"p90", percentile(v, 0.9)}, {"histogram", std::move(histogram)}};
 }
 
 // The `limit` most frequent keys, count descending, then key ascending.

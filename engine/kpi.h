@@ -27,7 +27,7 @@ struct kpi_query {
 // {"from","to","by","overall":{…figures…},"groups":[{"key":…,…figures…}],
 //  "customers_at_risk":[{"customer","tier","complaints","low_csat","breaches"}]}
 // figures: opened, closed, resolved, backlog{total, by_age{"<1d","1-3d","3-7d",">7d"}},
-// first_response_seconds{p50,p90}, resolution_seconds{p50,p90}, on_time_rate,
+// first_response_seconds{p50,p90,histogram[{le,count}]}, resolution_seconds{…}, on_time_rate,
 // success_rate, reopen_rate, escalation_rate{"2","3"}, handoffs_mean,
 // csat{mean, count, distribution{"1".."5"}}, follow_up_completion,
 // top_categories[{key,count}], top_root_causes[{key,count}].

@@ -72,6 +72,31 @@ struct api_token {
   std::optional<timestamp> revoked_at;
 };
 
+// A person of the directory (engine/people.h): who may sign in to the web
+// desk and own tickets. Only an Argon2id hash of the password is stored
+// ("" = none set: the person cannot sign in).
+struct person {
+  std::string id;     // "li.na": the actor and owner name
+  std::string name;   // "李娜"
+  std::string email;  // "" when unknown
+  std::string role;   // agent | supervisor | admin
+  std::string team;   // "", "L1", "L2" or "L3"
+  bool disabled = false;
+  std::string password_hash;  // libsodium crypto_pwhash_str (Argon2id)
+  timestamp created_at = 0;
+  timestamp updated_at = 0;
+};
+
+// A signed-in browser. The cookie carries a random secret; only its SHA-256
+// is stored (`id`), so a copy of the database signs nobody in.
+struct web_session {
+  std::string id;      // hex SHA-256 of the cookie's secret
+  std::string person;  // person id
+  std::string csrf;    // the token state-changing requests must echo
+  timestamp created_at = 0;
+  timestamp expires_at = 0;
+};
+
 class store_transaction {
  public:
   virtual ~store_transaction() = default;
@@ -132,6 +157,20 @@ class store_transaction {
   virtual Result<int> revoke_tokens(std::string_view name_or_id, timestamp at) = 0;
   virtual Status put_setting(std::string_view key, std::string_view value) = 0;
 
+  // The directory of people, read inside the transaction: whether anyone is
+  // in it, and one person (nullopt when absent).
+  virtual Result<bool> has_people() = 0;
+  virtual Result<std::optional<person>> find_person(std::string_view id) = 0;
+  // Inserts or replaces by id, every field as given.
+  virtual Status put_person(const person& p) = 0;
+  virtual Status put_session(const web_session& s) = 0;
+  // Deletes the session with this id (no error when absent).
+  virtual Status delete_session(std::string_view id) = 0;
+  // Deletes every session of the person; returns how many.
+  virtual Result<int> delete_sessions_of(std::string_view person) = 0;
+  // Deletes at most `limit` sessions that expired before `now`; returns how many.
+  virtual Result<int> prune_sessions(timestamp now, int limit) = 0;
+
   // Durable on success. Returns `conflict` if another writer got in between
   // (multi-node back ends), `internal` on I/O failure.
   virtual Status commit() = 0;
@@ -174,6 +213,12 @@ class store {
   virtual Result<std::vector<notification>> ticket_notifications(ticket_id id) = 0;
   virtual Result<std::optional<api_token>> find_token(std::string_view id) = 0;
   virtual Result<std::vector<api_token>> list_tokens() = 0;
+  // nullopt when absent.
+  virtual Result<std::optional<person>> find_person(std::string_view id) = 0;
+  // Every person, by id.
+  virtual Result<std::vector<person>> list_people() = 0;
+  // nullopt when absent (expired ones are returned: the caller compares).
+  virtual Result<std::optional<web_session>> find_session(std::string_view id) = 0;
 
   // Pending timers due at or before `now`, earliest first (ties by id).
   virtual Result<std::vector<timer>> due_timers(timestamp now, int limit) = 0;

@@ -26,11 +26,12 @@ constexpr std::size_t token_length = token_prefix.size() + 2 * id_bytes + 1 + 2 
 
 constexpr std::string_view roles[] = {"agent", "supervisor", "admin"};  // weakest first
 
-// `n` bytes from OpenSSL's CSPRNG, as lower-case hex.
+}  // namespace
+
 Result<std::string> random_hex(std::size_t n) {
   unsigned char buf[64];
   if (n > sizeof buf || RAND_bytes(buf, static_cast<int>(n)) != 1)
-    return make_error(errc::internal, "the random number generator failed; no token was made");
+    return make_error(errc::internal, "the random number generator failed; nothing was made");
   static const char hex[] = "0123456789abcdef";
   std::string out(2 * n, '0');
   for (std::size_t i = 0; i < n; ++i) {
@@ -40,6 +41,8 @@ Result<std::string> random_hex(std::size_t n) {
   OPENSSL_cleanse(buf, sizeof buf);
   return out;
 }
+
+namespace {
 
 bool is_lower_hex(std::string_view s) {
   for (char c : s)
@@ -108,7 +111,11 @@ Result<token_identity> check_token(store& s, std::string_view presented) {
   OPENSSL_cleanse(salted.data(), salted.size());
   if (hash.size() != t.hash.size() || CRYPTO_memcmp(hash.data(), t.hash.data(), hash.size()) != 0)
     return not_valid();
-  return token_identity{t.name, t.role};
+  // A token named after a person is that person's: it stops with them.
+  auto owner = s.find_person(t.name);
+  PLAINT_TRY(owner);
+  if (*owner && (*owner)->disabled) return not_valid();
+  return token_identity{t.name, t.role, {}};
 }
 
 }  // namespace plaint::engine

@@ -25,10 +25,16 @@ Result<issued_token> issue_token(std::string_view name, std::string_view role, t
 struct token_identity {
   std::string name;
   std::string role;
+  // Set for a signed-in browser (engine/people.h): the token its
+  // state-changing requests must carry. Empty for a bearer token.
+  std::string csrf;
 };
 
+// `n` (at most 64) bytes from OpenSSL's CSPRNG, as lower-case hex.
+Result<std::string> random_hex(std::size_t n);
+
 // Returns `not_found` ("the token is not valid") for a malformed, unknown,
-// revoked or wrong token — one message for all, so callers cannot probe.
+// revoked or wrong token, or one named after a disabled person — one message for all, so callers cannot probe.
 Result<token_identity> check_token(store& s, std::string_view presented);
 
 bool is_role(std::string_view role);

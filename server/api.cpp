@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <openssl/crypto.h>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "engine/utf8.h"
 #include "server/api_util.h"
+#include "server/handlers.h"
 #include "server/openapi_text.h"
+#include "server/signin_guard.h"
+#include "engine/people.h"
 
 namespace plaint::server {
 
@@ -23,32 +27,7 @@ namespace {
 
 // ------------------------------------------------------------ request parsing
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding ('+' is a space in queries); nullopt for a bad escape.
-std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (s[i] == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+std::string_view path_only(std::string_view target) { return target.substr(0, target.find('?')); }
 
 struct parsed_target {
   std::vector<std::string> segments;
@@ -71,19 +50,9 @@ engine::Result<parsed_target> parse_target(const std::string& target) {
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
   }
   if (qpos != std::string::npos) {
-    std::string_view q(target.data() + qpos + 1, target.size() - qpos - 1);
-    while (!q.empty()) {
-      const auto amp = q.find('&');
-      std::string_view item = q.substr(0, amp);
-      q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-      if (item.empty()) continue;
-      const auto eq = item.find('=');
-      auto key = url_decode(item.substr(0, eq), true);
-      auto value = url_decode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1), true);
-      if (!key || !value || !engine::valid_utf8(*key) || !engine::valid_utf8(*value))
-        return make_error(errc::invalid, "the query string is not valid percent-encoded UTF-8");
-      p.query[*key] = *value;
-    }
+    auto q = parse_pairs(std::string_view(target).substr(qpos + 1), "the query string");
+    PLAINT_TRY(q);
+    p.query = std::move(*q);
   }
   return p;
 }
@@ -125,22 +94,34 @@ const std::vector<std::vector<std::string_view>>& split_routes();
 // ------------------------------------------------------------------- routes
 
 const std::vector<route_info>& api::routes() {
+  namespace h = handlers;
   static const std::vector<route_info> r = {
-      {"GET", "/healthz", ""},
-      {"GET", "/readyz", ""},
-      {"GET", "/metrics", "supervisor"},
-      {"GET", "/api/v1/openapi.json", "any"},
-      {"POST", "/api/v1/customers", "agent"},
-      {"GET", "/api/v1/customers/{id}", "agent"},
-      {"POST", "/api/v1/tickets", "agent"},
+      {"GET", "/healthz", "", {}, h::healthz},
+      {"GET", "/readyz", "", {}, h::readyz},
+      {"GET", "/metrics", "supervisor", {}, h::metrics_text},
+      {"GET", "/api/v1/openapi.json", "any", {}, h::openapi},
+      {"POST", "/api/v1/customers", "agent", {}, h::put_customer},
+      {"GET", "/api/v1/customers/{id}", "agent", {}, h::get_customer},
+      {"POST", "/api/v1/tickets", "agent", {}, h::open_ticket},
       {"GET", "/api/v1/tickets", "agent",
-       {"state", "owner", "customer", "level", "breached", "open", "q", "limit", "cursor"}},
-      {"GET", "/api/v1/tickets/{id}", "agent"},
-      {"POST", "/api/v1/tickets/{id}/events", "agent"},
-      {"GET", "/api/v1/tickets/{id}/events", "agent", {"limit", "cursor"}},
-      {"GET", "/api/v1/escalations", "supervisor"},
-      {"GET", "/api/v1/reports/kpi", "supervisor", {"from", "to", "by"}},
-      {"GET", "/api/v1/stream", "any"},
+       {"state", "owner", "customer", "level", "breached", "open", "q", "limit", "cursor"}, h::list_tickets},
+      {"GET", "/api/v1/tickets/{id}", "agent", {}, h::get_ticket},
+      {"POST", "/api/v1/tickets/{id}/events", "agent", {}, h::post_event},
+      {"GET", "/api/v1/tickets/{id}/events", "agent", {"limit", "cursor"}, h::ticket_events},
+      {"GET", "/api/v1/escalations", "supervisor", {}, h::escalations},
+      {"GET", "/api/v1/reports/kpi", "supervisor", {"from", "to", "by"}, h::kpi},
+      {"GET", "/api/v1/reports/kpi/series", "supervisor", {"from", "to", "step"}, h::kpi_series},
+      {"GET", "/api/v1/stream", "any", {}, h::stream_head},
+      {"GET", "/api/v1/me", "any", {}, h::me},
+      {"GET", "/api/v1/users", "agent", {}, h::list_people},
+      {"POST", "/api/v1/users", "admin", {}, h::put_person},
+      {"GET", "/api/v1/workflows", "any", {}, h::workflows},
+      {"GET", "/api/v1/sla/preview", "agent", {"customer", "priority", "workflow"}, h::sla_preview},
+      {"GET", "/", "", {}, h::page_index},
+      {"GET", "/signin", "", {"next", "error", "seconds"}, h::page_signin},
+      {"POST", "/signin", "", {}, h::signin},
+      {"POST", "/signout", "any", {}, h::signout},
+      {"GET", "/assets/{hash}/{file}", "", {}, h::asset},
   };
   return r;
 }
@@ -154,6 +135,19 @@ const std::vector<std::vector<std::string_view>>& split_routes() {
   }();
   return split;
 }
+
+bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// A request from a page of another site: its Origin (sent by browsers with
+// every POST) names another host than the one it was sent to.
+bool cross_site(const request& req) {
+  const std::string& origin = req.header("origin");
+  if (origin.empty()) return false;
+  const std::string& host = req.header("host");
+  return origin != "http://" + host && origin != "https://" + host;
+}
 }  // namespace
 
 const std::string& api::openapi_document() {
@@ -161,8 +155,23 @@ const std::string& api::openapi_document() {
   return doc;
 }
 
-api::api(writer& w, store_pool& readers, metrics& m, const engine::clock& clock)
-    : writer_(w), readers_(readers), metrics_(m), clock_(clock) {}
+bool api::blocking(const request& req) {
+  if (req.method != "POST") return false;
+  const auto path = path_only(req.target);
+  return path == "/signin" || path == "/api/v1/users";
+}
+
+api::api(writer& w, store_pool& readers, metrics& m, const engine::clock& clock,
+         const engine::workflow_registry& workflows, web_options web)
+    : writer_(w),
+      readers_(readers),
+      metrics_(m),
+      clock_(clock),
+      workflows_(workflows),
+      web_(std::move(web)),
+      guard_(std::make_unique<signin_guard>()) {}
+
+api::~api() = default;
 
 response api::json_response(int status, const json& body) {
   response r;
@@ -171,19 +180,33 @@ response api::json_response(int status, const json& body) {
   return r;
 }
 
-response api::error_response(const Error& e, const json& extra) {
+response api::error_body(int status, std::string_view code, std::string_view message, const json& extra) {
   json error = extra;
-  error["code"] = engine::errc_name(e.code);
-  error["message"] = e.message;
-  response r = json_response(status_of(e.code), {{"error", std::move(error)}});
-  if (e.code == errc::unavailable) r.headers.emplace_back("Retry-After", "1");
+  error["code"] = code;
+  error["message"] = message;
+  response r = json_response(status, {{"error", std::move(error)}});
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
 }
 
+response api::error_response(const Error& e, const json& extra) {
+  return error_body(status_of(e.code), engine::errc_name(e.code), e.message, extra);
+}
+
 engine::Result<engine::token_identity> api::authenticate(const request& req) {
+  std::string_view auth = req.header("authorization");
+  if (auth.empty()) {
+    // A browser signed in to the web desk.
+    const std::string_view cookie = cookie_value(req.header("cookie"), session_cookie);
+    if (cookie.empty())
+      return make_error(errc::not_found, "sign in, or send an Authorization: Bearer token");
+    auto s = readers_.acquire();
+    PLAINT_TRY(s);
+    return engine::check_session(**s, cookie, clock_.now());
+  }
   // RFC 7235: the scheme is case-insensitive, and one or more spaces
   // separate it from the credentials.
-  std::string_view auth = req.header("authorization");
   constexpr std::string_view bearer = "bearer";
   const bool is_bearer =
       auth.size() > bearer.size() && auth[bearer.size()] == ' ' &&
@@ -228,9 +251,8 @@ void api::handle(const request& req, respond_fn respond) {
   if (!route) {
     if (allowed.empty())
       return finish("not_found", error_response({errc::not_found, fmt::format("there is no {}", req.target)}));
-    response r = json_response(405, {{"error",
-                                       {{"code", "method_not_allowed"},
-                                        {"message", fmt::format("{} is not allowed on {}", req.method, req.target)}}}});
+    response r =
+        error_body(405, "method_not_allowed", fmt::format("{} is not allowed on {}", req.method, req.target));
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
     r.headers.emplace_back("Allow", allow);
@@ -242,35 +264,32 @@ void api::handle(const request& req, respond_fn respond) {
     if (std::find(route->query.begin(), route->query.end(), key) == route->query.end())
       return finish(label, error_response({errc::invalid, fmt::format("unknown query parameter '{}'", key)}));
   }
-  // Liveness: the process answers. Readiness: it can also write.
-  if (route->pattern == "/healthz") return finish(label, json_response(200, {{"status", "ok"}}));
-  if (route->pattern == "/readyz") {
-    const auto r = writer_.ready();
-    if (r.ready) return finish(label, json_response(200, {{"status", "ready"}}));
-    response out = json_response(503, {{"status", "not_ready"}, {"reason", r.reason}});
-    out.headers.emplace_back("Retry-After", "1");
-    return finish(label, std::move(out));
+  const bool changes_state = method != "GET";
+  engine::token_identity who;
+  if (!route->role.empty()) {
+    auto found = authenticate(req);
+    if (!found) {
+      if (found.error().code != errc::not_found) return finish(label, error_response(found.error()));
+      return finish(label, error_body(401, "unauthorized", found.error().message));
+    }
+    who = std::move(*found);
+    if (route->role != "any" && !engine::role_at_least(who.role, route->role))
+      return finish(label, error_body(403, "forbidden",
+                                      fmt::format("{} needs the {} role; {} is {}", label, route->role, who.name,
+                                                  who.role)));
+    // A signed-in browser's writes must carry the page's CSRF token and
+    // come from this site; bearer requests carry no ambient credential.
+    if (changes_state && !who.csrf.empty() &&
+        (cross_site(req) || !same_text(req.header("x-csrf-token"), who.csrf)))
+      return finish(label, error_body(403, "forbidden",
+                                      "this request needs the page's CSRF token (X-CSRF-Token) and must come from "
+                                      "this site"));
+  } else if (changes_state && cross_site(req)) {
+    return finish(label, error_body(403, "forbidden", "a sign-in must come from this site's own form"));
   }
-
-  auto who = authenticate(req);
-  if (!who) {
-    if (who.error().code != errc::not_found) return finish(label, error_response(who.error()));
-    response r = json_response(401, {{"error", {{"code", "unauthorized"}, {"message", who.error().message}}}});
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return finish(label, std::move(r));
-  }
-  if (route->role != "any" && !engine::role_at_least(who->role, route->role))
-    return finish(label, json_response(403, {{"error",
-                                              {{"code", "forbidden"},
-                                               {"message", fmt::format("{} needs the {} role; {} is {}", label,
-                                                                       route->role, who->name, who->role)}}}}));
-  if (route->pattern == "/api/v1/stream") {  // only HEAD gets here; the transport serves GET
-    response r;
-    r.content_type = "text/event-stream; charset=utf-8";
-    return finish(label, std::move(r));
-  }
-  dispatch(req, *route, params, target->query, *who,
-           [finish, label](response r) { finish(label, std::move(r)); });
+  call c{req, params, target->query, who, [finish, label](response r) { finish(label, std::move(r)); },
+         clock_.now()};
+  route->handler(*this, c);
 }
 
 }  // namespace plaint::server

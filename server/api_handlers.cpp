@@ -6,6 +6,7 @@
 #include "engine/sla.h"
 #include "server/api.h"
 #include "server/api_util.h"
+#include "server/handlers.h"
 
 namespace plaint::server {
 
@@ -45,7 +46,7 @@ engine::Result<std::optional<std::int64_t>> query_int(const std::map<std::string
   return n;
 }
 
-engine::Result<json> list_tickets(engine::store& s, const std::map<std::string, std::string>& q, engine::timestamp now) {
+engine::Result<json> list_page(engine::store& s, const std::map<std::string, std::string>& q, engine::timestamp now) {
   engine::ticket_query query;
   query.now = now;
   auto text = [&](const char* key) -> std::optional<std::string> {
@@ -95,163 +96,194 @@ engine::Result<json> list_tickets(engine::store& s, const std::map<std::string, 
               {"next_cursor", page->next_cursor ? json(std::to_string(*page->next_cursor)) : json(nullptr)}};
 }
 
+// Runs `fn` with a pooled read connection, or answers the error.
+template <typename Fn>
+void with_reader(api& a, call& c, Fn&& fn) {
+  auto s = a.readers().acquire();
+  if (!s) return c.respond(api::error_response(s.error()));
+  fn(**s);
+}
+
+engine::Result<engine::ticket_id> ticket_param(const call& c) {
+  auto id = to_int(c.params.at(0));
+  if (!id || *id <= 0) return make_error(errc::not_found, fmt::format("ticket '{}' does not exist", c.params.at(0)));
+  return *id;
+}
+
+void fail(call& c, const engine::Error& e) { c.respond(api::error_response(e)); }
+
 }  // namespace
 
-void api::dispatch(const request& req, const route_info& route, const std::vector<std::string>& params,
-                   const std::map<std::string, std::string>& query, const engine::token_identity& who,
-                   respond_fn respond) {
-  const std::string& p = route.pattern;
-  const engine::timestamp now = clock_.now();
-  auto fail = [&respond](const engine::Error& e) { respond(error_response(e)); };
-  auto id_param = [&]() -> engine::Result<engine::ticket_id> {
-    auto id = to_int(params.at(0));
-    if (!id || *id <= 0) return make_error(errc::not_found, fmt::format("ticket '{}' does not exist", params.at(0)));
-    return *id;
-  };
+namespace handlers {
+void healthz(api&, call& c) { c.respond(api::json_response(200, {{"status", "ok"}})); }
 
-  if (p == "/api/v1/openapi.json") {
-    response r;
-    r.body = openapi_document();
-    return respond(std::move(r));
-  }
+// Liveness: the process answers. Readiness: it can also write.
+void readyz(api& a, call& c) {
+  const auto r = a.writes().ready();
+  if (r.ready) return c.respond(api::json_response(200, {{"status", "ready"}}));
+  response out = api::json_response(503, {{"status", "not_ready"}, {"reason", r.reason}});
+  out.headers.emplace_back("Retry-After", "1");
+  c.respond(std::move(out));
+}
 
-  if (p == "/metrics") {
-    auto s = readers_.acquire();
-    if (!s) return fail(s.error());
-    auto pending = (**s).count_pending_timers();
-    if (!pending) return fail(pending.error());
+void openapi(api&, call& c) {
+  response r;
+  r.body = api::openapi_document();
+  c.respond(std::move(r));
+}
+
+// Only HEAD gets here; the transport serves GET itself.
+void stream_head(api&, call& c) {
+  response r;
+  r.content_type = "text/event-stream; charset=utf-8";
+  c.respond(std::move(r));
+}
+
+void metrics_text(api& a, call& c) {
+  with_reader(a, c, [&](engine::store& s) {
+    auto pending = s.count_pending_timers();
+    if (!pending) return fail(c, pending.error());
     response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_.render(*pending);
-    return respond(std::move(r));
-  }
+    r.body = a.stats().render(*pending);
+    c.respond(std::move(r));
+  });
+}
 
-  if (p == "/api/v1/customers" && req.method == "POST") {
-    auto b = body::parse(req.body, {"id", "name", "tier", "email", "phone", "attributes"});
-    if (!b) return fail(b.error());
-    // Fields not sent (or null) are kept; "" clears email or phone. Whether
-    // the tier may move is decided by the writer on the customer as it is.
-    engine::customer_update u;
-    u.id = b->str("id", true);
-    u.name = b->opt_str("name");
-    u.tier = b->opt_str("tier");
-    u.email = b->opt_str("email");
-    u.phone = b->opt_str("phone");
-    u.attributes = b->opt_object("attributes");
-    if (!b->status()) return fail(b->status().error());
-    u.actor = who.name;
-    u.may_set_tier = engine::role_at_least(who.role, "supervisor");
-    return writer_.submit_customer(std::move(u), [respond](engine::Result<engine::customer_result> r) {
-      if (!r) return respond(error_response(r.error()));
-      respond(json_response(r->created ? 201 : 200, engine::to_json(r->saved)));
-    });
-  }
+void put_customer(api& a, call& c) {
+  auto b = body::parse(c.req.body, {"id", "name", "tier", "email", "phone", "attributes"});
+  if (!b) return fail(c, b.error());
+  // Fields not sent (or null) are kept; "" clears email or phone. Whether
+  // the tier may move is decided by the writer on the customer as it is.
+  engine::customer_update u;
+  u.id = b->str("id", true);
+  u.name = b->opt_str("name");
+  u.tier = b->opt_str("tier");
+  u.email = b->opt_str("email");
+  u.phone = b->opt_str("phone");
+  u.attributes = b->opt_object("attributes");
+  if (!b->status()) return fail(c, b->status().error());
+  u.actor = c.who.name;
+  u.may_set_tier = engine::role_at_least(c.who.role, "supervisor");
+  a.writes().submit_customer(std::move(u), [respond = c.respond](engine::Result<engine::customer_result> r) {
+    if (!r) return respond(api::error_response(r.error()));
+    respond(api::json_response(r->created ? 201 : 200, engine::to_json(r->saved)));
+  });
+}
 
-  if (p == "/api/v1/tickets" && req.method == "POST") {
-    auto b = body::parse(req.body, {"customer", "subject", "description", "channel", "category", "priority", "workflow"});
-    if (!b) return fail(b.error());
-    engine::open_request o;
-    o.customer = b->str("customer", true);
-    o.subject = b->str("subject", true);
-    o.description = b->str("description");
-    auto or_default = [&](const char* key, std::string& field) {
-      auto v = b->str(key);
-      if (!v.empty()) field = std::move(v);
-    };
-    or_default("channel", o.channel);
-    or_default("category", o.category);
-    or_default("priority", o.priority);
-    or_default("workflow", o.workflow);
-    if (!b->status()) return fail(b->status().error());
-    o.idempotency_key = req.header("idempotency-key");
-    o.actor = who.name;
-    return writer_.submit(std::move(o), [respond, this](engine::Result<engine::transition_result> r) {
-      if (!r) return respond(error_response(r.error()));
-      response out;
-      out.status = r->created ? 201 : 200;
-      out.body = engine::ticket_json_text(r->ticket_after, clock_.now());
-      respond(std::move(out));
-    });
-  }
+void open_ticket(api& a, call& c) {
+  auto b = body::parse(c.req.body, {"customer", "subject", "description", "channel", "category", "priority", "workflow"});
+  if (!b) return fail(c, b.error());
+  engine::open_request o;
+  o.customer = b->str("customer", true);
+  o.subject = b->str("subject", true);
+  o.description = b->str("description");
+  auto or_default = [&](const char* key, std::string& field) {
+    auto v = b->str(key);
+    if (!v.empty()) field = std::move(v);
+  };
+  or_default("channel", o.channel);
+  or_default("category", o.category);
+  or_default("priority", o.priority);
+  or_default("workflow", o.workflow);
+  if (!b->status()) return fail(c, b->status().error());
+  o.idempotency_key = c.req.header("idempotency-key");
+  o.actor = c.who.name;
+  a.writes().submit(std::move(o), [respond = c.respond, &a](engine::Result<engine::transition_result> r) {
+    if (!r) return respond(api::error_response(r.error()));
+    response out;
+    out.status = r->created ? 201 : 200;
+    out.body = engine::ticket_json_text(r->ticket_after, a.clock().now());
+    respond(std::move(out));
+  });
+}
 
-  if (p == "/api/v1/tickets/{id}/events" && req.method == "POST") {
-    auto id = id_param();
-    if (!id) return fail(id.error());
-    auto b = body::parse(req.body, {"event", "note", "fields", "expected_version"});
-    if (!b) return fail(b.error());
-    engine::event_request e;
-    e.ticket = *id;
-    e.event = b->str("event", true);
-    e.note = b->str("note");
-    e.fields = b->fields("fields");
-    e.expected_version = b->integer("expected_version", 0);
-    if (!b->status()) return fail(b->status().error());
-    e.actor = who.name;
-    e.idempotency_key = req.header("idempotency-key");
-    // Agents work any open ticket, but taking one away from its owner is a
-    // supervisor's decision, made by the executor on the ticket as the
-    // write transaction reads it.
-    e.may_reassign = engine::role_at_least(who.role, "supervisor");
-    const engine::ticket_id tid = *id;
-    return writer_.submit(std::move(e), [respond, this, tid](engine::Result<engine::transition_result> r) {
-      if (!r) return respond(event_error(readers_, tid, r.error()));
-      if (!r->response.empty()) {
-        response out;
-        out.body = r->response;
-        return respond(std::move(out));
-      }
-      response out;
-      out.body = engine::ticket_json_text(r->ticket_after, clock_.now());
-      respond(std::move(out));
-    });
-  }
+void post_event(api& a, call& c) {
+  auto id = ticket_param(c);
+  if (!id) return fail(c, id.error());
+  auto b = body::parse(c.req.body, {"event", "note", "fields", "expected_version"});
+  if (!b) return fail(c, b.error());
+  engine::event_request e;
+  e.ticket = *id;
+  e.event = b->str("event", true);
+  e.note = b->str("note");
+  e.fields = b->fields("fields");
+  e.expected_version = b->integer("expected_version", 0);
+  if (!b->status()) return fail(c, b->status().error());
+  e.actor = c.who.name;
+  e.idempotency_key = c.req.header("idempotency-key");
+  // Agents work any open ticket, but taking one away from its owner is a
+  // supervisor's decision, made by the executor on the ticket as the
+  // write transaction reads it.
+  e.may_reassign = engine::role_at_least(c.who.role, "supervisor");
+  const engine::ticket_id tid = *id;
+  a.writes().submit(std::move(e), [respond = c.respond, &a, tid](engine::Result<engine::transition_result> r) {
+    if (!r) return respond(event_error(a.readers(), tid, r.error()));
+    response out;
+    out.body = r->response.empty() ? engine::ticket_json_text(r->ticket_after, a.clock().now()) : r->response;
+    respond(std::move(out));
+  });
+}
 
-  // Everything below reads.
-  auto s = readers_.acquire();
-  if (!s) return fail(s.error());
-  engine::store& store = **s;
-
-  if (p == "/api/v1/customers/{id}") {
-    auto c = store.get_customer(params.at(0));
-    if (!c) return fail(c.error());
+void get_customer(api& a, call& c) {
+  with_reader(a, c, [&](engine::store& s) {
+    auto cu = s.get_customer(c.params.at(0));
+    if (!cu) return fail(c, cu.error());
     engine::ticket_query q;
-    q.customer = c->id;
+    q.customer = cu->id;
     q.limit = 1000;
-    q.now = now;
-    auto page = store.list_tickets(q);
-    if (!page) return fail(page.error());
-    auto changes = store.customer_history(c->id, customer_changes_shown);
-    if (!changes) return fail(changes.error());
-    json j = engine::to_json(*c);
+    q.now = c.now;
+    auto page = s.list_tickets(q);
+    if (!page) return fail(c, page.error());
+    auto changes = s.customer_history(cu->id, customer_changes_shown);
+    if (!changes) return fail(c, changes.error());
+    json j = engine::to_json(*cu);
     j["tickets"] = json::array();
-    for (const auto& t : page->tickets) j["tickets"].push_back(engine::to_json(t, now));
+    for (const auto& t : page->tickets) j["tickets"].push_back(engine::to_json(t, c.now));
     j["changes"] = json::array();
     for (const auto& ch : *changes)
       j["changes"].push_back({{"seq", ch.seq}, {"at", engine::format_iso(ch.at)}, {"actor", ch.actor},
                               {"changes", ch.changes}});
-    return respond(json_response(200, j));
-  }
-  if (p == "/api/v1/tickets") {
-    auto j = list_tickets(store, query, now);
-    if (!j) return fail(j.error());
-    return respond(json_response(200, *j));
-  }
-  if (p == "/api/v1/tickets/{id}" || p == "/api/v1/tickets/{id}/events") {
-    auto id = id_param();
-    if (!id) return fail(id.error());
-    auto t = store.get_ticket(*id);
-    if (!t) return fail(t.error());
-    if (p == "/api/v1/tickets/{id}") return respond(json_response(200, ticket_with_history(store, *t, now)));
-    auto limit = query_int(query, "limit", 1, max_events_page);
-    if (!limit) return fail(limit.error());
-    auto cursor = query_int(query, "cursor", 1, INT64_MAX);
-    if (!cursor) return fail(cursor.error());
+    c.respond(api::json_response(200, j));
+  });
+}
+
+void list_tickets(api& a, call& c) {
+  with_reader(a, c, [&](engine::store& s) {
+    auto j = list_page(s, c.query, c.now);
+    if (!j) return fail(c, j.error());
+    c.respond(api::json_response(200, *j));
+  });
+}
+
+void get_ticket(api& a, call& c) {
+  auto id = ticket_param(c);
+  if (!id) return fail(c, id.error());
+  with_reader(a, c, [&](engine::store& s) {
+    auto t = s.get_ticket(*id);
+    if (!t) return fail(c, t.error());
+    json j = ticket_with_history(s, *t, c.now);
+    j["clock"] = business_clock(*a.writes().policy(), *t, c.now);
+    c.respond(api::json_response(200, j));
+  });
+}
+
+void ticket_events(api& a, call& c) {
+  auto id = ticket_param(c);
+  if (!id) return fail(c, id.error());
+  auto limit = query_int(c.query, "limit", 1, max_events_page);
+  if (!limit) return fail(c, limit.error());
+  auto cursor = query_int(c.query, "cursor", 1, INT64_MAX);
+  if (!cursor) return fail(c, cursor.error());
+  with_reader(a, c, [&](engine::store& s) {
+    auto t = s.get_ticket(*id);
+    if (!t) return fail(c, t.error());
     const int n = static_cast<int>(limit->value_or(default_events_page));
-    auto page = store.ticket_history(*id, *cursor, n);
-    if (!page) return fail(page.error());
+    auto page = s.ticket_history(*id, *cursor, n);
+    if (!page) return fail(c, page.error());
     json arr = json::array();
     for (const auto& e : page->events) arr.push_back(engine::to_json(e));
-    response r = json_response(200, arr);
+    response r = api::json_response(200, arr);
     if (page->next_cursor) {
       // The body stays the array it always was; the way to older events
       // is in the headers (RFC 8288 Link, and the bare cursor).
@@ -259,42 +291,40 @@ void api::dispatch(const request& req, const route_info& route, const std::vecto
       r.headers.emplace_back("Link", fmt::format("</api/v1/tickets/{}/events?cursor={}&limit={}>; rel=\"next\"", *id,
                                                  *page->next_cursor, n));
     }
-    return respond(std::move(r));
-  }
-  if (p == "/api/v1/escalations") {
-    auto board = store.attention_board(now, 500);
-    if (!board) return fail(board.error());
+    c.respond(std::move(r));
+  });
+}
+
+void escalations(api& a, call& c) {
+  with_reader(a, c, [&](engine::store& s) {
+    auto board = s.attention_board(c.now, 500);
+    if (!board) return fail(c, board.error());
     json arr = json::array();
     for (const auto& t : *board) {
-      const auto why = engine::explain_board(t, now);
-      json j = engine::to_json(t, now);
+      const auto why = engine::explain_board(t, c.now);
+      json j = engine::to_json(t, c.now);
       j["reason"] = why.why;
       j["overdue_seconds"] = why.overdue;
       arr.push_back(std::move(j));
     }
-    return respond(json_response(200, arr));
-  }
-  if (p == "/api/v1/reports/kpi") {
-    engine::kpi_query kq;
-    auto when = [&](const char* key, engine::timestamp fallback) -> engine::Result<engine::timestamp> {
-      auto it = query.find(key);
-      if (it == query.end() || it->second.empty()) return fallback;
-      auto t = engine::parse_iso(it->second);
-      if (!t) return make_error(errc::invalid, fmt::format("{} '{}' is not an ISO 8601 time", key, it->second));
-      return *t;
-    };
-    auto to = when("to", now);
-    if (!to) return fail(to.error());
-    auto from = when("from", *to - 30 * 86400);
-    if (!from) return fail(from.error());
-    kq.from = *from;
-    kq.to = *to;
-    if (auto it = query.find("by"); it != query.end()) kq.by = it->second;
-    auto report = engine::compute_kpis(store, *writer_.policy(), kq);
-    if (!report) return fail(report.error());
-    return respond(json_response(200, *report));
-  }
-  fail(make_error(errc::internal, fmt::format("no handler for {} {}", route.method, p)));
+    c.respond(api::json_response(200, arr));
+  });
 }
+
+void kpi(api& a, call& c) {
+  auto period = report_period(c.query, c.now);
+  if (!period) return fail(c, period.error());
+  engine::kpi_query kq;
+  kq.from = period->first;
+  kq.to = period->second;
+  if (auto it = c.query.find("by"); it != c.query.end()) kq.by = it->second;
+  with_reader(a, c, [&](engine::store& s) {
+    auto report = engine::compute_kpis(s, *a.writes().policy(), kq);
+    if (!report) return fail(c, report.error());
+    c.respond(api::json_response(200, *report));
+  });
+}
+
+}  // namespace handlers
 
 }  // namespace plaint::server

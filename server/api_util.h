@@ -3,6 +3,8 @@
 #pragma once
 
 #include <charconv>
+#include <map>
+#include <utility>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -12,6 +14,8 @@
 #include <fmt/format.h>
 
 #include "engine/json_limits.h"
+#include "engine/sla.h"
+#include "engine/time.h"
 #include "engine/store.h"
 #include "engine/utf8.h"
 #include "engine/workflow.h"
@@ -27,6 +31,65 @@ inline std::optional<std::int64_t> to_int(std::string_view s) {
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding ('+' is a space in queries and forms); nullopt for a bad escape.
+inline std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// "a=1&b=x+y" (a query string, or a form body) as a map; `what` names it
+// in the error for a bad escape or invalid UTF-8.
+inline engine::Result<std::map<std::string, std::string>> parse_pairs(std::string_view q, std::string_view what) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    std::string_view item = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    auto key = url_decode(item.substr(0, eq), true);
+    auto value = url_decode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1), true);
+    if (!key || !value || !engine::valid_utf8(*key) || !engine::valid_utf8(*value))
+      return make_error(errc::invalid, fmt::format("{} is not valid percent-encoded UTF-8", what));
+    out[*key] = *value;
+  }
+  return out;
+}
+
+// The value of cookie `name` in a Cookie header, "" when absent.
+inline std::string_view cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view item = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (item.size() > name.size() && item.substr(0, name.size()) == name && item[name.size()] == '=')
+      return item.substr(name.size() + 1);
+  }
+  return {};
 }
 
 // A JSON object body whose members are checked one by one; the first
@@ -78,6 +141,15 @@ class body {
     auto it = j_.find(key);
     if (it == j_.end() || it->is_null()) return std::nullopt;
     return str(key);
+  }
+  std::optional<bool> opt_bool(const char* key) {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return std::nullopt;
+    if (!it->is_boolean()) {
+      fail(fmt::format("field '{}' must be true or false", key));
+      return std::nullopt;
+    }
+    return it->get<bool>();
   }
   std::optional<json> opt_object(const char* key) {
     auto it = j_.find(key);
@@ -157,6 +229,42 @@ inline json ticket_with_history(engine::store& s, const engine::ticket& t, engin
     j["history_next_cursor"] = page->next_cursor ? json(std::to_string(*page->next_cursor)) : json(nullptr);
   }
   return j;
+}
+
+// The SLA clocks of an open ticket in business time, for a page that
+// counts down: {"working_now", "first_response_business_left",
+// "resolution_business_left"} (seconds of working time; negative when
+// overdue; null when the clock does not run).
+inline json business_clock(const engine::sla_policy& policy, const engine::ticket& t, engine::timestamp now) {
+  const auto& cal = policy.calendar;
+  auto left = [&](const std::optional<engine::timestamp>& due, engine::timestamp from) -> json {
+    if (!due) return nullptr;
+    return *due >= from ? cal.between(from, *due) : -cal.between(*due, from);
+  };
+  const bool open = !t.closed_at;
+  return json{
+      {"working_now", cal.is_working(now)},
+      {"first_response_business_left", open && !t.first_response_at ? left(t.first_response_due, now) : json(nullptr)},
+      {"resolution_business_left",
+       open && !t.resolved_at ? left(t.resolution_due, t.paused_at.value_or(now)) : json(nullptr)},
+      {"paused", t.paused_at.has_value()}};
+}
+
+// The report period of ?from=&to= (ISO 8601): [to − 30 days, now) unless given.
+inline engine::Result<std::pair<engine::timestamp, engine::timestamp>> report_period(
+    const std::map<std::string, std::string>& q, engine::timestamp now) {
+  auto when = [&](const char* key, engine::timestamp fallback) -> engine::Result<engine::timestamp> {
+    auto it = q.find(key);
+    if (it == q.end() || it->second.empty()) return fallback;
+    auto t = engine::parse_iso(it->second);
+    if (!t) return make_error(errc::invalid, fmt::format("{} '{}' is not an ISO 8601 time", key, it->second));
+    return *t;
+  };
+  auto to = when("to", now);
+  PLAINT_TRY(to);
+  auto from = when("from", *to - 30 * 86400);
+  PLAINT_TRY(from);
+  return std::make_pair(*from, *to);
 }
 
 }  // namespace plaint::server::detail

@@ -16,6 +16,7 @@ struct request {
   std::string target;  // path and query, as sent
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  std::string peer;  // the client's address ("127.0.0.1"), "" when unknown
 
   // "" when absent.
   const std::string& header(const std::string& lower_name) const {

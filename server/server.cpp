@@ -135,10 +135,12 @@ response busy_response(const char* what) {
 // a revoked token's stream ends.
 class stream_session : public std::enable_shared_from_this<stream_session> {
  public:
-  stream_session(beast::tcp_stream stream, shared_state& st, std::string authorization)
+  // `credentials`: the opening request's Authorization and Cookie headers,
+  // checked again every stream_auth_check.
+  stream_session(beast::tcp_stream stream, shared_state& st, request credentials)
       : stream_(std::move(stream)),
         st_(st),
-        authorization_(std::move(authorization)),
+        credentials_(std::move(credentials)),
         ping_(stream_.get_executor()),
         auth_timer_(stream_.get_executor()) {}
 
@@ -307,9 +309,7 @@ class stream_session : public std::enable_shared_from_this<stream_session> {
     auth_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
       const bool queued = self->st_.reads.try_post([self] {
-        request probe;
-        probe.headers["authorization"] = self->authorization_;
-        auto who = self->st_.endpoints.authenticate(probe);
+        auto who = self->st_.endpoints.authenticate(self->credentials_);
         // Only a definite no ends the stream; a busy database does not.
         const bool revoked = !who && who.error().code == engine::errc::not_found;
         asio::post(self->stream_.get_executor(), [self, revoked] {
@@ -340,7 +340,7 @@ class stream_session : public std::enable_shared_from_this<stream_session> {
 
   beast::tcp_stream stream_;
   shared_state& st_;
-  std::string authorization_;
+  request credentials_;
   std::array<char, 512> sink_{};
   asio::steady_timer ping_;
   asio::steady_timer auth_timer_;
@@ -434,6 +434,11 @@ class session : public std::enable_shared_from_this<session> {
       req->headers[name] = std::string(field.value());
     }
     req->body = std::move(msg.body());
+    {
+      beast::error_code ec_peer;
+      const auto peer = stream_.socket().remote_endpoint(ec_peer);
+      if (!ec_peer) req->peer = peer.address().to_string();
+    }
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == http::verb::head;
 
@@ -446,7 +451,8 @@ class session : public std::enable_shared_from_this<session> {
     };
     // Reads go to the read pool; writes are parsed here and queued to the
     // writer; the probes answer at once, whatever else is going on.
-    const bool read = (req->method == "GET" || req->method == "HEAD") && path != "/healthz" && path != "/readyz";
+    const bool read = ((req->method == "GET" || req->method == "HEAD") && path != "/healthz" && path != "/readyz") ||
+                      api::blocking(*req);
     if (!read) return st_.endpoints.handle(*req, std::move(respond));
     auto& endpoints = st_.endpoints;
     if (!st_.reads.try_post([&endpoints, req, respond] { endpoints.handle(*req, respond); })) {
@@ -484,7 +490,10 @@ class session : public std::enable_shared_from_this<session> {
       return refuse(busy_response("event streams open"));
     }
     st_.stats.request_done("GET /api/v1/stream", 200);
-    std::make_shared<stream_session>(std::move(stream_), st_, req.header("authorization"))->start(last);
+    request credentials;
+    for (const char* name : {"authorization", "cookie"})
+      if (!req.header(name).empty()) credentials.headers[name] = req.header(name);
+    std::make_shared<stream_session>(std::move(stream_), st_, std::move(credentials))->start(last);
   }
 
   void reply_error(int status, const char* code, const std::string& message) {
@@ -696,7 +705,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
            std::move(reload));
   w.set_max_queue(opts.max_queued_writes);
   w.set_idempotency_retention(opts.idempotency_retention);
-  api endpoints(w, readers, stats, clock);
+  api endpoints(w, readers, stats, clock, workflows, opts.web);
   shared_state& st = shared.emplace(opts, endpoints, events, stats, readers, reads, conns);
 
   tcp::acceptor acceptor(ioc);

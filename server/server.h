@@ -15,6 +15,7 @@
 #include "engine/result.h"
 #include "engine/sla.h"
 #include "engine/workflow.h"
+#include "server/api.h"
 #include "server/store_pool.h"
 
 namespace plaint::server {
@@ -42,6 +43,7 @@ struct options {
   std::size_t max_batch = 256;                      // transitions per group commit
   std::chrono::seconds stream_ping{15};             // ": ping" on idle streams
   std::chrono::seconds idempotency_retention{24 * 3600};  // a key older than this is a new request; pruned
+  web_options web;                                  // the web desk: --web-dir, session lifetime, Secure cookies
 };
 
 // Reads the SLA policy stored in the database and returns it when it is not

@@ -136,6 +136,35 @@ void writer::submit_customer(engine::customer_update u, customer_fn done) {
   });
 }
 
+void writer::submit_task(task_fn work, task_done_fn done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!running_) {
+    done(shutting_down());
+    return;
+  }
+  if (customers_waiting_ >= max_queue_) {
+    metrics_.dropped("writes_full");
+    done(engine::make_error(engine::errc::unavailable,
+                            fmt::format("the server has {} small writes waiting; retry shortly", customers_waiting_)));
+    return;
+  }
+  ++customers_waiting_;
+  asio::post(*io_, [this, work = std::move(work), done = std::move(done)]() mutable {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --customers_waiting_;
+    }
+    done([&]() -> engine::Result<engine::json> {
+      auto tx = store_->begin();
+      PLAINT_TRY(tx);
+      auto out = work(**tx);
+      PLAINT_TRY(out);
+      PLAINT_TRY((*tx)->commit());
+      return out;
+    }());
+  });
+}
+
 void writer::flush() {
   std::vector<job> jobs;
   {

@@ -73,6 +73,13 @@ class writer {
   std::shared_ptr<const engine::sla_policy> policy() const { return std::atomic_load(&policy_); }
   void submit_customer(engine::customer_update u, customer_fn done);
 
+  // A small write of its own (a sign-in's session, a person): `work` runs
+  // on the writer thread inside one transaction, committed when it
+  // succeeds; `done` gets its result. Queued and bounded like customer writes.
+  using task_fn = std::function<engine::Result<engine::json>(engine::store_transaction&)>;
+  using task_done_fn = std::function<void(engine::Result<engine::json>)>;
+  void submit_task(task_fn work, task_done_fn done);
+
   // Idempotency keys older than `retention` are expired: a retry with one
   // is a new request. They are deleted in the background, at start and then
   // every prune_interval, prune_chunk keys per transaction, each chunk

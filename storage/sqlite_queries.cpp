@@ -22,6 +22,8 @@ using engine::Error;
   e ".seq, " e ".ticket, " e ".at, " e ".actor, " e ".event, " e ".from_state, " e ".to_state, " e \
   ".version, " e ".payload, " e ".prev_hash, " e ".hash, " e ".ticket_prev"
 #define PLAINT_CUSTOMER_CHANGE_COLUMNS "seq, customer, at, actor, changes, prev_hash, hash"
+#define PLAINT_PERSON_COLUMNS "id, name, email, role, team, disabled, password_hash, created_at, updated_at"
+#define PLAINT_SESSION_COLUMNS "id, person, csrf, created_at, expires_at"
 #define PLAINT_TIMER_COLUMNS "id, ticket, kind, due_at, status, fired_at"
 // engine::sla_of()'s breach test in SQL, as of the instant `now`; keep the two in step.
 #define PLAINT_BREACHED(now)                                                                                   \
@@ -164,6 +166,18 @@ const char* const query_sql[q::count] = {
     " SELECT " PLAINT_EVENT_COLUMNS_OF("e") " FROM chain JOIN events e ON e.seq = chain.seq"
     " WHERE e.ticket = ?1 ORDER BY e.seq DESC LIMIT ?3",
     "SELECT 1 FROM events WHERE seq = ?1 AND ticket = ?2",
+    // people_any, person_by_id, people_all, person_put
+    "SELECT EXISTS (SELECT 1 FROM people)",
+    "SELECT " PLAINT_PERSON_COLUMNS " FROM people WHERE id = ?1",
+    "SELECT " PLAINT_PERSON_COLUMNS " FROM people ORDER BY id",
+    "INSERT OR REPLACE INTO people (" PLAINT_PERSON_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    // session_by_id, session_put, session_delete, sessions_of_delete, sessions_prune
+    "SELECT " PLAINT_SESSION_COLUMNS " FROM sessions WHERE id = ?1",
+    "INSERT INTO sessions (" PLAINT_SESSION_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    "DELETE FROM sessions WHERE id = ?1",
+    "DELETE FROM sessions WHERE person = ?1",
+    "DELETE FROM sessions WHERE id IN"
+    " (SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
 };
 
 q::id list_query_for(const engine::ticket_query& query, bool fts) {
@@ -488,6 +502,50 @@ engine::api_token read_token(const statement& s) {
   t.created_at = s.int_at(5);
   t.revoked_at = s.opt_int_at(6);
   return t;
+}
+
+void bind_person(statement& s, const engine::person& p) {
+  s.bind(1, p.id);
+  s.bind(2, p.name);
+  s.bind(3, p.email);
+  s.bind(4, p.role);
+  s.bind(5, p.team);
+  s.bind(6, static_cast<std::int64_t>(p.disabled ? 1 : 0));
+  s.bind(7, p.password_hash);
+  s.bind(8, p.created_at);
+  s.bind(9, p.updated_at);
+}
+
+engine::person read_person(const statement& s) {
+  engine::person p;
+  p.id = s.text_at(0);
+  p.name = s.text_at(1);
+  p.email = s.text_at(2);
+  p.role = s.text_at(3);
+  p.team = s.text_at(4);
+  p.disabled = s.int_at(5) != 0;
+  p.password_hash = s.text_at(6);
+  p.created_at = s.int_at(7);
+  p.updated_at = s.int_at(8);
+  return p;
+}
+
+void bind_session(statement& s, const engine::web_session& w) {
+  s.bind(1, w.id);
+  s.bind(2, w.person);
+  s.bind(3, w.csrf);
+  s.bind(4, w.created_at);
+  s.bind(5, w.expires_at);
+}
+
+engine::web_session read_session(const statement& s) {
+  engine::web_session w;
+  w.id = s.text_at(0);
+  w.person = s.text_at(1);
+  w.csrf = s.text_at(2);
+  w.created_at = s.int_at(3);
+  w.expires_at = s.int_at(4);
+  return w;
 }
 
 std::string fts5_literal(std::string_view text) {

@@ -77,6 +77,15 @@ enum id : std::size_t {
   customer_changes_all,
   history_page,         // ?1 ticket, ?2 before seq or NULL, ?3 limit
   event_of_ticket,      // ?1 seq, ?2 ticket: is it one of the ticket's events
+  people_any,
+  person_by_id,
+  people_all,
+  person_put,
+  session_by_id,
+  session_put,
+  session_delete,        // ?1 id
+  sessions_of_delete,    // ?1 person
+  sessions_prune,        // ?1 now, ?2 limit
   count
 };
 }  // namespace q
@@ -127,6 +136,10 @@ void bind_customer_change(statement& s, const engine::customer_change& c, std::s
 engine::Result<engine::customer_change> read_customer_change(const statement& s);
 void bind_token(statement& s, const engine::api_token& t);
 engine::api_token read_token(const statement& s);
+void bind_person(statement& s, const engine::person& p);
+engine::person read_person(const statement& s);
+void bind_session(statement& s, const engine::web_session& w);
+engine::web_session read_session(const statement& s);
 
 // The query text as one FTS5 string literal: "..." with inner quotes doubled,
 // so FTS5 operators (OR, NEAR, *, ^, :) are plain text.

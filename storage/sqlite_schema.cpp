@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (versions 1 to 5)
+// THE SCHEMA (versions 1 to 6)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -69,6 +69,16 @@
 //               same transaction, so every customer row has a log.
 //   idempotency_created  index on idempotency (created_at): pruning keys
 //               past their retention reads the oldest first.
+//
+// Version 6 adds the directory of people and the web desk's sessions
+// (engine/people.h):
+//   people      id TEXT PK (the actor and owner name) · name · email ·
+//               role (agent | supervisor | admin) · team ('' or L1–L3) ·
+//               disabled (0/1) · password_hash (Argon2id string, '' = none)
+//               · created_at · updated_at.
+//   sessions    id TEXT PK (hex SHA-256 of the cookie's secret) · person →
+//               people · csrf · created_at · expires_at. Indexed by person
+//               (disabling ends them) and by expires_at (pruning).
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
@@ -278,6 +288,32 @@ CREATE INDEX idempotency_created ON idempotency (created_at);
 PRAGMA user_version = 5;
 )sql",
      log_existing_customers},
+    {6, R"sql(
+CREATE TABLE people (
+  id            TEXT PRIMARY KEY NOT NULL,
+  name          TEXT NOT NULL,
+  email         TEXT NOT NULL DEFAULT '',
+  role          TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin')),
+  team          TEXT NOT NULL DEFAULT '' CHECK (team IN ('', 'L1', 'L2', 'L3')),
+  disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  password_hash TEXT NOT NULL DEFAULT '',
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sessions (
+  id         TEXT PRIMARY KEY NOT NULL,
+  person     TEXT NOT NULL REFERENCES people (id),
+  csrf       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_person ON sessions (person);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+
+PRAGMA user_version = 6;
+)sql",
+     nullptr},
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,

@@ -338,6 +338,41 @@ engine::Result<std::optional<engine::api_token>> sqlite_store::find_token(std::s
   return std::optional<engine::api_token>(read_token(**st));
 }
 
+engine::Result<std::optional<engine::person>> sqlite_store::load_person(std::string_view id) {
+  auto st = stmts_.acquire(q::person_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::person>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read person '{}'", id));
+  return std::optional<engine::person>(read_person(**st));
+}
+
+engine::Result<std::optional<engine::person>> sqlite_store::find_person(std::string_view id) {
+  PLAINT_TRY(ready());
+  return load_person(id);
+}
+
+engine::Result<std::vector<engine::person>> sqlite_store::list_people() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::people_all);
+  PLAINT_TRY(st);
+  std::vector<engine::person> out;
+  PLAINT_TRY(scan_rows<engine::person>(db_, **st, read_person, append_to(out), "cannot read the people"));
+  return out;
+}
+
+engine::Result<std::optional<engine::web_session>> sqlite_store::find_session(std::string_view id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::session_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::web_session>();
+  if (rc != sqlite_row) return db_.error(rc, "cannot read a session");
+  return std::optional<engine::web_session>(read_session(**st));
+}
+
 engine::Result<std::vector<engine::api_token>> sqlite_store::list_tokens() {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::tokens_all);

@@ -84,6 +84,9 @@ class sqlite_store final : public engine::store {
   engine::Result<std::optional<engine::api_token>> find_token(std::string_view id) override;
   // Oldest first, revoked tokens included.
   engine::Result<std::vector<engine::api_token>> list_tokens() override;
+  engine::Result<std::optional<engine::person>> find_person(std::string_view id) override;
+  engine::Result<std::vector<engine::person>> list_people() override;
+  engine::Result<std::optional<engine::web_session>> find_session(std::string_view id) override;
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override;
   engine::Result<std::optional<engine::timestamp>> next_due() override;
   engine::Result<std::int64_t> count_pending_timers() override;
@@ -110,6 +113,7 @@ class sqlite_store final : public engine::store {
   engine::Result<std::optional<engine::ticket>> load_ticket(engine::ticket_id id);
   engine::Result<std::optional<engine::customer>> load_customer(std::string_view id);
   engine::Result<std::optional<engine::idempotency_record>> load_idempotency(std::string_view key);
+  engine::Result<std::optional<engine::person>> load_person(std::string_view id);
 
   // Declared before the cache: the cache refers to the connection.
   connection db_;

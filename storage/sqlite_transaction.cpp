@@ -329,6 +329,63 @@ engine::Result<int> sqlite_transaction::revoke_tokens(std::string_view name_or_i
   return store_.db_.changes();
 }
 
+engine::Result<bool> sqlite_transaction::has_people() {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::people_any);
+  PLAINT_TRY(st);
+  const int rc = (*st)->step();
+  if (rc != sqlite_row) return store_.db_.error(rc, "cannot read the people");
+  return (*st)->int_at(0) != 0;
+}
+
+engine::Result<std::optional<engine::person>> sqlite_transaction::find_person(std::string_view id) {
+  PLAINT_TRY(live());
+  return store_.load_person(id);
+}
+
+engine::Status sqlite_transaction::put_person(const engine::person& p) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::person_put);
+  PLAINT_TRY(st);
+  bind_person(**st, p);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot save person '{}'", p.id); });
+}
+
+engine::Status sqlite_transaction::put_session(const engine::web_session& s) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::session_put);
+  PLAINT_TRY(st);
+  bind_session(**st, s);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot save a session of '{}'", s.person); });
+}
+
+engine::Status sqlite_transaction::delete_session(std::string_view id) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::session_delete);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  return run(store_.db_, **st, [&] { return std::string("cannot delete a session"); });
+}
+
+engine::Result<int> sqlite_transaction::delete_sessions_of(std::string_view person) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::sessions_of_delete);
+  PLAINT_TRY(st);
+  (*st)->bind(1, person);
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot end the sessions of '{}'", person); }));
+  return store_.db_.changes();
+}
+
+engine::Result<int> sqlite_transaction::prune_sessions(engine::timestamp now, int limit) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::sessions_prune);
+  PLAINT_TRY(st);
+  (*st)->bind(1, now);
+  (*st)->bind(2, static_cast<std::int64_t>(limit));
+  PLAINT_TRY(run(store_.db_, **st, [&] { return std::string("cannot delete expired sessions"); }));
+  return store_.db_.changes();
+}
+
 engine::Status sqlite_transaction::commit() {
   PLAINT_TRY(live());
   auto st = store_.stmts_.acquire(q::commit);

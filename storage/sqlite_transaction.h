@@ -53,6 +53,14 @@ class sqlite_transaction final : public engine::store_transaction {
   // Returns `internal` (SQLite's constraint message) if the id is taken.
   engine::Status put_token(const engine::api_token& t) override;
   engine::Result<int> revoke_tokens(std::string_view name_or_id, engine::timestamp at) override;
+  engine::Result<bool> has_people() override;
+  engine::Result<std::optional<engine::person>> find_person(std::string_view id) override;
+  engine::Status put_person(const engine::person& p) override;
+  // Returns `internal` (SQLite's constraint message) if the id is taken.
+  engine::Status put_session(const engine::web_session& s) override;
+  engine::Status delete_session(std::string_view id) override;
+  engine::Result<int> delete_sessions_of(std::string_view person) override;
+  engine::Result<int> prune_sessions(engine::timestamp now, int limit) override;
 
   engine::Status commit() override;
 

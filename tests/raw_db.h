@@ -41,6 +41,17 @@ class raw_db {
     return out;
   }
 
+  // The first column of the first row, as text ("" for NULL).
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    const unsigned char* v = sqlite3_column_text(st, 0);
+    std::string out = v ? reinterpret_cast<const char*>(v) : "";
+    sqlite3_finalize(st);
+    return out;
+  }
+
   // The first column of the first row, as an integer.
   std::int64_t integer(const std::string& sql) {
     sqlite3_stmt* st = nullptr;

@@ -73,6 +73,13 @@ class faulty_store final : public engine::store {
     return real_.find_token(id);
   }
   engine::Result<std::vector<engine::api_token>> list_tokens() override { return real_.list_tokens(); }
+  engine::Result<std::optional<engine::person>> find_person(std::string_view id) override {
+    return real_.find_person(id);
+  }
+  engine::Result<std::vector<engine::person>> list_people() override { return real_.list_people(); }
+  engine::Result<std::optional<engine::web_session>> find_session(std::string_view id) override {
+    return real_.find_session(id);
+  }
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override {
     return real_.due_timers(now, limit);
   }
@@ -156,6 +163,19 @@ class faulty_store final : public engine::store {
     engine::Status put_token(const engine::api_token& t) override { return real_->put_token(t); }
     engine::Result<int> revoke_tokens(std::string_view name_or_id, engine::timestamp at) override {
       return real_->revoke_tokens(name_or_id, at);
+    }
+    engine::Result<bool> has_people() override { return real_->has_people(); }
+    engine::Result<std::optional<engine::person>> find_person(std::string_view id) override {
+      return real_->find_person(id);
+    }
+    engine::Status put_person(const engine::person& p) override { return real_->put_person(p); }
+    engine::Status put_session(const engine::web_session& s) override { return real_->put_session(s); }
+    engine::Status delete_session(std::string_view id) override { return real_->delete_session(id); }
+    engine::Result<int> delete_sessions_of(std::string_view person) override {
+      return real_->delete_sessions_of(person);
+    }
+    engine::Result<int> prune_sessions(engine::timestamp now, int limit) override {
+      return real_->prune_sessions(now, limit);
     }
     engine::Status put_setting(std::string_view key, std::string_view value) override {
       return real_->put_setting(key, value);

@@ -127,7 +127,7 @@ struct environment {
   server::hub h;
   server::writer w{open_store(db), workflows::builtin_workflows(), workflows::default_policy(), clock, m, h, 64};
   server::store_pool readers{[this]() -> engine::Result<std::unique_ptr<engine::store>> { return open_store(db); }};
-  server::api handler{w, readers, m, clock};
+  server::api handler{w, readers, m, clock, workflows::builtin_workflows()};
 };
 
 // "$agent" → the agent's token, and so on.

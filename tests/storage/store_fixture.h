@@ -117,6 +117,9 @@ inline engine::Result<engine::event_record> append_linked(engine::store_transact
 inline constexpr const char* undo_schema_5 =
     "DROP TABLE customer_changes; DROP INDEX idempotency_created; ";
 
+// Takes a schema 6 file back to schema 5 (before the directory of people).
+inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
+
 // Takes a schema 4 file back to schema 3 (before the history chain); the
 // caller sets user_version.
 inline constexpr const char* undo_schema_4 =
