@@ -8,6 +8,7 @@
 #include "cli/app.h"
 #include "cli/output.h"
 #include "engine/kpi.h"
+#include "engine/transfer.h"
 
 namespace plaint::cli {
 
@@ -20,6 +21,7 @@ namespace {
 
 struct report_options {
   std::string from, to, by;
+  std::string format = "text";
 };
 
 engine::Result<engine::timestamp> parse_time(const std::string& option, const std::string& text) {
@@ -101,6 +103,39 @@ void print_at_risk(engine::store& s, const json& risks) {
   }
 }
 
+// The report as CSV for a spreadsheet: a header, the row "all", then one
+// row per group. Rates are fractions, times business seconds, empty when
+// nothing counts. A key that a spreadsheet would run as a formula (=, +,
+// -, @) is led by a quote.
+void print_csv(const json& report) {
+  static const char* const columns[] = {
+      "group",           "opened",          "closed",       "resolved",      "backlog",
+      "first_response_p50", "first_response_p90", "resolution_p50", "resolution_p90", "on_time_rate",
+      "success_rate",    "reopen_rate",     "escalation_rate_l2", "escalation_rate_l3", "handoffs_mean",
+      "csat_mean",       "csat_count",      "follow_up_completion"};
+  auto cell = [](const json& j) -> std::string {
+    if (j.is_null()) return "";
+    if (j.is_number_float()) return fmt::format("{:.4f}", j.get<double>());
+    return j.dump();
+  };
+  auto row = [&](std::string key, const json& f) {
+    if (!key.empty() && std::string_view("=+-@").find(key.front()) != std::string_view::npos) key.insert(0, "'");
+    std::cout << engine::csv_cell(key) << ',' << cell(f["opened"]) << ',' << cell(f["closed"]) << ','
+              << cell(f["resolved"]) << ',' << cell(f["backlog"]["total"]) << ','
+              << cell(f["first_response_seconds"]["p50"]) << ',' << cell(f["first_response_seconds"]["p90"]) << ','
+              << cell(f["resolution_seconds"]["p50"]) << ',' << cell(f["resolution_seconds"]["p90"]) << ','
+              << cell(f["on_time_rate"]) << ',' << cell(f["success_rate"]) << ',' << cell(f["reopen_rate"]) << ','
+              << cell(f["escalation_rate"]["2"]) << ',' << cell(f["escalation_rate"]["3"]) << ','
+              << cell(f["handoffs_mean"]) << ',' << cell(f["csat"]["mean"]) << ',' << cell(f["csat"]["count"]) << ','
+              << cell(f["follow_up_completion"]) << "\r\n";
+  };
+  std::string header;
+  for (const char* c : columns) header += (header.empty() ? "" : ",") + std::string(c);
+  std::cout << header << "\r\n";
+  row("all", report["overall"]);
+  for (const auto& g : report["groups"]) row(g["key"].get<std::string>(), g);
+}
+
 Status cmd_report(app& a, const report_options& o) {
   engine::kpi_query q;
   q.by = o.by;
@@ -130,6 +165,10 @@ Status cmd_report(app& a, const report_options& o) {
     print_json(*report);
     return {};
   }
+  if (o.format == "csv") {
+    print_csv(*report);
+    return {};
+  }
   std::cout << fmt::format("KPIs from {} to {}\n", engine::format_iso(q.from), engine::format_iso(q.to));
   print_overall((*report)["overall"]);
   if (!q.by.empty()) print_groups(*report);
@@ -146,6 +185,8 @@ void add_report_commands(CLI::App& cli, handler& run) {
   sub->add_option("--to", o->to, "end of the period, ISO 8601, exclusive (default: now)");
   sub->add_option("--by", o->by, "group by team|owner|category|tier")
       ->check(CLI::IsMember({"team", "owner", "category", "tier"}));
+  sub->add_option("--format", o->format, "text|csv (csv: one row for all, then one per group)")
+      ->check(CLI::IsMember({"text", "csv"}));
   sub->callback([o, &run] { run = [o](app& a) { return cmd_report(a, *o); }; });
 }
 

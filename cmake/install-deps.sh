@@ -7,6 +7,8 @@ plaint_packages=(
   libcli11-dev libtomlplusplus-dev libssl-dev tzdata
   libsodium-dev  # Argon2id password hashes
   clang libclang-rt-14-dev  # the libFuzzer harnesses of tests/fuzz
+  chromium nodejs           # the browser tests of tests/web (playwright-core from npm)
+  fonts-wqy-zenhei          # Chinese text in their screenshots
 )
 
 plaint_install_deps() {
@@ -14,6 +16,7 @@ plaint_install_deps() {
   for p in "${plaint_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  command -v npm >/dev/null || missing+=(npm)  # Debian's nodejs comes without npm (NodeSource's carries it)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -100,6 +100,8 @@ class reader {
   std::string error_;
 };
 
+}  // namespace
+
 std::string csv_cell(std::string_view s) {
   if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
@@ -109,8 +111,6 @@ std::string csv_cell(std::string_view s) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 json ticket_record(const ticket& t) {
   return json{{"id", t.id},

@@ -36,6 +36,10 @@ struct transfer_counts {
   std::int64_t customer_changes = 0;  // the customer log (engine/customers.h)
 };
 
+// One CSV field as RFC 4180 has it: quoted when it holds a comma, a quote
+// or a line break, with quotes doubled.
+std::string csv_cell(std::string_view s);
+
 Result<transfer_counts> export_jsonl(store& s, std::ostream& out);
 Result<transfer_counts> export_csv(store& s, std::ostream& out, timestamp now);
 

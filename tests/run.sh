@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs every doctest
-# suite through CTest, then again under AddressSanitizer + UBSan, then runs
+# suite through CTest and the web desk's browser tests (tests/web), then the
+# suites again under AddressSanitizer + UBSan, then runs
 # each libFuzzer harness of tests/fuzz for a few seconds (clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests"
 (cd build && ctest -j"$jobs" --output-on-failure --timeout 300)
+
+echo "== browser tests (headless Chromium, playwright-core)"
+PLAINT_WEB_ARTIFACTS="$PWD/build/web-artifacts" bash tests/web/run.sh build/cli/plaint
 
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPLAINT_SANITIZE=ON -DPLAINT_BENCH=OFF >/dev/null
