@@ -2,8 +2,10 @@
 # The demo desk: installs what is missing, builds plaint, seeds a database
 # with a dozen customers across the three value tiers and about fifty
 # complaints in varied states (some in Chinese) whose SLA timers fired as
-# the seeded days went by, shows the queue and the escalation board, and
-# starts `plaint serve` with an agent and a supervisor token.
+# the seeded days went by, worked by the desk's people (four agents, a
+# supervisor and an admin, each with a password for the web desk), shows the
+# queue and the escalation board, and starts `plaint serve` with an agent
+# and a supervisor token.
 #
 #   bash examples/demo-desk.sh            # database: build/demo/plaint.db
 #   PLAINT_DEMO_DB=/tmp/x.db bash examples/demo-desk.sh
@@ -27,6 +29,25 @@ p() { "$PLAINT" --db "$DB" --actor "$ACTOR" --now "$(iso "$T")" "$@"; }
 ev() { p event "$@" >/dev/null; }
 
 p init >/dev/null
+
+# The desk's people: they sign in to the web desk, own the complaints and
+# escalate them. Once anyone is in the directory, every owner must be one.
+# id | name | role | team | password
+people=(
+  "li.na|李娜|agent|L1|li.na-demo-1"
+  "tom.k|Tom Keller|agent|L1|tom.k-demo-1"
+  "sara.b|Sara Berg|agent|L2|sara.b-demo-1"
+  "wei.chen|陈伟|agent|L2|wei.chen-demo-1"
+  "wang.fang|王芳|supervisor|L2|wang.fang-demo-1"
+  "desk.admin|Desk Admin|admin|L3|desk.admin-demo-1"
+)
+declare -A password
+for u in "${people[@]}"; do
+  IFS='|' read -r id name role team pw <<<"$u"
+  p user add --id "$id" --name "$name" --email "$id@desk.example" --role "$role" --team "$team" >/dev/null
+  printf '%s\n' "$pw" | p user password "$id" >/dev/null
+  password[$id]=$pw
+done
 
 customers=(
   "c-anna|Anna Schmidt|standard" "c-ben|Ben Okafor|standard" "c-chloe|Chloé Martin|standard"
@@ -79,7 +100,7 @@ for i in $(seq 0 49); do
     continue
   fi
   ev "$id" triage --set owner="$owner"
-  [ $((i % 5)) -eq 3 ] && { T=$((T + 600)); ACTOR=supervisor; ev "$id" escalate --set reason="customer called again"; ACTOR=$owner; }
+  [ $((i % 5)) -eq 3 ] && { T=$((T + 600)); ACTOR=wang.fang; ev "$id" escalate --set reason="customer called again"; ACTOR=$owner; }
   [ $stage -eq 1 ] && continue                        # triaged, not started
   T=$((T + 1800)); ev "$id" start --note "Called the customer back."
   [ $stage -eq 2 ] && continue                        # in remediation
@@ -115,13 +136,23 @@ echo
 echo "Try: $PLAINT --db $DB show 2"
 
 AGENT=$(p token create --name li.na --role agent 2>/dev/null)
-SUPERVISOR=$(p token create --name desk.lead --role supervisor 2>/dev/null)
+SUPERVISOR=$(p token create --name wang.fang --role supervisor 2>/dev/null)
 PORT="${PLAINT_PORT:-8080}"
 echo
 echo "API tokens (shown once):"
 echo "  agent li.na:          $AGENT"
-echo "  supervisor desk.lead: $SUPERVISOR"
+echo "  supervisor wang.fang: $SUPERVISOR"
 echo "  curl -H \"Authorization: Bearer $SUPERVISOR\" http://127.0.0.1:$PORT/api/v1/escalations"
+echo
+echo "People of the desk (user id / password):"
+for u in "${people[@]}"; do
+  IFS='|' read -r id name role team _ <<<"$u"
+  printf '  %-11s %-18s %-10s %s  %s\n' "$id" "${password[$id]}" "$role" "$team" "$name"
+done
+echo
+echo "Web desk: http://127.0.0.1:$PORT/"
+echo "  sign in as the agent:      li.na / ${password[li.na]}"
+echo "  sign in as the supervisor: wang.fang / ${password[wang.fang]}"
 if [ -n "${PLAINT_DEMO_NO_SERVE:-}" ]; then exit 0; fi
 echo
 echo "plaint serve on http://127.0.0.1:$PORT (Ctrl-C stops it)"

@@ -97,3 +97,25 @@ TEST_CASE("report refuses a bad period or grouping with exit 2") {
   CHECK(backwards.error_json()["error"]["code"] == "invalid");
   CHECK(backwards.out.empty());
 }
+
+TEST_CASE("report --format csv gives a header, the row for all, and a row per group") {
+  cli_desk d;
+  story(d);
+  // An owner a spreadsheet would take for a formula stays text.
+  const auto id = d.open("formula", "acme");
+  d.fire_ok(id, {"triage", "--set", "owner==cmd|'/c calc'!A1"});
+  d.now = "2026-11-23T14:00:00Z";
+  auto r = d.plaint({"report", "--by", "owner", "--format", "csv"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, end; (end = r.out.find("\r\n", at)) != std::string::npos; at = end + 2)
+    lines.push_back(r.out.substr(at, end - at));
+  REQUIRE(lines.size() == 6);  // header, all, then by owner: (unassigned), the formula, ann, bob
+  CHECK(lines[0].rfind("group,opened,closed,resolved,backlog,first_response_p50,", 0) == 0);
+  CHECK_MESSAGE(lines[1].rfind("all,4,1,1,3,3600,3600,7200,7200,1.0000,1.0000,0.0000,", 0) == 0, lines[1]);
+  CHECK_MESSAGE(lines[2].rfind("(unassigned),1,0,0,1,", 0) == 0, lines[2]);
+  CHECK_MESSAGE(lines[3].rfind("'=cmd|'/c calc'!A1,1,0,0,1,", 0) == 0, lines[3]);
+  CHECK(lines[4].rfind("ann,1,1,1,0,", 0) == 0);
+  CHECK(lines[5].rfind("bob,1,0,0,1,,", 0) == 0);
+  CHECK(d.plaint({"report", "--format", "xml"}).code == 2);
+}
