@@ -161,9 +161,17 @@ Result<std::vector<timer>> executor::overdue_timers(store_transaction& tx, const
   return tx.due_timers_of(t.id, now);
 }
 
-ticket executor::preview_fires(ticket t, const std::vector<timer>& due, timestamp now) const {
-  for (const auto& d : due)
-    if (auto p = plan_fire(t, d, now)) t = std::move(p->after);
+Result<ticket> executor::preview_fires(ticket t, const std::vector<timer>& due, timestamp now) const {
+  const workflow* wf = workflows_.find(t.workflow);
+  if (!wf) return t;
+  for (const auto& d : due) {
+    auto p = plan_fire(t, d, now);
+    if (!p) continue;
+    // A firing that raises the priority moves the due times; the next timer
+    // is judged on them, as fire_in will judge it on the row persist wrote.
+    PLAINT_TRY(settle_clocks(t, p->after, *wf, now));
+    t = std::move(p->after);
+  }
   return t;
 }
 

@@ -247,12 +247,18 @@ Result<transition_result> executor::apply_in(store_transaction& tx, const event_
   };
 
   // Timers due by `now` fire first, as a timely tick would have fired them;
-  // the event is judged on the ticket as they leave it, before any is written.
+  // the event is judged on the ticket as they leave it — the workflow, the
+  // hand-off and the range of its clocks — before any of them is written,
+  // so a refusal writes nothing (in a batch too, where no rollback follows).
   auto due = overdue_timers(tx, before, now);
   PLAINT_TRY(due);
   std::vector<fired_timer> fired;
   if (!due->empty()) {
-    PLAINT_TRY(decide(preview_fires(before, *due, now)));
+    auto previewed = preview_fires(before, *due, now);
+    PLAINT_TRY(previewed);
+    auto planned = decide(*previewed);
+    PLAINT_TRY(planned);
+    PLAINT_TRY(settle_clocks(*previewed, planned->next, *wf, now));
     for (const timer& t : *due) {
       auto f = fire_in(tx, t, now);
       PLAINT_TRY(f);
@@ -338,15 +344,17 @@ Result<std::vector<Result<transition_result>>> executor::apply_batch(const std::
   return results;
 }
 
+Status executor::settle_clocks(const ticket& before, ticket& after, const workflow& wf, timestamp now) const {
+  update_clocks(before, after, policy_.mode_of(wf, before.state), policy_.mode_of(wf, after.state), policy_, now);
+  return check_clock_range(after);
+}
+
 Status executor::persist(store_transaction& tx, const ticket& before, ticket& after,
                          const workflow& wf, bool opened, event_record& e, std::string_view text) {
   const std::optional<clock_mode> from =
       opened ? std::nullopt : std::optional<clock_mode>(policy_.mode_of(wf, before.state));
   const clock_mode to = policy_.mode_of(wf, after.state);
-  if (!opened) {
-    update_clocks(before, after, from, to, policy_, e.at);
-    PLAINT_TRY(check_clock_range(after));  // before this event writes anything
-  }
+  if (!opened) PLAINT_TRY(settle_clocks(before, after, wf, e.at));  // before this event writes anything
 
   // The ticket row points at its newest event and each event at the
   // ticket's previous one: the history needs no index of its own, and so no

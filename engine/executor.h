@@ -158,8 +158,14 @@ class executor {
   // The ticket's pending timers due at or before `now`; no read when its
   // clocks say none is.
   Result<std::vector<timer>> overdue_timers(store_transaction& tx, const ticket& t, timestamp now) const;
-  // The ticket as firing `due` in order would leave it.
-  ticket preview_fires(ticket t, const std::vector<timer>& due, timestamp now) const;
+  // The ticket as firing `due` in order would leave it, its clocks moved
+  // as persist will move them. Pure; `invalid` when a firing would move an
+  // instant out of years 0000–9999 (persist would refuse it).
+  Result<ticket> preview_fires(ticket t, const std::vector<timer>& due, timestamp now) const;
+  // Moves the clocks of `after` for the change from `before` at `now`
+  // (update_clocks) and refuses, with `invalid`, instants outside years
+  // 0000–9999 (check_clock_range). Pure: persist and the previews share it.
+  Status settle_clocks(const ticket& before, ticket& after, const workflow& wf, timestamp now) const;
   Status persist(store_transaction& tx, const ticket& before, ticket& after,
                  const workflow& wf, bool opened, event_record& e, std::string_view text);
 

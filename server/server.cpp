@@ -2,19 +2,23 @@
 // (and writer.cpp); the API sees plain request/response values.
 #include "server/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
 #include <sys/resource.h>
 #include <deque>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -82,24 +86,38 @@ class read_pool {
 
 class session;
 
-// The open HTTP connections (streams apart). At the limit the connection
-// that has waited longest for a request is closed to admit the new one, so
-// idle keep-alive connections — or a flood of sockets that never send a
-// request — cannot lock out a client that wants an answer.
+// The open HTTP connections (streams apart), never more than the cap: at
+// the cap the accept loop has idle connections closed and accepts the next
+// one only once one of them has left. Idle means waiting for (the rest of)
+// a request; those that have not sent a byte since they were accepted go
+// first, oldest first, then those waiting longest. So idle keep-alive
+// connections — or a flood of sockets that never send a request — cannot
+// lock out a client that wants an answer.
 class connection_table {
  public:
   explicit connection_table(std::size_t max) : max_(max) {}
-  // False when the table is full and nobody is idle: refuse the new one.
-  bool admit(const std::shared_ptr<session>& s);
+  // True when one more connection fits. When it does not, `on_room` is
+  // called once, on whichever thread, when a connection leaves.
+  bool has_room(std::function<void()> on_room);
+  // Drops the call-back has_room left, if any (its owner is going away).
+  void forget_room() {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_room_ = nullptr;
+  }
+  void admit(const std::shared_ptr<session>& s);
   void leave(const session* s);
-  // Closes the connection idle longest; false when none is idle.
-  bool evict_idle();
+  // Closes up to `n` idle connections, in the order above; returns how many.
+  std::size_t evict_idle(std::size_t n);
+  std::size_t size();
+  // Connections evicted that have not left yet: closing on their strands,
+  // or answering a request that came in first.
+  std::size_t leaving();
 
  private:
-  std::shared_ptr<session> idle_longest();  // under mu_
   std::mutex mu_;
   std::size_t max_;
   std::unordered_map<const session*, std::weak_ptr<session>> live_;
+  std::function<void()> on_room_;
 };
 
 struct shared_state {
@@ -361,8 +379,8 @@ class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, shared_state& st) : stream_(std::move(socket)), st_(st) { st_.stats.connections(1); }
   ~session() {
-    st_.conns.leave(this);
     st_.stats.connections(-1);
+    st_.conns.leave(this);  // last: leaving may let the next connection in
   }
 
   void run() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); }); }
@@ -381,6 +399,8 @@ class session : public std::enable_shared_from_this<session> {
     });
   }
   bool evicted() const { return evicted_.load(); }
+  // No byte received since it was accepted: the first to go when room is needed.
+  bool silent() const { return !heard_.load(); }
 
   void refuse() {
     st_.stats.dropped("over_capacity");
@@ -396,6 +416,7 @@ class session : public std::enable_shared_from_this<session> {
     stream_.expires_after(st_.opts.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->buffer_.commit(n);
+      if (n > 0) self->heard_ = true;
       if (ec) return self->close();
       self->read_request();
     });
@@ -538,106 +559,192 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::atomic<std::int64_t> idle_since_{0};
   std::atomic<bool> evicted_{false};
+  std::atomic<bool> heard_{false};
   bool keep_alive_ = true;
   bool head_ = false;
 };
 
-std::shared_ptr<session> connection_table::idle_longest() {
-  std::shared_ptr<session> victim;
-  std::int64_t oldest = 0;
-  for (const auto& [key, weak] : live_) {
-    (void)key;
-    auto s = weak.lock();
-    if (!s || s->evicted()) continue;
-    const auto since = s->idle_since();
-    if (since != 0 && (oldest == 0 || since < oldest)) {
-      oldest = since;
-      victim = std::move(s);
-    }
-  }
-  return victim;
+bool connection_table::has_room(std::function<void()> on_room) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (live_.size() < max_) return true;
+  on_room_ = std::move(on_room);
+  return false;
 }
 
-bool connection_table::admit(const std::shared_ptr<session>& s) {
-  std::shared_ptr<session> victim;  // released after the lock: its destructor leaves the table
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (live_.size() >= max_) {
-      victim = idle_longest();
-      if (!victim) return false;
-    }
-    live_.emplace(s.get(), s);
-  }
-  if (victim) victim->evict();
-  return true;
+void connection_table::admit(const std::shared_ptr<session>& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  live_.emplace(s.get(), s);
 }
 
 void connection_table::leave(const session* s) {
-  std::lock_guard<std::mutex> lock(mu_);
-  live_.erase(s);
-}
-
-bool connection_table::evict_idle() {
-  std::shared_ptr<session> victim;
+  std::function<void()> notify;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    victim = idle_longest();
+    live_.erase(s);
+    if (live_.size() < max_) notify = std::exchange(on_room_, nullptr);
   }
-  if (!victim) return false;
-  victim->evict();
-  return true;
+  if (notify) notify();
 }
 
-// Accepts connections. When accept fails — out of file descriptors, say —
-// the waiting connection stays in the listen queue: the loop frees an idle
-// connection and tries again after a pause that doubles up to a second,
-// instead of spinning on the error.
+std::size_t connection_table::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return live_.size();
+}
+
+std::size_t connection_table::leaving() {
+  std::size_t n = 0;
+  std::vector<std::shared_ptr<session>> held;  // released after the lock (see evict_idle)
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, weak] : live_) {
+    (void)key;
+    auto s = weak.lock();
+    if (s && s->evicted()) ++n;
+    if (s) held.push_back(std::move(s));
+  }
+  return n;
+}
+
+std::size_t connection_table::evict_idle(std::size_t n) {
+  struct candidate {
+    bool heard;
+    std::int64_t since;
+    std::shared_ptr<session> s;
+  };
+  // Every session locked here is released after the lock: if it is the
+  // last owner, the session's destructor leaves the table (and takes mu_).
+  std::vector<candidate> idle;
+  std::vector<std::shared_ptr<session>> others;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, weak] : live_) {
+      (void)key;
+      auto s = weak.lock();
+      if (!s) continue;
+      const auto since = s->idle_since();
+      if (!s->evicted() && since != 0)
+        idle.push_back({!s->silent(), since, std::move(s)});
+      else
+        others.push_back(std::move(s));
+    }
+  }
+  n = std::min(n, idle.size());
+  std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(n), idle.end(),
+                    [](const candidate& a, const candidate& b) {
+                      return a.heard != b.heard ? !a.heard : a.since < b.since;
+                    });
+  for (std::size_t i = 0; i < n; ++i) idle[i].s->evict();
+  return n;
+}
+
+// Accepts connections, one at a time, on its own strand.
+//
+// At --max-connections it evicts one idle connection (in the table's
+// order) and accepts the next only when a connection has left (the table
+// calls back), so the cap holds even while an evicted socket is still
+// closing; with nobody idle the new connection is accepted and closed at
+// once.
+//
+// When accept fails — out of file descriptors, say — the waiting
+// connection stays in the listen queue, and a health check may wait behind
+// a flood of sockets that will never send a byte. Each failure closes a
+// quarter of the connections (at least 8), silent ones first, and tries
+// again a millisecond later, so the queue drains in a few rounds however
+// long it is; with nothing idle to close it waits, doubling the pause up to
+// a second, instead of spinning on the error.
 class acceptor_loop {
  public:
   acceptor_loop(tcp::acceptor& acceptor, asio::io_context& ioc, shared_state& st)
-      : acceptor_(acceptor), ioc_(ioc), st_(st), pause_(ioc) {}
+      : acceptor_(acceptor), ioc_(ioc), st_(st), strand_(asio::make_strand(ioc)), pause_(strand_) {}
+  ~acceptor_loop() { st_.conns.forget_room(); }
+  acceptor_loop(const acceptor_loop&) = delete;
+  acceptor_loop& operator=(const acceptor_loop&) = delete;
 
   void accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (ec) return back_off(ec);
-      backoff_ = std::chrono::milliseconds(0);
-      backing_off_ = false;
-      auto s = std::make_shared<session>(std::move(socket), st_);
-      if (st_.conns.admit(s))
-        s->run();
-      else
-        s->refuse();
-      accept();
-    });
+    if (!acceptor_.is_open()) return;
+    bool refusing = false;
+    if (!st_.conns.has_room([this] { asio::post(strand_, [this] { room_made(); }); })) {
+      if (st_.conns.evict_idle(1) > 0) return wait_for_room();
+      refusing = true;  // nobody idle: the next one is closed at once
+    }
+    acceptor_.async_accept(
+        asio::make_strand(ioc_), asio::bind_executor(strand_, [this, refusing](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+          if (ec) return back_off(ec);
+          backoff_ = std::chrono::milliseconds(0);
+          auto s = std::make_shared<session>(std::move(socket), st_);
+          // A connection may have left meanwhile; the table was full when we looked.
+          if (refusing && !st_.conns.has_room(nullptr)) {
+            s->refuse();
+          } else {
+            st_.conns.admit(s);
+            s->run();
+          }
+          accept();
+        }));
   }
 
-  void cancel() { pause_.cancel(); }
+  void cancel() {
+    asio::post(strand_, [this] {
+      waiting_ = false;
+      pause_.cancel();
+    });
+  }
 
  private:
-  void back_off(const beast::error_code& ec) {
-    st_.stats.dropped("accept_failed");
-    if (!backing_off_) std::cerr << "plaint serve: cannot accept a connection: " << ec.message() << '\n';
-    backing_off_ = true;
-    // A freed descriptor lets the next accept through at once; with nobody
-    // idle to close, wait longer each time.
-    const bool freed = st_.conns.evict_idle();
-    backoff_ = freed ? std::chrono::milliseconds(5)
-                     : std::min<std::chrono::milliseconds>(
-                           std::max<std::chrono::milliseconds>(backoff_ * 2, std::chrono::milliseconds(10)),
-                           std::chrono::seconds(1));
-    pause_.expires_after(backoff_);
-    pause_.async_wait([this](beast::error_code wait_ec) {
-      if (!wait_ec && acceptor_.is_open()) accept();
+  // Evicted connections close on their own strands; the table calls back
+  // when one has left. A victim that received a request meanwhile is
+  // answered first, so after `room_wait` another idle one is tried.
+  void wait_for_room() {
+    waiting_ = true;
+    pause_.expires_after(room_wait);
+    pause_.async_wait([this](beast::error_code ec) {
+      if (!ec) room_made();
     });
   }
+
+  void room_made() {
+    if (!waiting_) return;  // the timer and the table's call-back race; the first one resumes
+    waiting_ = false;
+    pause_.cancel();
+    accept();
+  }
+
+  void back_off(const beast::error_code& ec) {
+    st_.stats.dropped("accept_failed");
+    // A flood fails accept once per round, so say it at most every 10 s;
+    // /metrics counts each (accept_failed).
+    const auto now = steady::now();
+    if (reported_ == steady::time_point{} || now - reported_ >= std::chrono::seconds(10)) {
+      std::cerr << "plaint serve: cannot accept a connection: " << ec.message() << '\n';
+      reported_ = now;
+    }
+    // Those evicted in earlier rounds count: if their strands have not run
+    // yet (a slow or busy process), evicting more would reach the newest
+    // connections — the one we are trying to let in among them.
+    const std::size_t wanted = std::max<std::size_t>(8, st_.conns.size() / 4);
+    const std::size_t leaving = st_.conns.leaving();
+    const std::size_t closed = leaving + (leaving < wanted ? st_.conns.evict_idle(wanted - leaving) : 0);
+    backoff_ = closed > 0 ? std::chrono::milliseconds(1)
+                          : std::min<std::chrono::milliseconds>(
+                                std::max<std::chrono::milliseconds>(backoff_ * 2, std::chrono::milliseconds(10)),
+                                std::chrono::seconds(1));
+    waiting_ = false;
+    pause_.expires_after(backoff_);
+    pause_.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec) accept();
+    });
+  }
+
+  static constexpr std::chrono::milliseconds room_wait{20};
 
   tcp::acceptor& acceptor_;
   asio::io_context& ioc_;
   shared_state& st_;
+  asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer pause_;
   std::chrono::milliseconds backoff_{0};
-  bool backing_off_ = false;  // reported once per episode
+  bool waiting_ = false;  // for room at the connection cap
+  steady::time_point reported_{};  // when an accept failure was last written to stderr
 };
 
 // Every connection and stream holds a file descriptor, and so do the

@@ -326,3 +326,48 @@ TEST_CASE("a scheduler that cannot fire backs off by its rescan interval instead
   CHECK(d.get(id).level == 3);
   CHECK(engine::verify_audit(*d.store)->ok);
 }
+
+TEST_CASE("a batched event refused for a due time past year 9999 writes nothing, not even the timers due before it") {
+  // Opened two hours before the last storable instant; the first-response
+  // timers (10 min, warning at 5) are overdue when the event comes.
+  auto p = short_policy();
+  SUBCASE("the event's own clocks would leave the range") {
+    p.targets["P4/standard"] = engine::sla_targets{600, 30 * 86400, 86400, 0.5};
+  }
+  SUBCASE("a timer due before it would move them out of the range") {
+    p.ladder.first_response_breach = {true, true, {"team_lead"}};  // P3 -> P2
+    p.targets["P2/standard"] = engine::sla_targets{600, 30 * 86400, 86400, 0.5};
+  }
+  desk d(p);
+  d.add_customer("c1");
+  d.clock.set(engine::max_instant - 7200);
+  const auto late = d.open();
+  const auto timers_before = d.pending_timers(late);
+  d.clock.advance(1200);
+  const auto other = d.open();  // nothing due: its comment goes through beside the refusal
+
+  const bool own = p.targets["P4/standard"].resolution == 30 * 86400;
+  std::vector<engine::batch_request> batch;
+  batch.push_back(desk::comment(other, "before"));
+  if (own)
+    batch.push_back(engine::event_request{late, "set_priority", "", {{"priority", "P4"}}, std::nullopt, "ann", "k-late"});
+  else
+    batch.push_back(engine::event_request{late, "comment", "late", {}, std::nullopt, "ann", "k-late"});
+  auto results = d.ex->apply_batch(batch);
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 2);
+  CHECK((*results)[0].ok());
+  REQUIRE_FALSE((*results)[1].ok());
+  CHECK((*results)[1].error().code == engine::errc::invalid);
+  CHECK((*results)[1].error().message == "ticket " + std::to_string(late) +
+                                             "'s resolution warning time would fall after 9999-12-31T23:59:59Z, "
+                                             "the last instant plaint can store");
+  // Nothing of the refused one: no firing, no event, no timer claimed, no key.
+  CHECK(d.history(late) == "intake");
+  CHECK(d.get(late).version == 1);
+  CHECK(d.get(late).level == 1);
+  CHECK(d.pending_timers(late) == timers_before);
+  CHECK(d.store->ticket_notifications(late)->empty());
+  CHECK(d.history(other) == "intake -comment-> intake");
+  CHECK(engine::verify_audit(*d.store)->ok);
+}

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/raw_db.h"
@@ -67,6 +68,22 @@ long rss_kb(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return -1;
 }
+long cpu_ticks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream rest(all.substr(all.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; rest >> field; ++i) {  // fields 14 and 15: utime, stime
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) {
+      stime = std::stol(field);
+      break;
+    }
+  }
+  return utime + stime;
+}
+
 std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 // /healthz on a fresh connection, answered within `within`.
@@ -295,7 +312,33 @@ TEST_CASE("a flood of idle connections cannot lock out a client with a request")
   for (int i = 0; i < 5; ++i) CHECK(healthy_within(d.port(), 2s));
   CHECK(d.get("/api/v1/escalations", d.sue).status == 200);
   CHECK(shed(d, "idle_evicted") > 0);
+  // The cap holds: a new connection is let in only once an evicted one left.
+  const auto text = d.get("/metrics", d.sue).body;
+  const auto at = text.find("\nplaint_connections ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stol(text.substr(at + 20)) <= 16);
   for (int fd : idle) ::close(fd);
+}
+
+TEST_CASE("out of file descriptors, /healthz still answers at once behind a flood of silent sockets, and accept does not spin") {
+  server_desk d(false);
+  // Both limits: the server raises its soft limit to the hard one.
+  d.start({"--idle-timeout", "30"}, {"prlimit", "--nofile=64:64", "--"});
+  const pid_t pid = d.server->pid();
+  const long cpu_before = cpu_ticks(pid);
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) idle.push_back(raw_connect(d.port()));
+  // Each check waits in the listen queue behind whatever of the flood is
+  // still there, and finds every descriptor taken.
+  for (int i = 0; i < 5; ++i) CHECK(healthy_within(d.port(), 2s));
+  std::this_thread::sleep_for(2s);
+  const long cpu_used = cpu_ticks(pid) - cpu_before;
+  INFO("CPU ticks used: " << cpu_used);
+  CHECK(cpu_used < sysconf(_SC_CLK_TCK) / 2);  // under half a core-second in over two seconds
+  for (int i = 0; i < 3; ++i) CHECK(healthy_within(d.port(), 2s));
+  for (int fd : idle) ::close(fd);
+  CHECK(healthy_within(d.port(), 2s));
+  CHECK(d.server->errors().find("cannot accept a connection") != std::string::npos);
 }
 
 TEST_CASE("idle keep-alive connections are closed after --idle-timeout") {
