@@ -371,11 +371,26 @@ export function label(prefix, value) {
   return key in tables[lang] || key in en ? t(key) : String(value);
 }
 
+// Intl formatters are costly to make (tens of microseconds each): one per
+// locale and options, kept.
+const formatters = new Map();
+function formatter(kind, opts) {
+  const key = `${kind}|${locale()}|${JSON.stringify(opts || {})}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = kind === 'date' ? new Intl.DateTimeFormat(locale(), opts) : new Intl.NumberFormat(locale(), opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+const default_time = {dateStyle: 'medium', timeStyle: 'short'};
+
 export function fmt_time(iso, opts) {
   if (!iso) return t('none');
   const d = iso instanceof Date ? iso : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(locale(), opts || {dateStyle: 'medium', timeStyle: 'short'}).format(d);
+  return formatter('date', opts || default_time).format(d);
 }
 
 export function fmt_date(iso) {
@@ -384,7 +399,7 @@ export function fmt_date(iso) {
 
 export function fmt_number(n, opts) {
   if (n === null || n === undefined || Number.isNaN(n)) return t('none');
-  return new Intl.NumberFormat(locale(), opts).format(n);
+  return formatter('number', opts).format(n);
 }
 
 export function fmt_percent(r) {
@@ -402,7 +417,7 @@ export function fmt_duration(seconds) {
   if (seconds === null || seconds === undefined) return t('none');
   let rest = Math.abs(Math.round(seconds));
   const parts = [];
-  const nf = new Intl.NumberFormat(locale());
+  const nf = formatter('number');
   for (const [, size, unit] of units[lang]) {
     if (parts.length === 2) break;
     const n = Math.floor(rest / size);

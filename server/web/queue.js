@@ -109,6 +109,13 @@ function filter_form(f, ctx, users, states, on_apply) {
 
 export async function render(main, ctx) {
   const f = read_filters();
+  const api_query = (c) => query({
+    state: f.state, owner: f.mine ? ctx.me.id : f.owner, customer: f.customer, level: f.level,
+    breached: f.breached ? 'true' : '', open: f.open ? 'true' : '', q: f.q, limit: 50, cursor: c,
+  });
+  // The first page is asked for at once, beside the filters' lists.
+  const first = get(`/api/v1/tickets${api_query(null)}`);
+  first.catch(() => {});
   const [workflows, users] = await Promise.all([ctx.workflows(), ctx.users().catch(() => [])]);
   const states = [...new Set(workflows.flatMap((w) => w.states))];
   const rows = new Map();
@@ -119,19 +126,14 @@ export async function render(main, ctx) {
   let cursor = null;
   let gone = false;
 
-  const api_query = (c) => query({
-    state: f.state, owner: f.mine ? ctx.me.id : f.owner, customer: f.customer, level: f.level,
-    breached: f.breached ? 'true' : '', open: f.open ? 'true' : '', q: f.q, limit: 50, cursor: c,
-  });
-
   const show_count = () => {
     count.textContent = rows.size ? tn('tickets_shown', rows.size) : t('no_tickets');
   };
 
-  async function load(c) {
+  async function load(c, started) {
     error.textContent = '';
     try {
-      const page = await get(`/api/v1/tickets${api_query(c)}`);
+      const page = await (started || get(`/api/v1/tickets${api_query(c)}`));
       if (gone) return;
       for (const tk of page.items) {
         if (!matches(tk, f, ctx.me) || rows.has(tk.id)) continue;
@@ -173,7 +175,7 @@ export async function render(main, ctx) {
     error, count,
     h('div', {class: 'table-wrap'}, table),
     h('div', {class: 'buttons'}, more));
-  await load(null);
+  await load(null, first);
 
   // Live rows: one re-fetch per ticket however many events arrive together.
   const pending = new Map();
