@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -76,7 +77,9 @@ Status cmd_user_list(app& a) {
   return {};
 }
 
-Status cmd_user_disable(app& a, const std::string& id) {
+// Runs `change` on the stored person `id` inside one write transaction and
+// saves them; `not_found` when there is no such person.
+Status change_person(app& a, const std::string& id, const std::function<Status(engine::store_transaction&, engine::person&, engine::timestamp)>& change) {
   auto now = a.now();
   PLAINT_TRY(now);
   auto s = a.store();
@@ -86,18 +89,23 @@ Status cmd_user_disable(app& a, const std::string& id) {
   auto found = (*tx)->find_person(id);
   PLAINT_TRY(found);
   if (!*found) return make_error(errc::not_found, fmt::format("person '{}' does not exist", id));
-  engine::person p = std::move(**found);
-  p.disabled = true;
-  p.updated_at = *now;
-  PLAINT_TRY((*tx)->put_person(p));
-  auto ended = (*tx)->delete_sessions_of(id);
-  PLAINT_TRY(ended);
-  PLAINT_TRY((*tx)->commit());
+  PLAINT_TRY(change(**tx, **found, *now));
+  return (*tx)->commit();
+}
+
+Status cmd_user_disable(app& a, const std::string& id) {
+  int ended = 0;
+  PLAINT_TRY(change_person(a, id, [&](engine::store_transaction& tx, engine::person& p, engine::timestamp now) -> Status {
+    auto n = engine::disable_person(tx, p, now);
+    PLAINT_TRY(n);
+    ended = *n;
+    return {};
+  }));
   if (a.json())
-    print_json({{"disabled", id}, {"sessions_ended", *ended}});
+    print_json({{"disabled", id}, {"sessions_ended", ended}});
   else
-    std::cout << fmt::format("disabled {}; {} session{} ended, tokens named {} refused from now on\n", printable(id),
-                             *ended, *ended == 1 ? "" : "s", printable(id));
+    std::cout << fmt::format("disabled {}; {} session{} ended, tokens named {} revoked\n", printable(id), ended,
+                             ended == 1 ? "" : "s", printable(id));
   return {};
 }
 
@@ -124,12 +132,10 @@ engine::Result<std::string> read_password(const std::string& prompt) {
 }
 
 Status cmd_user_password(app& a, const std::string& id) {
-  auto now = a.now();
-  PLAINT_TRY(now);
-  auto s = a.store();
-  PLAINT_TRY(s);
   {
-    auto known = (*s)->find_person(id);
+    auto st = a.store();
+    PLAINT_TRY(st);
+    auto known = (*st)->find_person(id);
     PLAINT_TRY(known);
     if (!*known) return make_error(errc::not_found, fmt::format("person '{}' does not exist", id));
   }
@@ -143,21 +149,19 @@ Status cmd_user_password(app& a, const std::string& id) {
   // Hashed before the write lock is taken: Argon2id takes tens of milliseconds.
   auto hash = engine::hash_password(*password);
   PLAINT_TRY(hash);
-  auto tx = (*s)->begin();
-  PLAINT_TRY(tx);
-  auto found = (*tx)->find_person(id);
-  PLAINT_TRY(found);
-  if (!*found) return make_error(errc::not_found, fmt::format("person '{}' does not exist", id));
-  engine::person p = std::move(**found);
-  p.password_hash = std::move(*hash);
-  p.updated_at = *now;
-  PLAINT_TRY((*tx)->put_person(p));
-  // A new password ends the sessions signed in with the old one.
-  auto ended = (*tx)->delete_sessions_of(id);
-  PLAINT_TRY(ended);
-  PLAINT_TRY((*tx)->commit());
+  int ended = 0;
+  PLAINT_TRY(change_person(a, id, [&](engine::store_transaction& tx, engine::person& p, engine::timestamp now) -> Status {
+    p.password_hash = std::move(*hash);
+    p.updated_at = now;
+    PLAINT_TRY(tx.put_person(p));
+    // A new password ends the sessions signed in with the old one.
+    auto n = tx.delete_sessions_of(id);
+    PLAINT_TRY(n);
+    ended = *n;
+    return {};
+  }));
   if (a.json())
-    print_json({{"password_set", id}, {"sessions_ended", *ended}});
+    print_json({{"password_set", id}, {"sessions_ended", ended}});
   else
     std::cout << fmt::format("password set for {}\n", printable(id));
   return {};

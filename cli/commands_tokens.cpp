@@ -38,6 +38,11 @@ Status cmd_token_create(app& a, const std::string& name, const std::string& role
   {
     auto tx = (*s)->begin();
     PLAINT_TRY(tx);
+    // A token named after a person is theirs; a disabled person gets none.
+    auto owner = (*tx)->find_person(name);
+    PLAINT_TRY(owner);
+    if (*owner && (*owner)->disabled)
+      return make_error(errc::not_allowed, fmt::format("person '{}' is disabled; no token is made for them", name));
     PLAINT_TRY((*tx)->put_token(issued->record));
     PLAINT_TRY((*tx)->commit());
   }

@@ -106,6 +106,14 @@ Result<token_identity> check_session(store& s, std::string_view cookie, timestam
   return token_identity{(*who)->id, (*who)->role, (*found)->csrf};
 }
 
+Result<int> disable_person(store_transaction& tx, person& p, timestamp now) {
+  p.disabled = true;
+  p.updated_at = now;
+  PLAINT_TRY(tx.put_person(p));
+  PLAINT_TRY(tx.revoke_tokens(p.id, now));
+  return tx.delete_sessions_of(p.id);
+}
+
 Status check_owner(store_transaction& tx, std::string_view owner) {
   if (owner.empty()) return {};
   auto any = tx.has_people();

@@ -21,6 +21,8 @@ namespace plaint::engine {
 inline constexpr std::size_t min_password_bytes = 8;
 inline constexpr std::size_t max_password_bytes = 1024;
 inline constexpr std::size_t max_person_id_bytes = 64;
+// Sessions one person may hold; signing in again ends the oldest beyond it.
+inline constexpr int max_sessions_per_person = 20;
 
 // Returns `invalid` naming the first field that is wrong: an id other than
 // 1–64 of [A-Za-z0-9._@-], a missing name, an e-mail without '@', a role
@@ -50,6 +52,10 @@ std::string session_id_of(std::string_view cookie);
 // and the session's CSRF token. `not_found` ("the session is not valid")
 // for a malformed, unknown or expired cookie or a disabled person.
 Result<token_identity> check_session(store& s, std::string_view cookie, timestamp now);
+
+// Stops a person inside `tx`: marks them disabled, ends their sessions and
+// revokes the tokens named after them. Returns how many sessions ended.
+Result<int> disable_person(store_transaction& tx, person& p, timestamp now);
 
 // Refuses (`not_allowed`) an owner who is not an active person of the
 // directory, once the directory has anyone in it; with an empty directory

@@ -168,6 +168,8 @@ class store_transaction {
   virtual Status delete_session(std::string_view id) = 0;
   // Deletes every session of the person; returns how many.
   virtual Result<int> delete_sessions_of(std::string_view person) = 0;
+  // Deletes the person's sessions but the `keep` newest; returns how many.
+  virtual Result<int> trim_sessions_of(std::string_view person, int keep) = 0;
   // Deletes at most `limit` sessions that expired before `now`; returns how many.
   virtual Result<int> prune_sessions(timestamp now, int limit) = 0;
 

@@ -34,7 +34,8 @@ struct token_identity {
 Result<std::string> random_hex(std::size_t n);
 
 // Returns `not_found` ("the token is not valid") for a malformed, unknown,
-// revoked or wrong token, or one named after a disabled person — one message for all, so callers cannot probe.
+// revoked or wrong token (disabling a person revokes the tokens named after
+// them, engine/people.h, so no person is read here, on every request) — one message for all, so callers cannot probe.
 Result<token_identity> check_token(store& s, std::string_view presented);
 
 bool is_role(std::string_view role);

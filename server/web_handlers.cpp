@@ -234,6 +234,8 @@ void signin(api& a, call& c) {
         PLAINT_TRY(p);
         if (!*p || (*p)->disabled) return make_error(errc::forbidden, "this person may not sign in");
         PLAINT_TRY(tx.prune_sessions(now, 100));
+        // Room is made first, so the new session is never the one ended.
+        PLAINT_TRY(tx.trim_sessions_of(record.person, engine::max_sessions_per_person - 1));
         PLAINT_TRY(tx.put_session(record));
         return json::object();
       },
@@ -336,7 +338,8 @@ void put_person(api& a, call& c) {
         p.updated_at = now;
         PLAINT_TRY(engine::check_person(p));
         PLAINT_TRY(tx.put_person(p));
-        if (p.disabled || !hash.empty()) PLAINT_TRY(tx.delete_sessions_of(p.id));
+        if (!hash.empty()) PLAINT_TRY(tx.delete_sessions_of(p.id));
+        if (p.disabled) PLAINT_TRY(engine::disable_person(tx, p, now));
         json j = engine::to_json(p);
         j["created"] = created;
         return j;

@@ -114,55 +114,41 @@ void writer::submit(engine::batch_request r, done_fn done) {
   }
 }
 
-void writer::submit_customer(engine::customer_update u, customer_fn done) {
+// Queues a small write (a customer, a session, a person) behind the batches
+// waiting; the error instead when stopping or when max_queue of them wait.
+std::optional<engine::Error> writer::post_small(std::function<void()> run) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!running_) {
-    done(shutting_down());
-    return;
-  }
-  if (customers_waiting_ >= max_queue_) {
+  if (!running_) return shutting_down();
+  if (small_waiting_ >= max_queue_) {
     metrics_.dropped("writes_full");
-    done(engine::make_error(engine::errc::unavailable,
-                            fmt::format("the server has {} customer writes waiting; retry shortly", customers_waiting_)));
-    return;
+    return engine::Error{engine::errc::unavailable,
+                         fmt::format("the server has {} small writes waiting; retry shortly", small_waiting_)};
   }
-  ++customers_waiting_;
-  asio::post(*io_, [this, u = std::move(u), done = std::move(done)]() mutable {
+  ++small_waiting_;
+  asio::post(*io_, [this, run = std::move(run)] {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      --customers_waiting_;
+      --small_waiting_;
     }
-    done(executor_.put_customer(u));
+    run();
   });
+  return std::nullopt;
+}
+
+void writer::submit_customer(engine::customer_update u, customer_fn done) {
+  if (auto refused = post_small([this, u = std::move(u), done] { done(executor_.put_customer(u)); })) done(*refused);
 }
 
 void writer::submit_task(task_fn work, task_done_fn done) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!running_) {
-    done(shutting_down());
-    return;
-  }
-  if (customers_waiting_ >= max_queue_) {
-    metrics_.dropped("writes_full");
-    done(engine::make_error(engine::errc::unavailable,
-                            fmt::format("the server has {} small writes waiting; retry shortly", customers_waiting_)));
-    return;
-  }
-  ++customers_waiting_;
-  asio::post(*io_, [this, work = std::move(work), done = std::move(done)]() mutable {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --customers_waiting_;
-    }
-    done([&]() -> engine::Result<engine::json> {
-      auto tx = store_->begin();
-      PLAINT_TRY(tx);
-      auto out = work(**tx);
-      PLAINT_TRY(out);
-      PLAINT_TRY((*tx)->commit());
-      return out;
-    }());
-  });
+  auto run = [this, work = std::move(work), done]() -> engine::Result<engine::json> {
+    auto tx = store_->begin();
+    PLAINT_TRY(tx);
+    auto out = work(**tx);
+    PLAINT_TRY(out);
+    PLAINT_TRY((*tx)->commit());
+    return out;
+  };
+  if (auto refused = post_small([run, done] { done(run()); })) done(*refused);
 }
 
 void writer::flush() {

@@ -94,6 +94,7 @@ class writer {
     done_fn done;
     std::chrono::steady_clock::time_point queued;
   };
+  std::optional<engine::Error> post_small(std::function<void()> run);
   void flush();
   void publish(const std::vector<engine::event_record>& events);
   void watch_policy();
@@ -118,8 +119,8 @@ class writer {
 
   mutable std::mutex mu_;
   std::vector<job> queue_;
-  std::size_t max_queue_ = 4096;          // transitions waiting, and customer writes waiting
-  std::size_t customers_waiting_ = 0;
+  std::size_t max_queue_ = 4096;          // transitions waiting, and small writes waiting
+  std::size_t small_waiting_ = 0;         // customers, sessions, people (post_small)
   bool ready_ = true;
   std::string not_ready_reason_;
   bool flush_posted_ = false;

@@ -178,6 +178,8 @@ const char* const query_sql[q::count] = {
     "DELETE FROM sessions WHERE person = ?1",
     "DELETE FROM sessions WHERE id IN"
     " (SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
+    "DELETE FROM sessions WHERE person = ?1 AND id NOT IN"
+    " (SELECT id FROM sessions WHERE person = ?1 ORDER BY created_at DESC, id LIMIT ?2)",
 };
 
 q::id list_query_for(const engine::ticket_query& query, bool fts) {

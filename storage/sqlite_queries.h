@@ -86,6 +86,7 @@ enum id : std::size_t {
   session_delete,        // ?1 id
   sessions_of_delete,    // ?1 person
   sessions_prune,        // ?1 now, ?2 limit
+  sessions_of_trim,      // ?1 person, ?2 how many of the newest to keep
   count
 };
 }  // namespace q

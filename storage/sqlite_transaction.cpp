@@ -386,6 +386,16 @@ engine::Result<int> sqlite_transaction::prune_sessions(engine::timestamp now, in
   return store_.db_.changes();
 }
 
+engine::Result<int> sqlite_transaction::trim_sessions_of(std::string_view person, int keep) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::sessions_of_trim);
+  PLAINT_TRY(st);
+  (*st)->bind(1, person);
+  (*st)->bind(2, static_cast<std::int64_t>(keep));
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot trim the sessions of '{}'", person); }));
+  return store_.db_.changes();
+}
+
 engine::Status sqlite_transaction::commit() {
   PLAINT_TRY(live());
   auto st = store_.stmts_.acquire(q::commit);

@@ -61,6 +61,7 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status delete_session(std::string_view id) override;
   engine::Result<int> delete_sessions_of(std::string_view person) override;
   engine::Result<int> prune_sessions(engine::timestamp now, int limit) override;
+  engine::Result<int> trim_sessions_of(std::string_view person, int keep) override;
 
   engine::Status commit() override;
 

@@ -177,6 +177,9 @@ class faulty_store final : public engine::store {
     engine::Result<int> prune_sessions(engine::timestamp now, int limit) override {
       return real_->prune_sessions(now, limit);
     }
+    engine::Result<int> trim_sessions_of(std::string_view person, int keep) override {
+      return real_->trim_sessions_of(person, keep);
+    }
     engine::Status put_setting(std::string_view key, std::string_view value) override {
       return real_->put_setting(key, value);
     }

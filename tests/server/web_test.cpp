@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "engine/audit.h"
+#include "engine/people.h"
 #include "tests/raw_db.h"
 #include "tests/server/raw_socket.h"
 #include "tests/server/server_fixture.h"
@@ -169,8 +170,22 @@ TEST_CASE("an expired session, a disabled person and a forged cookie get 401; a 
   CHECK(closed_by_peer(fd, 5s));
   ::close(fd);
   CHECK(d.sign_in("li.na").empty());
+  CHECK(d.plaint({"token", "create", "--name", "li.na", "--role", "agent"}).code == 4);
   // Tokens of names outside the directory keep working (scripts).
   CHECK(d.get("/api/v1/me", d.ann).status == 200);
+}
+
+TEST_CASE("one person holds at most 20 sessions; signing in again ends the oldest") {
+  web_desk d;
+  std::vector<std::string> sessions;
+  for (int i = 0; i < plaint::engine::max_sessions_per_person + 2; ++i) sessions.push_back(d.sign_in("li.na"));
+  raw_db db(d.db);
+  CHECK(db.integer("SELECT count(*) FROM sessions WHERE person = 'li.na'") == plaint::engine::max_sessions_per_person);
+  int live = 0;
+  for (const auto& s : sessions) live += d.http->request("GET", "/api/v1/me", "", web_desk::cookie(s)).status == 200;
+  CHECK(live == plaint::engine::max_sessions_per_person);
+  // The session just made is never the one ended (ties in a second are in no order).
+  CHECK(d.http->request("GET", "/api/v1/me", "", web_desk::cookie(sessions.back())).status == 200);
 }
 
 TEST_CASE("failed sign-ins are slowed down per account") {
