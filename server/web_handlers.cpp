@@ -2,6 +2,7 @@
 // API routes the pages need beyond SPEC §6 (me, users, workflows, the SLA
 // preview, KPI series).
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "server/handlers.h"
 #include "server/signin_guard.h"
 #include "server/web_assets.h"
+#include "server/web_bundle.h"
 
 namespace plaint::server {
 
@@ -79,13 +81,42 @@ std::optional<std::string> web_file_text(const api& a, std::string_view name) {
   return std::nullopt;
 }
 
-// An HTML page with {{ASSETS}} replaced by /assets/<hash>.
-void send_page(api& a, call& c, std::string_view name) {
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+// `app.bundle.js` is app.js with every module it imports, in one file
+// (web_bundle.h): built once from the built-in files, or on every request
+// from --web-dir.
+constexpr std::string_view bundle_suffix = ".bundle.js";
+
+engine::Result<std::optional<std::string>> bundle_text(const api& a, std::string_view name) {
+  const std::string entry = std::string(name.substr(0, name.size() - bundle_suffix.size())) + ".js";
+  auto read = [&a](std::string_view file) { return web_file_text(a, file); };
+  if (!a.web().web_dir.empty()) {
+    auto made = bundle_modules(entry, read);
+    if (!made && made.error().code == errc::not_found) return std::optional<std::string>();
+    PLAINT_TRY(made);
+    return std::optional<std::string>(std::move(*made));
+  }
+  static std::mutex m;
+  static std::map<std::string, engine::Result<std::string>, std::less<>> built;
+  std::lock_guard lock(m);
+  auto it = built.find(entry);
+  if (it == built.end()) it = built.emplace(entry, bundle_modules(entry, read)).first;
+  if (!it->second && it->second.error().code == errc::not_found) return std::optional<std::string>();
+  PLAINT_TRY(it->second);
+  return std::optional<std::string>(*it->second);
+}
+
+// An HTML page with {{ASSETS}} replaced by /assets/<hash>, and {{BOOT}} by
+// `boot` (empty when the page has no such place).
+void send_page(api& a, call& c, std::string_view name, std::string_view boot = {}) {
   auto text = web_file_text(a, name);
   if (!text) return c.respond(api::error_response({errc::not_found, fmt::format("there is no page {}", name)}));
-  const std::string prefix = "/assets/" + assets_hash(a);
-  for (auto at = text->find("{{ASSETS}}"); at != std::string::npos; at = text->find("{{ASSETS}}", at + prefix.size()))
-    text->replace(at, 10, prefix);
+  replace_all(*text, "{{ASSETS}}", "/assets/" + assets_hash(a));
+  replace_all(*text, "{{BOOT}}", boot);
   response r;
   r.content_type = "text/html; charset=utf-8";
   r.body = std::move(*text);
@@ -157,18 +188,61 @@ std::string language_of(const request& req) {
              : "en";
 }
 
+// GET /api/v1/me's body: the person, their role, the page's language and,
+// for a browser session, its CSRF token.
+engine::Result<json> me_json(engine::store& s, const engine::token_identity& who, const request& req) {
+  auto p = s.find_person(who.name);
+  PLAINT_TRY(p);
+  json j{{"id", who.name},
+         {"name", *p ? (*p)->name : who.name},
+         {"email", *p ? (*p)->email : ""},
+         {"role", who.role},
+         {"team", *p ? (*p)->team : ""},
+         {"lang", language_of(req)}};
+  if (!who.csrf.empty()) j["csrf"] = who.csrf;
+  return j;
+}
+
 }  // namespace
 
 namespace handlers {
 
-void page_index(api& a, call& c) { send_page(a, c, "index.html"); }
+// The desk's page carries who is signed in, so that its first request is
+// for tickets rather than for /api/v1/me: a JSON data block, which no
+// browser runs, with <, > and & escaped so that no text can end it.
+void page_index(api& a, call& c) {
+  std::string boot;
+  if (!cookie_value(c.req.header("cookie"), session_cookie).empty()) {
+    auto who = a.authenticate(c.req);
+    auto s = a.readers().acquire();
+    if (who && s) {
+      if (auto j = me_json(**s, *who, c.req)) {
+        std::string data = json{{"me", *j}}.dump();
+        replace_all(data, "<", "\\u003c");
+        replace_all(data, ">", "\\u003e");
+        replace_all(data, "&", "\\u0026");
+        boot = "<script type=\"application/json\" id=\"plaint-boot\">" + data + "</script>";
+      }
+    }
+  }
+  send_page(a, c, "index.html", boot);
+}
 void page_signin(api& a, call& c) { send_page(a, c, "signin.html"); }
 
 void asset(api& a, call& c) {
   const std::string& hash = c.params.at(0);
   const std::string& name = c.params.at(1);
   const std::string current = assets_hash(a);
-  auto text = hash == current && name.find(".html") == std::string::npos ? web_file_text(a, name) : std::nullopt;
+  std::optional<std::string> text;
+  if (hash == current && name.find(".html") == std::string::npos) {
+    text = web_file_text(a, name);
+    if (!text && name.size() > bundle_suffix.size() &&
+        std::string_view(name).substr(name.size() - bundle_suffix.size()) == bundle_suffix) {
+      auto made = bundle_text(a, name);
+      if (!made) return c.respond(api::error_response(made.error()));
+      text = std::move(*made);
+    }
+  }
   if (!text) return c.respond(api::error_response({errc::not_found, fmt::format("there is no asset {}", name)}));
   const std::string etag = fmt::format("\"{}-{}\"", current, name);
   response r;
@@ -276,16 +350,9 @@ void signout(api& a, call& c) {
 void me(api& a, call& c) {
   auto s = a.readers().acquire();
   if (!s) return c.respond(api::error_response(s.error()));
-  auto p = (**s).find_person(c.who.name);
-  if (!p) return c.respond(api::error_response(p.error()));
-  json j{{"id", c.who.name},
-         {"name", *p ? (*p)->name : c.who.name},
-         {"email", *p ? (*p)->email : ""},
-         {"role", c.who.role},
-         {"team", *p ? (*p)->team : ""},
-         {"lang", language_of(c.req)}};
-  if (!c.who.csrf.empty()) j["csrf"] = c.who.csrf;
-  response r = api::json_response(200, j);
+  auto j = me_json(**s, c.who, c.req);
+  if (!j) return c.respond(api::error_response(j.error()));
+  response r = api::json_response(200, *j);
   r.headers.emplace_back("Cache-Control", "no-store");
   c.respond(std::move(r));
 }

@@ -2,7 +2,7 @@
 // and the hash routes (#/queue, #/ticket/12, #/new, #/board, #/kpi).
 import {get, request, set_csrf, go_signin} from './api.js';
 import {h, replace} from './dom.js';
-import {t, set_lang, save_lang, cookie_lang, get_lang, label} from './i18n.js';
+import {t, set_lang, save_lang, get_lang, label} from './i18n.js';
 import {start_stream, on_status} from './stream.js';
 import * as queue from './queue.js';
 import * as ticket from './ticket.js';
@@ -139,17 +139,33 @@ async function route() {
   }
 }
 
-async function start() {
-  let me;
+// Who is signed in: written into the page by the server (a JSON data
+// block, never run), else asked for.
+function boot_me() {
+  const el = document.getElementById('plaint-boot');
+  if (!el) return null;
   try {
-    me = await get('/api/v1/me');
-  } catch (e) {
-    if (e.status !== 401) replace(root, h('p', {class: 'error', role: 'alert'}, e.message));
-    return;
+    return JSON.parse(el.textContent).me || null;
+  } catch {
+    return null;
+  }
+}
+
+async function start() {
+  let me = boot_me();
+  if (!me) {
+    try {
+      me = await get('/api/v1/me');
+    } catch (e) {
+      if (e.status !== 401) replace(root, h('p', {class: 'error', role: 'alert'}, e.message));
+      return;
+    }
   }
   ctx.me = me;
   set_csrf(me.csrf);
-  set_lang(cookie_lang() || me.lang || 'en');
+  // The server chose it: the plaint_lang cookie, else Accept-Language (reading
+  // document.cookie here would cost a round trip to the browser's cookie store).
+  set_lang(me.lang || 'en');
   render_shell();
   on_status((ok) => {
     const el = document.getElementById('stream-status');

@@ -273,12 +273,52 @@ TEST_CASE("the pages: security headers, hashed assets cached for a year, nothing
   CHECK(c.request("GET", prefix + "/..%2Fapi.cpp").status == 404);
   CHECK(c.request("GET", prefix + "/%2E%2E").status == 404);
   CHECK(c.request("GET", prefix + "/index.html").status == 404);
+  // The page loads one script: every module joined (server/web_bundle.h).
+  CHECK(page.body.find(prefix + "/app.bundle.js") != std::string::npos);
+  CHECK(page.body.find("plaint-boot") == std::string::npos);  // nobody signed in
+  auto bundle = c.request("GET", prefix + "/app.bundle.js");
+  REQUIRE(bundle.status == 200);
+  CHECK(bundle.header("content-type") == "text/javascript; charset=utf-8");
+  CHECK(bundle.header("cache-control") == "public, max-age=31536000, immutable");
+  CHECK(bundle.body.find("// ---- queue.js\n") != std::string::npos);
+  CHECK(bundle.body.find("\nimport ") == std::string::npos);
+  CHECK(c.request("GET", prefix + "/app.bundle.js", "", {{"If-None-Match", bundle.header("etag")}}).status == 304);
+  CHECK(c.request("GET", prefix + "/signin.bundle.js").status == 200);
+  CHECK(c.request("GET", prefix + "/nothing.bundle.js").status == 404);
 
   auto signin = c.request("GET", "/signin");
   REQUIRE(signin.status == 200);
   CHECK(signin.body.find("name=\"username\"") != std::string::npos);
   CHECK(signin.body.find("name=\"password\"") != std::string::npos);
   CHECK(c.request("GET", "/api/v1/me").status == 401);
+}
+
+TEST_CASE("the desk's page carries who is signed in as data that no name can break out of") {
+  web_desk d;
+  d.person("odd", "</script><img src=x onerror=alert(1)> & Co", "agent", "L1");
+  const std::string session = d.sign_in("odd");
+  REQUIRE(!session.empty());
+  http_client c(d.port());
+  auto page = c.request("GET", "/", "", web_desk::cookie(session));
+  REQUIRE(page.status == 200);
+  CHECK(page.header("cache-control") == "no-cache");
+  const std::string open = "<script type=\"application/json\" id=\"plaint-boot\">";
+  const auto at = page.body.find(open);
+  REQUIRE(at != std::string::npos);
+  const auto end = page.body.find("</script>", at);
+  REQUIRE(end != std::string::npos);
+  const std::string data = page.body.substr(at + open.size(), end - at - open.size());
+  CHECK(data.find('<') == std::string::npos);
+  CHECK(data.find('>') == std::string::npos);
+  CHECK(data.find('&') == std::string::npos);
+  const json boot = json::parse(data);
+  CHECK(boot["me"] == d.me(session));  // the same as GET /api/v1/me, CSRF token included
+  CHECK(boot["me"]["name"] == "</script><img src=x onerror=alert(1)> & Co");
+
+  // A cookie that names no session: the page, without anyone in it.
+  auto stale = c.request("GET", "/", "", web_desk::cookie(std::string(64, 'a')));
+  REQUIRE(stale.status == 200);
+  CHECK(stale.body.find("plaint-boot") == std::string::npos);
 }
 
 TEST_CASE("the pages' own routes: me, workflows, the SLA preview and KPI series") {
