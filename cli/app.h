@@ -12,6 +12,7 @@
 #include "engine/result.h"
 #include "engine/store.h"
 #include "engine/time.h"
+#include "server/outbox.h"
 #include "storage/sqlite_store.h"
 
 namespace CLI {
@@ -46,6 +47,10 @@ class app {
   // Parses `text` (errors name `name` and the line), stores it as the policy
   // in force and recomputes open tickets. Returns how many changed.
   engine::Result<std::int64_t> apply_policy(const std::string& text, const std::string& name);
+  // A command whose exit codes are not the SPEC's usual ones (`mail ingest`
+  // speaks sysexits to an MTA) says how an error maps to one.
+  void map_exit_code(std::function<int(const engine::Error&)> f) { exit_code_ = std::move(f); }
+  int exit_code_for(const engine::Error& e, int usual) const { return exit_code_ ? exit_code_(e) : usual; }
 
  private:
   engine::Status make_clock();
@@ -54,7 +59,21 @@ class app {
   std::unique_ptr<engine::clock> clock_;
   std::unique_ptr<engine::store> store_;
   std::unique_ptr<engine::executor> executor_;
+  std::function<int(const engine::Error&)> exit_code_;
 };
+
+// Where notification mail and webhook deliveries go: the options `serve`
+// and `notify run` share (--smtp, --smtp-user, --smtp-password-file,
+// --mail-from, --retry-period; $PLAINT_SMTP and $PLAINT_MAIL_FROM).
+struct delivery_options {
+  std::string smtp;
+  std::string smtp_user;
+  std::string smtp_password_file;
+  std::string mail_from;
+  std::int64_t retry_period = 24 * 3600;
+};
+void add_delivery_options(CLI::App* sub, delivery_options& d);
+engine::Result<server::delivery_settings> delivery_settings_of(const delivery_options& d);
 
 // Registers the subcommands on `cli`; each sets `run` to its handler.
 using handler = std::function<engine::Status(app&)>;
@@ -65,6 +84,7 @@ void add_serve_commands(CLI::App& cli, handler& run);
 void add_token_commands(CLI::App& cli, handler& run);
 void add_people_commands(CLI::App& cli, handler& run);
 void add_report_commands(CLI::App& cli, handler& run);
+void add_channel_commands(CLI::App& cli, handler& run);
 // `plaint policy load F` and `plaint init --policy F`.
 engine::Status load_policy_file(app& a, const std::string& path);
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.h"
+#include "server/outbox.h"
 #include "server/server.h"
 #include "storage/sqlite_store.h"
 #include "workflows/registry.h"
@@ -53,7 +54,7 @@ class checkpointer {
   std::thread thread_;
 };
 
-engine::Status cmd_serve(app& a, const server::options& opts) {
+engine::Status cmd_serve(app& a, const server::options& opts, const delivery_options& d) {
   // The policy in force and a check that the database is initialised.
   auto s = a.store();
   PLAINT_TRY(s);
@@ -77,6 +78,15 @@ engine::Status cmd_serve(app& a, const server::options& opts) {
   auto background = storage::sqlite_store::open(path, busy);
   PLAINT_TRY(background);
   checkpointer checkpoints(std::move(*background));
+  // The outbox is delivered from its own connection and thread: a slow or
+  // dead receiver never holds up a transition.
+  auto settings = delivery_settings_of(d);
+  PLAINT_TRY(settings);
+  PLAINT_TRY(a.now());  // makes the clock the outbox reads
+  auto outbox_store = storage::sqlite_store::open(path, busy);
+  PLAINT_TRY(outbox_store);
+  server::outbox_runner outbox(std::move(*outbox_store), a.clock(), std::move(*settings),
+                               std::chrono::milliseconds(250));
   auto open_store = [path, busy]() -> engine::Result<std::unique_ptr<engine::store>> {
     auto s = storage::sqlite_store::open(path, busy);
     PLAINT_TRY(s);
@@ -142,11 +152,13 @@ void add_serve_commands(CLI::App& cli, handler& run) {
   sub->add_option("--read-timeout", (*seconds)[2],
                   "seconds one read (a report, a search, a replay page) may run before it is stopped (default 30)")
       ->check(CLI::Range(1, 3600));
-  sub->callback([opts, seconds, &run] {
+  auto d = std::make_shared<delivery_options>();
+  add_delivery_options(sub, *d);
+  sub->callback([opts, seconds, d, &run] {
     opts->idle_timeout = std::chrono::seconds((*seconds)[0]);
     opts->request_timeout = std::chrono::seconds((*seconds)[1]);
     opts->read_timeout = std::chrono::seconds((*seconds)[2]);
-    run = [opts](app& a) { return cmd_serve(a, *opts); };
+    run = [opts, d](app& a) { return cmd_serve(a, *opts, *d); };
   });
 }
 

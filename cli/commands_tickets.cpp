@@ -8,6 +8,7 @@
 
 #include "cli/app.h"
 #include "cli/output.h"
+#include "engine/channels.h"
 
 namespace plaint::cli {
 
@@ -111,12 +112,23 @@ Status cmd_show(app& a, const show_args& o) {
   PLAINT_TRY(s);
   auto t = (*s)->get_ticket(id);
   PLAINT_TRY(t);
+  auto files = (*s)->ticket_attachments(id);
+  PLAINT_TRY(files);
+  // Attachments (mail in): listed, never shown inline.
+  auto print_files = [&files] {
+    if (files->empty()) return;
+    std::cout << "attachments\n";
+    for (const auto& f : *files)
+      std::cout << fmt::format("  #{:<5} {:<40} {:<28} {:>10} bytes\n", f.id, printable(f.name), printable(f.content_type),
+                               f.size);
+  };
   if (!a.json() && !o.all) {
     auto page = (*s)->ticket_history(id, std::nullopt, history_shown);
     PLAINT_TRY(page);
     const auto shown = static_cast<std::int64_t>(page->events.size());
     const std::int64_t earlier = page->next_cursor ? std::max<std::int64_t>(t->version - shown, 1) : 0;
     std::cout << ticket_page(*t, page->events, earlier, *now);
+    print_files();
     return {};
   }
   auto events = (*s)->ticket_events(id);
@@ -132,9 +144,12 @@ Status cmd_show(app& a, const show_args& o) {
     PLAINT_TRY(notes);
     j["notifications"] = engine::json::array();
     for (const auto& n : *notes) j["notifications"].push_back(engine::to_json(n));
+    j["attachments"] = engine::json::array();
+    for (const auto& f : *files) j["attachments"].push_back(engine::to_json(f));
     print_json(j);
   } else {
     std::cout << ticket_page(*t, *events, 0, *now);
+    print_files();
   }
   return {};
 }

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   cli::add_token_commands(parser, run);
   cli::add_people_commands(parser, run);
   cli::add_report_commands(parser, run);
+  cli::add_channel_commands(parser, run);
 
   try {
     parser.parse(argc, argv);
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
   try {
     cli::app app(opts);
     engine::Status st = run(app);
-    return st ? 0 : cli::print_error(st.error(), opts.json);
+    return st ? 0 : app.exit_code_for(st.error(), cli::print_error(st.error(), opts.json));
   } catch (const std::exception& e) {
     return cli::print_error({engine::errc::internal, std::string("internal error: ") + e.what()}, opts.json);
   }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/channels.h"
 #include "engine/executor.h"
 
 namespace plaint::engine {
@@ -139,6 +140,10 @@ Result<std::optional<fired_timer>> executor::fire_in(store_transaction& tx, cons
     notification n{0, after.id, f.event.seq, now, who, plan->kind,
                    fmt::format("ticket {} ({}, {}): {}", after.id, after.priority, after.customer, plan->what)};
     PLAINT_TRY(tx.add_notification(n));
+    // Held to working hours when the policy says so, but never a P1.
+    const timestamp not_before =
+        policy_.notify_in_working_hours && after.priority != "P1" ? policy_.calendar.add(now, 0) : now;
+    PLAINT_TRY(queue_email(tx, n, after, now, not_before));
     f.notified.push_back(std::move(n));
   }
   std::vector<std::string> names;

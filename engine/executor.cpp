@@ -1,5 +1,7 @@
 #include "engine/executor.h"
 
+#include "engine/channels.h"
+
 #include <fmt/format.h>
 
 #include "engine/audit.h"
@@ -138,6 +140,16 @@ Result<transition_result> executor::open(const open_request& r) {
   PLAINT_TRY(result);
   if (result->created) PLAINT_TRY((*tx)->commit());
   return result;
+}
+
+Result<transition_result> executor::open_within(store_transaction& tx, const open_request& r) {
+  PLAINT_TRY(check_open(r));
+  return open_in(tx, r, clock_.now());
+}
+
+Result<transition_result> executor::apply_within(store_transaction& tx, const event_request& r) {
+  PLAINT_TRY(check_event(r));
+  return apply_in(tx, r, clock_.now());
 }
 
 Result<transition_result> executor::open_in(store_transaction& tx, const open_request& r, timestamp now) {
@@ -381,7 +393,8 @@ Status executor::persist(store_transaction& tx, const ticket& before, ticket& af
     }
   }
   if (!text.empty()) PLAINT_TRY(tx.index_text(after.id, text));
-  return {};
+  // Webhook deliveries of this event, written with it (engine/channels.h).
+  return queue_webhooks(tx, e, after, e.at);
 }
 
 }  // namespace plaint::engine

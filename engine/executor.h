@@ -140,6 +140,14 @@ class executor {
   // event by `actor`. Returns how many tickets changed.
   Result<std::int64_t> apply_policy(sla_policy policy, const std::string& actor);
 
+  // open() and apply() inside the caller's transaction, with the same checks
+  // (as of the clock's now), for a caller that writes more in the same
+  // transaction (engine/channels.h: a customer and a message's record with
+  // the ticket). The caller commits.
+  Result<transition_result> open_within(store_transaction& tx, const open_request& r);
+  Result<transition_result> apply_within(store_transaction& tx, const event_request& r);
+  store& storage() const { return store_; }
+
   const workflow_registry& workflows() const { return workflows_; }
   const sla_policy& policy() const { return policy_; }
   // Puts `policy` in force for what follows, recomputing nothing (for a

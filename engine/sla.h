@@ -50,6 +50,8 @@ struct sla_policy {
   std::vector<std::string> pause_states{"awaiting_customer"};
   int reopen_window_days = 14;
   escalation_ladder ladder;
+  // Notification mail (not P1) waits for the calendar's working hours.
+  bool notify_in_working_hours = false;
   // The policy file's text ("" for the built-in default) and where it came from.
   std::string source;
   std::string source_name;

@@ -97,6 +97,72 @@ struct web_session {
   timestamp expires_at = 0;
 };
 
+// Channels (schema 7): mail in, notifications and webhooks out.
+
+// A message plaint took in or sent, by its Message-ID: the same message
+// delivered twice logs once, and a reply naming a message plaint sent finds
+// that message's ticket.
+struct mail_link {
+  std::string message_id;  // as in the header, without the angle brackets
+  ticket_id ticket = 0;
+  std::string direction;   // "in" | "out"
+  std::int64_t event_seq = 0;
+  timestamp at = 0;
+};
+
+// A file that came with a message, kept with the ticket as bytes, never
+// interpreted.
+struct attachment {
+  std::int64_t id = 0;
+  ticket_id ticket = 0;
+  std::int64_t event_seq = 0;  // the event that logged the message
+  std::string name;            // the sender's file name, cleaned
+  std::string content_type;    // as declared, lower case
+  std::int64_t size = 0;
+  std::string sha256;          // hex, of the bytes
+  std::string data;            // the bytes; empty in lists
+  timestamp at = 0;
+};
+
+// Where events are POSTed (SPEC §11). The secret signs each delivery, so
+// it is stored as given (it cannot be a hash).
+struct webhook {
+  std::int64_t id = 0;
+  std::string url;
+  std::vector<std::string> events;  // empty: every event
+  std::string secret;
+  std::string created_by;
+  timestamp created_at = 0;
+  std::optional<timestamp> removed_at;
+};
+
+// One message to deliver: written in the transaction of the event that
+// caused it, claimed by one worker at a time, delivered at least once.
+struct outbox_item {
+  std::int64_t id = 0;
+  std::string channel;     // "email" | "webhook"
+  ticket_id ticket = 0;
+  std::int64_t event_seq = 0;
+  std::string target;      // email: "owner:ann", "team_lead", "supervisor"; webhook: its id
+  std::string kind;        // email: the notification's kind; webhook: the event
+  std::string payload;     // JSON text
+  std::string state = "pending";  // pending | delivered | failed
+  int attempts = 0;
+  timestamp created_at = 0;
+  timestamp next_at = 0;   // not before
+  std::optional<timestamp> claimed_until;  // a worker holds it until then
+  std::string last_error;
+  std::optional<timestamp> delivered_at;
+};
+
+// How many outbox rows are in each state, per channel.
+struct outbox_count {
+  std::string channel;
+  std::string state;
+  std::int64_t count = 0;
+  std::optional<timestamp> oldest;  // created_at of the oldest
+};
+
 class store_transaction {
  public:
   virtual ~store_transaction() = default;
@@ -173,6 +239,32 @@ class store_transaction {
   // Deletes at most `limit` sessions that expired before `now`; returns how many.
   virtual Result<int> prune_sessions(timestamp now, int limit) = 0;
 
+  // Channels (schema 7). nullopt when absent.
+  virtual Result<std::optional<mail_link>> find_mail_link(std::string_view message_id) = 0;
+  // Returns `conflict` when the Message-ID is already recorded.
+  virtual Status put_mail_link(const mail_link& m) = 0;
+  // The customer with this email address, compared without case (the
+  // oldest if several); nullopt when none.
+  virtual Result<std::optional<customer>> find_customer_by_email(std::string_view email) = 0;
+  // Stores the bytes; returns the attachment's id.
+  virtual Result<std::int64_t> add_attachment(const attachment& a) = 0;
+  // The webhooks not removed, by id: read by every transition that may
+  // owe them a delivery.
+  virtual Result<std::vector<webhook>> live_webhooks() = 0;
+  // Inserts (id 0: the next id, returned) or replaces by id.
+  virtual Result<std::int64_t> put_webhook(const webhook& w) = 0;
+  virtual Status add_outbox(const outbox_item& o) = 0;
+  // Takes up to `limit` pending rows (of `channel`, "" for any) due by
+  // `now` that no worker holds (or
+  // whose hold ran out), oldest due first, and holds them until
+  // `hold_until`: within this transaction, so two workers never take the
+  // same row while a hold lasts.
+  virtual Result<std::vector<outbox_item>> claim_outbox(timestamp now, timestamp hold_until, int limit,
+                                                        std::string_view channel) = 0;
+  // Writes state, attempts, next_at, claimed_until, last_error and
+  // delivered_at of the row `o.id`.
+  virtual Status update_outbox(const outbox_item& o) = 0;
+
   // Durable on success. Returns `conflict` if another writer got in between
   // (multi-node back ends), `internal` on I/O failure.
   virtual Status commit() = 0;
@@ -221,6 +313,21 @@ class store {
   virtual Result<std::vector<person>> list_people() = 0;
   // nullopt when absent (expired ones are returned: the caller compares).
   virtual Result<std::optional<web_session>> find_session(std::string_view id) = 0;
+
+  // Channels (schema 7). A ticket's attachments without their bytes, oldest
+  // first; one attachment with its bytes (nullopt when absent).
+  virtual Result<std::vector<attachment>> ticket_attachments(ticket_id id) = 0;
+  virtual Result<std::optional<attachment>> get_attachment(std::int64_t id) = 0;
+  // Every webhook, removed ones too, by id; nullopt when absent.
+  virtual Result<std::vector<webhook>> list_webhooks() = 0;
+  virtual Result<std::optional<webhook>> find_webhook(std::int64_t id) = 0;
+  // Outbox rows newest first: of one channel and target ("" for any), in
+  // one state ("" for any), at most `limit` (clamped to 1..1000).
+  virtual Result<std::vector<outbox_item>> list_outbox(std::string_view channel, std::string_view target,
+                                                       std::string_view state, int limit) = 0;
+  virtual Result<std::vector<outbox_count>> count_outbox() = 0;
+  // The earliest next_at of a pending row.
+  virtual Result<std::optional<timestamp>> next_outbox_due() = 0;
 
   // Pending timers due at or before `now`, earliest first (ties by id).
   virtual Result<std::vector<timer>> due_timers(timestamp now, int limit) = 0;

@@ -2,6 +2,7 @@
 // I/O thread; writes go to the group-commit writer and answer when durable.
 #include <fmt/format.h>
 
+#include "engine/channels.h"
 #include "engine/kpi.h"
 #include "engine/sla.h"
 #include "server/api.h"
@@ -264,6 +265,10 @@ void get_ticket(api& a, call& c) {
     if (!t) return fail(c, t.error());
     json j = ticket_with_history(s, *t, c.now);
     j["clock"] = business_clock(*a.writes().policy(), *t, c.now);
+    auto files = s.ticket_attachments(*id);
+    if (!files) return fail(c, files.error());
+    j["attachments"] = json::array();
+    for (const auto& f : *files) j["attachments"].push_back(engine::to_json(f));
     c.respond(api::json_response(200, j));
   });
 }
@@ -322,6 +327,129 @@ void kpi(api& a, call& c) {
     auto report = engine::compute_kpis(s, *a.writes().policy(), kq);
     if (!report) return fail(c, report.error());
     c.respond(api::json_response(200, *report));
+  });
+}
+
+
+// ---- channels (SPEC §11) -----------------------------------------------------
+
+// GET /tickets/{id}/attachments/{n}: the bytes as they came, always as a
+// download (never shown inline, never sniffed) and sandboxed.
+void get_attachment(api& a, call& c) {
+  auto id = ticket_param(c);
+  if (!id) return fail(c, id.error());
+  auto n = to_int(c.params.at(1));
+  with_reader(a, c, [&](engine::store& s) {
+    auto f = n ? s.get_attachment(*n) : engine::Result<std::optional<engine::attachment>>(std::nullopt);
+    if (!f) return fail(c, f.error());
+    if (!*f || (*f)->ticket != *id)
+      return fail(c, {errc::not_found, fmt::format("ticket {} has no attachment '{}'", *id, c.params.at(1))});
+    response r;
+    r.content_type = "application/octet-stream";
+    std::string ascii;
+    for (char ch : (*f)->name) ascii += (ch >= 0x20 && ch < 0x7F && ch != '"' && ch != '\\') ? ch : '_';
+    std::string encoded;
+    for (unsigned char ch : (*f)->name) {
+      if (std::isalnum(ch) || ch == '.' || ch == '-' || ch == '_') encoded += static_cast<char>(ch);
+      else encoded += fmt::format("%{:02X}", ch);
+    }
+    r.headers.emplace_back("Content-Disposition",
+                           fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", ascii, encoded));
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; sandbox");
+    r.headers.emplace_back("X-Plaint-Content-Type", (*f)->content_type);
+    r.headers.emplace_back("Cache-Control", "private, no-store");
+    r.body = std::move((*f)->data);
+    c.respond(std::move(r));
+  });
+}
+
+void list_webhooks(api& a, call& c) {
+  with_reader(a, c, [&](engine::store& s) {
+    auto all = s.list_webhooks();
+    if (!all) return fail(c, all.error());
+    json arr = json::array();
+    for (const auto& w : *all) arr.push_back(engine::to_json(w));
+    c.respond(api::json_response(200, arr));
+  });
+}
+
+// POST /webhooks {"url", "events": "escalate,sla_warning", "secret"}: 201
+// with the webhook, and its secret when plaint made it (shown this once).
+void add_webhook(api& a, call& c) {
+  auto b = body::parse(c.req.body, {"url", "events", "secret"});
+  if (!b) return fail(c, b.error());
+  const std::string url = b->str("url", true);
+  const std::string events = b->str("events");
+  const std::string secret = b->str("secret");
+  if (!b->status()) return fail(c, b->status().error());
+  auto made = engine::new_webhook(url, events, secret, c.who.name, c.now);
+  if (!made) return fail(c, made.error());
+  const bool show_secret = secret.empty();
+  a.writes().submit_task(
+      [w = std::move(*made)](engine::store_transaction& tx) -> engine::Result<json> {
+        auto id = tx.put_webhook(w);
+        PLAINT_TRY(id);
+        engine::webhook saved = w;
+        saved.id = *id;
+        json j = engine::to_json(saved);
+        j["secret"] = saved.secret;
+        return j;
+      },
+      [respond = c.respond, show_secret](engine::Result<json> r) {
+        if (!r) return respond(api::error_response(r.error()));
+        if (!show_secret) r->erase("secret");
+        respond(api::json_response(201, *r));
+      });
+}
+
+void remove_webhook(api& a, call& c) {
+  auto id = to_int(c.params.at(0));
+  if (!id) return fail(c, {errc::not_found, fmt::format("webhook '{}' does not exist", c.params.at(0))});
+  const engine::timestamp now = c.now;
+  a.writes().submit_task(
+      [id = *id, now](engine::store_transaction& tx) -> engine::Result<json> {
+        auto hooks = tx.live_webhooks();
+        PLAINT_TRY(hooks);
+        for (auto w : *hooks) {
+          if (w.id != id) continue;
+          w.removed_at = now;
+          PLAINT_TRY(tx.put_webhook(w));
+          return engine::to_json(w);
+        }
+        return make_error(errc::not_found, fmt::format("webhook {} does not exist", id));
+      },
+      [respond = c.respond](engine::Result<json> r) {
+        if (!r) return respond(api::error_response(r.error()));
+        respond(api::json_response(200, *r));
+      });
+}
+
+void webhook_deliveries(api& a, call& c) {
+  auto id = to_int(c.params.at(0));
+  if (!id) return fail(c, {errc::not_found, fmt::format("webhook '{}' does not exist", c.params.at(0))});
+  auto limit = query_int(c.query, "limit", 1, 1000);
+  if (!limit) return fail(c, limit.error());
+  auto it = c.query.find("state");
+  const std::string state = it == c.query.end() ? "" : it->second;
+  if (!state.empty() && state != "pending" && state != "delivered" && state != "failed")
+    return fail(c, {errc::invalid, "state must be pending, delivered or failed"});
+  with_reader(a, c, [&](engine::store& s) {
+    auto rows = s.list_outbox("webhook", std::to_string(*id), state, static_cast<int>(limit->value_or(50)));
+    if (!rows) return fail(c, rows.error());
+    json arr = json::array();
+    for (const auto& o : *rows) arr.push_back(engine::to_json(o));
+    c.respond(api::json_response(200, arr));
+  });
+}
+
+void notification_status(api& a, call& c) {
+  with_reader(a, c, [&](engine::store& s) {
+    auto counts = s.count_outbox();
+    if (!counts) return fail(c, counts.error());
+    auto failed = s.list_outbox("", "", "failed", 50);
+    if (!failed) return fail(c, failed.error());
+    c.respond(api::json_response(200, engine::outbox_status_json(*counts, *failed)));
   });
 }
 

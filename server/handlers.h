@@ -26,6 +26,12 @@ void list_tickets(api&, call&);
 void get_ticket(api&, call&);
 void post_event(api&, call&);
 void ticket_events(api&, call&);
+void get_attachment(api&, call&);
+void list_webhooks(api&, call&);
+void add_webhook(api&, call&);
+void remove_webhook(api&, call&);
+void webhook_deliveries(api&, call&);
+void notification_status(api&, call&);
 void escalations(api&, call&);
 void kpi(api&, call&);
 

@@ -34,6 +34,13 @@ using engine::Error;
 #define PLAINT_NOTIFICATION_COLUMNS "id, ticket, event_seq, at, recipient, kind, message"
 #define PLAINT_IDEMPOTENCY_COLUMNS "key, scope, fingerprint, ticket, created_at, response"
 #define PLAINT_TOKEN_COLUMNS "id, name, role, salt, hash, created_at, revoked_at"
+#define PLAINT_MAIL_LINK_COLUMNS "message_id, ticket, direction, event_seq, at"
+#define PLAINT_ATTACHMENT_HEAD "id, ticket, event_seq, name, content_type, size, sha256, at"
+#define PLAINT_ATTACHMENT_COLUMNS PLAINT_ATTACHMENT_HEAD ", data"
+#define PLAINT_WEBHOOK_COLUMNS "id, url, events, secret, created_by, created_at, removed_at"
+#define PLAINT_OUTBOX_COLUMNS                                                                             \
+  "id, channel, ticket, event_seq, target, kind, payload, state, attempts, created_at, next_at, "        \
+  "claimed_until, last_error, delivered_at"
 
 #define PLAINT_LIST_TICKETS(driver)                                                           \
   "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"                                              \
@@ -180,6 +187,33 @@ const char* const query_sql[q::count] = {
     " (SELECT id FROM sessions WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
     "DELETE FROM sessions WHERE person = ?1 AND id NOT IN"
     " (SELECT id FROM sessions WHERE person = ?1 ORDER BY created_at DESC, id LIMIT ?2)",
+    // mail_link_by_id, mail_link_insert, customer_by_email
+    "SELECT " PLAINT_MAIL_LINK_COLUMNS " FROM mail_links WHERE message_id = ?1",
+    "INSERT INTO mail_links (" PLAINT_MAIL_LINK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    "SELECT " PLAINT_CUSTOMER_COLUMNS " FROM customers WHERE email = ?1 COLLATE NOCASE"
+    " ORDER BY created_at, id LIMIT 1",
+    // attachment_insert, attachments_of_ticket, attachment_by_id
+    "INSERT INTO attachments (" PLAINT_ATTACHMENT_COLUMNS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "SELECT " PLAINT_ATTACHMENT_HEAD " FROM attachments WHERE ticket = ?1 ORDER BY id",
+    "SELECT " PLAINT_ATTACHMENT_COLUMNS " FROM attachments WHERE id = ?1",
+    // webhooks_live, webhooks_all, webhook_by_id, webhook_insert
+    "SELECT " PLAINT_WEBHOOK_COLUMNS " FROM webhooks WHERE removed_at IS NULL ORDER BY id",
+    "SELECT " PLAINT_WEBHOOK_COLUMNS " FROM webhooks ORDER BY id",
+    "SELECT " PLAINT_WEBHOOK_COLUMNS " FROM webhooks WHERE id = ?1",
+    "INSERT OR REPLACE INTO webhooks (" PLAINT_WEBHOOK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    // outbox_insert, outbox_claimable, outbox_hold, outbox_update
+    "INSERT INTO outbox (" PLAINT_OUTBOX_COLUMNS ")"
+    " VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    "SELECT " PLAINT_OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending' AND next_at <= ?1"
+    " AND (claimed_until IS NULL OR claimed_until <= ?1) AND (?3 = '' OR channel = ?3) ORDER BY next_at, id LIMIT ?2",
+    "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1",
+    "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4, claimed_until = ?5, last_error = ?6,"
+    " delivered_at = ?7 WHERE id = ?1",
+    // outbox_list, outbox_counts, outbox_next_due
+    "SELECT " PLAINT_OUTBOX_COLUMNS " FROM outbox WHERE (?1 = '' OR channel = ?1) AND (?2 = '' OR target = ?2)"
+    " AND (?3 = '' OR state = ?3) ORDER BY id DESC LIMIT ?4",
+    "SELECT channel, state, count(*), min(created_at) FROM outbox GROUP BY channel, state ORDER BY channel, state",
+    "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
 };
 
 q::id list_query_for(const engine::ticket_query& query, bool fts) {
@@ -530,6 +564,124 @@ engine::person read_person(const statement& s) {
   p.created_at = s.int_at(7);
   p.updated_at = s.int_at(8);
   return p;
+}
+
+void bind_mail_link(statement& s, const engine::mail_link& m) {
+  s.bind(1, m.message_id);
+  s.bind(2, m.ticket);
+  s.bind(3, m.direction);
+  s.bind(4, m.event_seq);
+  s.bind(5, m.at);
+}
+
+engine::mail_link read_mail_link(const statement& s) {
+  engine::mail_link m;
+  m.message_id = s.text_at(0);
+  m.ticket = s.int_at(1);
+  m.direction = s.text_at(2);
+  m.event_seq = s.int_at(3);
+  m.at = s.int_at(4);
+  return m;
+}
+
+void bind_attachment(statement& s, const engine::attachment& a) {
+  s.bind(2, a.ticket);
+  s.bind(3, a.event_seq);
+  s.bind(4, a.name);
+  s.bind(5, a.content_type);
+  s.bind(6, a.size);
+  s.bind(7, a.sha256);
+  s.bind(8, a.at);
+  s.bind_blob(9, a.data);
+}
+
+engine::attachment read_attachment(const statement& s, bool with_data) {
+  engine::attachment a;
+  a.id = s.int_at(0);
+  a.ticket = s.int_at(1);
+  a.event_seq = s.int_at(2);
+  a.name = s.text_at(3);
+  a.content_type = s.text_at(4);
+  a.size = s.int_at(5);
+  a.sha256 = s.text_at(6);
+  a.at = s.int_at(7);
+  if (with_data) a.data = s.blob_at(8);
+  return a;
+}
+
+void bind_webhook(statement& s, const engine::webhook& w, std::string& json_buf) {
+  json_buf = engine::json(w.events).dump();
+  if (w.id > 0)
+    s.bind(1, w.id);
+  else
+    s.bind_null(1);
+  s.bind(2, w.url);
+  s.bind(3, json_buf);
+  s.bind(4, w.secret);
+  s.bind(5, w.created_by);
+  s.bind(6, w.created_at);
+  s.bind(7, w.removed_at);
+}
+
+engine::Result<engine::webhook> read_webhook(const statement& s) {
+  engine::webhook w;
+  w.id = s.int_at(0);
+  w.url = s.text_at(1);
+  auto events = engine::json::parse(s.view_at(2), nullptr, false);
+  if (!events.is_array())
+    return Error{errc::internal, fmt::format("webhook {} has an events list that is not a JSON array", w.id)};
+  for (const auto& e : events)
+    if (e.is_string()) w.events.push_back(e.get<std::string>());
+  w.secret = s.text_at(3);
+  w.created_by = s.text_at(4);
+  w.created_at = s.int_at(5);
+  w.removed_at = s.opt_int_at(6);
+  return w;
+}
+
+void bind_outbox(statement& s, const engine::outbox_item& o) {
+  s.bind(2, o.channel);
+  s.bind(3, o.ticket);
+  s.bind(4, o.event_seq);
+  s.bind(5, o.target);
+  s.bind(6, o.kind);
+  s.bind(7, o.payload);
+  s.bind(8, o.state);
+  s.bind(9, static_cast<std::int64_t>(o.attempts));
+  s.bind(10, o.created_at);
+  s.bind(11, o.next_at);
+  s.bind(12, o.claimed_until);
+  s.bind(13, o.last_error);
+  s.bind(14, o.delivered_at);
+}
+
+void bind_outbox_update(statement& s, const engine::outbox_item& o) {
+  s.bind(1, o.id);
+  s.bind(2, o.state);
+  s.bind(3, static_cast<std::int64_t>(o.attempts));
+  s.bind(4, o.next_at);
+  s.bind(5, o.claimed_until);
+  s.bind(6, o.last_error);
+  s.bind(7, o.delivered_at);
+}
+
+engine::outbox_item read_outbox(const statement& s) {
+  engine::outbox_item o;
+  o.id = s.int_at(0);
+  o.channel = s.text_at(1);
+  o.ticket = s.int_at(2);
+  o.event_seq = s.int_at(3);
+  o.target = s.text_at(4);
+  o.kind = s.text_at(5);
+  o.payload = s.text_at(6);
+  o.state = s.text_at(7);
+  o.attempts = static_cast<int>(s.int_at(8));
+  o.created_at = s.int_at(9);
+  o.next_at = s.int_at(10);
+  o.claimed_until = s.opt_int_at(11);
+  o.last_error = s.text_at(12);
+  o.delivered_at = s.opt_int_at(13);
+  return o;
 }
 
 void bind_session(statement& s, const engine::web_session& w) {

@@ -87,6 +87,23 @@ enum id : std::size_t {
   sessions_of_delete,    // ?1 person
   sessions_prune,        // ?1 now, ?2 limit
   sessions_of_trim,      // ?1 person, ?2 how many of the newest to keep
+  mail_link_by_id,
+  mail_link_insert,
+  customer_by_email,
+  attachment_insert,
+  attachments_of_ticket,  // without data
+  attachment_by_id,
+  webhooks_live,
+  webhooks_all,
+  webhook_by_id,
+  webhook_insert,         // id NULL: the next id
+  outbox_insert,
+  outbox_claimable,       // ?1 now, ?2 limit, ?3 channel ('' = any)
+  outbox_hold,            // ?1 id, ?2 claimed_until
+  outbox_update,          // see bind_outbox_update
+  outbox_list,            // ?1 channel, ?2 target, ?3 state ('' = any), ?4 limit
+  outbox_counts,
+  outbox_next_due,
   count
 };
 }  // namespace q
@@ -138,6 +155,17 @@ engine::Result<engine::customer_change> read_customer_change(const statement& s)
 void bind_token(statement& s, const engine::api_token& t);
 engine::api_token read_token(const statement& s);
 void bind_person(statement& s, const engine::person& p);
+void bind_mail_link(statement& s, const engine::mail_link& m);
+engine::mail_link read_mail_link(const statement& s);
+void bind_attachment(statement& s, const engine::attachment& a);
+// Reads a row of q::attachment_by_id (with data) or q::attachments_of_ticket (without).
+engine::attachment read_attachment(const statement& s, bool with_data);
+void bind_webhook(statement& s, const engine::webhook& w, std::string& json_buf);
+engine::Result<engine::webhook> read_webhook(const statement& s);
+void bind_outbox(statement& s, const engine::outbox_item& o);
+// ?1 id, then state, attempts, next_at, claimed_until, last_error, delivered_at.
+void bind_outbox_update(statement& s, const engine::outbox_item& o);
+engine::outbox_item read_outbox(const statement& s);
 engine::person read_person(const statement& s);
 void bind_session(statement& s, const engine::web_session& w);
 engine::web_session read_session(const statement& s);

@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (versions 1 to 6)
+// THE SCHEMA (versions 1 to 7)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -79,6 +79,23 @@
 //   sessions    id TEXT PK (hex SHA-256 of the cookie's secret) · person →
 //               people · csrf · created_at · expires_at. Indexed by person
 //               (disabling ends them) and by expires_at (pruning).
+//
+// Version 7 adds the channels (engine/channels.h):
+//   mail_links  message_id TEXT PK (without <>) · ticket → tickets ·
+//               direction (in | out) · event_seq · at. Inbound messages are
+//               taken once; replies find the ticket of a message sent.
+//   attachments id PK · ticket → tickets · event_seq · name · content_type
+//               · size · sha256 · data BLOB · at. Indexed by (ticket, id).
+//   webhooks    id PK · url · events (JSON array, [] = all) · secret ·
+//               created_by · created_at · removed_at (NULL while live).
+//   outbox      id PK · channel (email | webhook) · ticket · event_seq ·
+//               target · kind · payload (JSON) · state (pending | delivered
+//               | failed) · attempts · created_at · next_at · claimed_until
+//               · last_error · delivered_at. A partial index on next_at of
+//               pending rows serves the workers; (channel, target, id) a
+//               webhook's deliveries.
+//   customers_email  index on customers (email COLLATE NOCASE): an inbound
+//               message's sender is looked up by address.
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
@@ -312,6 +329,62 @@ CREATE INDEX sessions_person ON sessions (person);
 CREATE INDEX sessions_expires ON sessions (expires_at);
 
 PRAGMA user_version = 6;
+)sql",
+     nullptr},
+    {7, R"sql(
+CREATE TABLE mail_links (
+  message_id TEXT PRIMARY KEY NOT NULL,
+  ticket     INTEGER NOT NULL REFERENCES tickets (id),
+  direction  TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  event_seq  INTEGER NOT NULL,
+  at         INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE attachments (
+  id           INTEGER PRIMARY KEY,
+  ticket       INTEGER NOT NULL REFERENCES tickets (id),
+  event_seq    INTEGER NOT NULL,
+  name         TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size         INTEGER NOT NULL CHECK (size >= 0),
+  sha256       TEXT NOT NULL,
+  data         BLOB NOT NULL,
+  at           INTEGER NOT NULL
+);
+CREATE INDEX attachments_ticket ON attachments (ticket, id);
+
+CREATE TABLE webhooks (
+  id         INTEGER PRIMARY KEY,
+  url        TEXT NOT NULL,
+  events     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(events)),
+  secret     TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  removed_at INTEGER
+);
+
+CREATE TABLE outbox (
+  id            INTEGER PRIMARY KEY,
+  channel       TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+  ticket        INTEGER NOT NULL,
+  event_seq     INTEGER NOT NULL,
+  target        TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  payload       TEXT NOT NULL CHECK (json_valid(payload)),
+  state         TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL,
+  next_at       INTEGER NOT NULL,
+  claimed_until INTEGER,
+  last_error    TEXT NOT NULL DEFAULT '',
+  delivered_at  INTEGER
+);
+CREATE INDEX outbox_pending ON outbox (next_at, id) WHERE state = 'pending';
+CREATE INDEX outbox_target ON outbox (channel, target, id);
+
+CREATE INDEX customers_email ON customers (email COLLATE NOCASE);
+
+PRAGMA user_version = 7;
 )sql",
      nullptr},
 };

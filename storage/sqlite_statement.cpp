@@ -170,6 +170,16 @@ void statement::bind(int i, const std::optional<std::string>& v) {
 
 void statement::bind_null(int i) { keep_first(bind_rc_, sqlite3_bind_null(stmt_, i)); }
 
+void statement::bind_blob(int i, std::string_view bytes) {
+  keep_first(bind_rc_, sqlite3_bind_blob64(stmt_, i, bytes.data() ? bytes.data() : "", bytes.size(), SQLITE_STATIC));
+}
+
+std::string statement::blob_at(int c) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+  if (!p) return {};
+  return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)));
+}
+
 int statement::step() {
   if (bind_rc_ != SQLITE_OK) return bind_rc_;
   return sqlite3_step(stmt_);

@@ -107,6 +107,8 @@ class statement {
   void bind(int i, const std::optional<std::int64_t>& v);
   void bind(int i, const std::optional<std::string>& v);
   void bind_null(int i);
+  // Bytes, not text: no encoding is assumed (attachments).
+  void bind_blob(int i, std::string_view bytes);
 
   // SQLITE_ROW (`sqlite_row`), SQLITE_DONE (`sqlite_done`) or an error code.
   int step();
@@ -117,6 +119,7 @@ class statement {
   std::optional<std::int64_t> opt_int_at(int c) const;
   std::string_view view_at(int c) const;
   std::string text_at(int c) const { return std::string(view_at(c)); }
+  std::string blob_at(int c) const;
 
   // Makes the statement ready to run again: resets it and clears bindings.
   void reset();

@@ -459,4 +459,92 @@ engine::Status sqlite_store::scan_customer_changes(const std::function<bool(cons
   return scan_rows<engine::customer_change>(db_, **st, read_customer_change, fn, "cannot read the customer log");
 }
 
+// ---- channels (schema 7) ---------------------------------------------------
+
+engine::Result<std::vector<engine::webhook>> sqlite_store::read_webhooks(std::size_t query) {
+  auto st = stmts_.acquire(query);
+  PLAINT_TRY(st);
+  std::vector<engine::webhook> out;
+  PLAINT_TRY(scan_rows<engine::webhook>(db_, **st, read_webhook, append_to(out), "cannot read the webhooks"));
+  return out;
+}
+
+engine::Result<std::vector<engine::attachment>> sqlite_store::ticket_attachments(engine::ticket_id id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::attachments_of_ticket);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  std::vector<engine::attachment> out;
+  auto read = [](const statement& s) -> engine::Result<engine::attachment> { return read_attachment(s, false); };
+  PLAINT_TRY(scan_rows<engine::attachment>(db_, **st, read, append_to(out),
+                                           fmt::format("cannot read the attachments of ticket {}", id)));
+  return out;
+}
+
+engine::Result<std::optional<engine::attachment>> sqlite_store::get_attachment(std::int64_t id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::attachment_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::attachment>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read attachment {}", id));
+  return std::optional<engine::attachment>(read_attachment(**st, true));
+}
+
+engine::Result<std::vector<engine::webhook>> sqlite_store::list_webhooks() {
+  PLAINT_TRY(ready());
+  return read_webhooks(q::webhooks_all);
+}
+
+engine::Result<std::optional<engine::webhook>> sqlite_store::find_webhook(std::int64_t id) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::webhook_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::webhook>();
+  if (rc != sqlite_row) return db_.error(rc, fmt::format("cannot read webhook {}", id));
+  auto w = read_webhook(**st);
+  PLAINT_TRY(w);
+  return std::optional<engine::webhook>(std::move(*w));
+}
+
+engine::Result<std::vector<engine::outbox_item>> sqlite_store::list_outbox(std::string_view channel,
+                                                                           std::string_view target,
+                                                                           std::string_view state, int limit) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::outbox_list);
+  PLAINT_TRY(st);
+  (*st)->bind(1, channel);
+  (*st)->bind(2, target);
+  (*st)->bind(3, state);
+  (*st)->bind(4, static_cast<std::int64_t>(std::clamp(limit, 1, max_page)));
+  std::vector<engine::outbox_item> out;
+  auto read = [](const statement& s) -> engine::Result<engine::outbox_item> { return read_outbox(s); };
+  PLAINT_TRY(scan_rows<engine::outbox_item>(db_, **st, read, append_to(out), "cannot read the outbox"));
+  return out;
+}
+
+engine::Result<std::vector<engine::outbox_count>> sqlite_store::count_outbox() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::outbox_counts);
+  PLAINT_TRY(st);
+  std::vector<engine::outbox_count> out;
+  auto read = [](const statement& s) -> engine::Result<engine::outbox_count> {
+    return engine::outbox_count{s.text_at(0), s.text_at(1), s.int_at(2), s.opt_int_at(3)};
+  };
+  PLAINT_TRY(scan_rows<engine::outbox_count>(db_, **st, read, append_to(out), "cannot count the outbox"));
+  return out;
+}
+
+engine::Result<std::optional<engine::timestamp>> sqlite_store::next_outbox_due() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::outbox_next_due);
+  PLAINT_TRY(st);
+  const int rc = (*st)->step();
+  if (rc != sqlite_row) return db_.error(rc, "cannot read the outbox");
+  return (*st)->opt_int_at(0);
+}
+
 }  // namespace plaint::storage

@@ -81,6 +81,14 @@ class sqlite_store final : public engine::store {
   engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override;
   engine::Result<std::optional<std::string>> get_setting(std::string_view key) override;
   engine::Result<std::vector<engine::notification>> ticket_notifications(engine::ticket_id id) override;
+  engine::Result<std::vector<engine::attachment>> ticket_attachments(engine::ticket_id id) override;
+  engine::Result<std::optional<engine::attachment>> get_attachment(std::int64_t id) override;
+  engine::Result<std::vector<engine::webhook>> list_webhooks() override;
+  engine::Result<std::optional<engine::webhook>> find_webhook(std::int64_t id) override;
+  engine::Result<std::vector<engine::outbox_item>> list_outbox(std::string_view channel, std::string_view target,
+                                                               std::string_view state, int limit) override;
+  engine::Result<std::vector<engine::outbox_count>> count_outbox() override;
+  engine::Result<std::optional<engine::timestamp>> next_outbox_due() override;
   engine::Result<std::optional<engine::api_token>> find_token(std::string_view id) override;
   // Oldest first, revoked tokens included.
   engine::Result<std::vector<engine::api_token>> list_tokens() override;
@@ -114,6 +122,7 @@ class sqlite_store final : public engine::store {
   engine::Result<std::optional<engine::customer>> load_customer(std::string_view id);
   engine::Result<std::optional<engine::idempotency_record>> load_idempotency(std::string_view key);
   engine::Result<std::optional<engine::person>> load_person(std::string_view id);
+  engine::Result<std::vector<engine::webhook>> read_webhooks(std::size_t query);
 
   // Declared before the cache: the cache refers to the connection.
   connection db_;

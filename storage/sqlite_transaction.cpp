@@ -5,6 +5,7 @@
 #include "storage/sqlite_transaction.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "engine/audit.h"
 #include "engine/customers.h"
@@ -404,6 +405,112 @@ engine::Status sqlite_transaction::commit() {
   committed_ = true;
   store_.in_transaction_ = false;
   return {};
+}
+
+// ---- channels (schema 7) ---------------------------------------------------
+
+engine::Result<std::optional<engine::mail_link>> sqlite_transaction::find_mail_link(std::string_view message_id) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::mail_link_by_id);
+  PLAINT_TRY(st);
+  (*st)->bind(1, message_id);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::mail_link>();
+  if (rc != sqlite_row) return store_.db_.error(rc, "cannot look up a message id");
+  return std::optional<engine::mail_link>(read_mail_link(**st));
+}
+
+engine::Status sqlite_transaction::put_mail_link(const engine::mail_link& m) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::mail_link_insert);
+  PLAINT_TRY(st);
+  bind_mail_link(**st, m);
+  const int rc = (*st)->step();
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return Error{errc::conflict, fmt::format("message <{}> was already taken", m.message_id)};
+  if (rc != sqlite_done) return store_.db_.error(rc, fmt::format("cannot record message <{}>", m.message_id));
+  return {};
+}
+
+engine::Result<std::optional<engine::customer>> sqlite_transaction::find_customer_by_email(std::string_view email) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::customer_by_email);
+  PLAINT_TRY(st);
+  (*st)->bind(1, email);
+  const int rc = (*st)->step();
+  if (rc == sqlite_done) return std::optional<engine::customer>();
+  if (rc != sqlite_row) return store_.db_.error(rc, "cannot look up a customer by email");
+  auto c = read_customer(**st);
+  PLAINT_TRY(c);
+  return std::optional<engine::customer>(std::move(*c));
+}
+
+engine::Result<std::int64_t> sqlite_transaction::add_attachment(const engine::attachment& a) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::attachment_insert);
+  PLAINT_TRY(st);
+  bind_attachment(**st, a);
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot store attachment '{}' of ticket {}", a.name, a.ticket); }));
+  return store_.db_.last_insert_id();
+}
+
+engine::Result<std::vector<engine::webhook>> sqlite_transaction::live_webhooks() {
+  PLAINT_TRY(live());
+  return store_.read_webhooks(q::webhooks_live);
+}
+
+engine::Result<std::int64_t> sqlite_transaction::put_webhook(const engine::webhook& w) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::webhook_insert);
+  PLAINT_TRY(st);
+  bind_webhook(**st, w, json_buf_);
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot save the webhook to {}", w.url); }));
+  return w.id > 0 ? w.id : store_.db_.last_insert_id();
+}
+
+engine::Status sqlite_transaction::add_outbox(const engine::outbox_item& o) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::outbox_insert);
+  PLAINT_TRY(st);
+  bind_outbox(**st, o);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot queue a {} delivery for ticket {}", o.channel, o.ticket); });
+}
+
+engine::Result<std::vector<engine::outbox_item>> sqlite_transaction::claim_outbox(engine::timestamp now,
+                                                                                   engine::timestamp hold_until,
+                                                                                   int limit, std::string_view channel) {
+  PLAINT_TRY(live());
+  std::vector<engine::outbox_item> out;
+  {
+    auto st = store_.stmts_.acquire(q::outbox_claimable);
+    PLAINT_TRY(st);
+    (*st)->bind(1, now);
+    (*st)->bind(2, static_cast<std::int64_t>(limit));
+    (*st)->bind(3, channel);
+    for (;;) {
+      const int rc = (*st)->step();
+      if (rc == sqlite_done) break;
+      if (rc != sqlite_row) return store_.db_.error(rc, "cannot read the outbox");
+      out.push_back(read_outbox(**st));
+    }
+  }
+  for (auto& o : out) {
+    auto st = store_.stmts_.acquire(q::outbox_hold);
+    PLAINT_TRY(st);
+    (*st)->bind(1, o.id);
+    (*st)->bind(2, hold_until);
+    PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot claim outbox row {}", o.id); }));
+    o.claimed_until = hold_until;
+  }
+  return out;
+}
+
+engine::Status sqlite_transaction::update_outbox(const engine::outbox_item& o) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::outbox_update);
+  PLAINT_TRY(st);
+  bind_outbox_update(**st, o);
+  return run(store_.db_, **st, [&] { return fmt::format("cannot update outbox row {}", o.id); });
 }
 
 }  // namespace plaint::storage

@@ -63,6 +63,16 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Result<int> prune_sessions(engine::timestamp now, int limit) override;
   engine::Result<int> trim_sessions_of(std::string_view person, int keep) override;
 
+  engine::Result<std::optional<engine::mail_link>> find_mail_link(std::string_view message_id) override;
+  engine::Status put_mail_link(const engine::mail_link& m) override;
+  engine::Result<std::optional<engine::customer>> find_customer_by_email(std::string_view email) override;
+  engine::Result<std::int64_t> add_attachment(const engine::attachment& a) override;
+  engine::Result<std::vector<engine::webhook>> live_webhooks() override;
+  engine::Result<std::int64_t> put_webhook(const engine::webhook& w) override;
+  engine::Status add_outbox(const engine::outbox_item& o) override;
+  engine::Result<std::vector<engine::outbox_item>> claim_outbox(engine::timestamp now, engine::timestamp hold_until,
+                                                                int limit, std::string_view channel) override;
+  engine::Status update_outbox(const engine::outbox_item& o) override;
   engine::Status commit() override;
 
  private:

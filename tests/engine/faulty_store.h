@@ -80,6 +80,22 @@ class faulty_store final : public engine::store {
   engine::Result<std::optional<engine::web_session>> find_session(std::string_view id) override {
     return real_.find_session(id);
   }
+  engine::Result<std::vector<engine::attachment>> ticket_attachments(engine::ticket_id id) override {
+    return real_.ticket_attachments(id);
+  }
+  engine::Result<std::optional<engine::attachment>> get_attachment(std::int64_t id) override {
+    return real_.get_attachment(id);
+  }
+  engine::Result<std::vector<engine::webhook>> list_webhooks() override { return real_.list_webhooks(); }
+  engine::Result<std::optional<engine::webhook>> find_webhook(std::int64_t id) override {
+    return real_.find_webhook(id);
+  }
+  engine::Result<std::vector<engine::outbox_item>> list_outbox(std::string_view channel, std::string_view target,
+                                                               std::string_view state, int limit) override {
+    return real_.list_outbox(channel, target, state, limit);
+  }
+  engine::Result<std::vector<engine::outbox_count>> count_outbox() override { return real_.count_outbox(); }
+  engine::Result<std::optional<engine::timestamp>> next_outbox_due() override { return real_.next_outbox_due(); }
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override {
     return real_.due_timers(now, limit);
   }
@@ -183,6 +199,24 @@ class faulty_store final : public engine::store {
     engine::Status put_setting(std::string_view key, std::string_view value) override {
       return real_->put_setting(key, value);
     }
+    engine::Result<std::optional<engine::mail_link>> find_mail_link(std::string_view message_id) override {
+      return real_->find_mail_link(message_id);
+    }
+    engine::Status put_mail_link(const engine::mail_link& m) override { return real_->put_mail_link(m); }
+    engine::Result<std::optional<engine::customer>> find_customer_by_email(std::string_view email) override {
+      return real_->find_customer_by_email(email);
+    }
+    engine::Result<std::int64_t> add_attachment(const engine::attachment& a) override {
+      return real_->add_attachment(a);
+    }
+    engine::Result<std::vector<engine::webhook>> live_webhooks() override { return real_->live_webhooks(); }
+    engine::Result<std::int64_t> put_webhook(const engine::webhook& w) override { return real_->put_webhook(w); }
+    engine::Status add_outbox(const engine::outbox_item& o) override { return real_->add_outbox(o); }
+    engine::Result<std::vector<engine::outbox_item>> claim_outbox(engine::timestamp now, engine::timestamp hold_until,
+                                                                  int limit, std::string_view channel) override {
+      return real_->claim_outbox(now, hold_until, limit, channel);
+    }
+    engine::Status update_outbox(const engine::outbox_item& o) override { return real_->update_outbox(o); }
     engine::Status commit() override { return real_->commit(); }
 
    private:

@@ -120,6 +120,11 @@ inline constexpr const char* undo_schema_5 =
 // Takes a schema 6 file back to schema 5 (before the directory of people).
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
+// Takes a schema 7 file back to schema 6 (before the channels).
+inline constexpr const char* undo_schema_7 =
+    "DROP TABLE outbox; DROP TABLE webhooks; DROP TABLE attachments; DROP TABLE mail_links; "
+    "DROP INDEX customers_email; ";
+
 // Takes a schema 4 file back to schema 3 (before the history chain); the
 // caller sets user_version.
 inline constexpr const char* undo_schema_4 =

@@ -1,0 +1,354 @@
+#include "server/outbox.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+
+namespace plaint::server {
+
+namespace {
+
+using engine::errc;
+using engine::make_error;
+
+void init_curl() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct curl_handle {
+  CURL* h = curl_easy_init();
+  curl_slist* list = nullptr;
+  curl_slist* list2 = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+  ~curl_handle() {
+    curl_slist_free_all(list);
+    curl_slist_free_all(list2);
+    if (h) curl_easy_cleanup(h);
+  }
+};
+
+std::string base64(std::string_view bytes, bool wrap) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  if (!wrap) return out;
+  std::string lines;
+  for (std::size_t i = 0; i < out.size(); i += 76) lines += out.substr(i, 76) + "\r\n";
+  return lines;
+}
+
+bool ascii_printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+}
+
+// A header value: as it is when plain ASCII, else RFC 2047 base64 words
+// (each whole characters, short enough for a line).
+std::string header_text(std::string_view text) {
+  if (ascii_printable(text)) return std::string(text);
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t n = std::min<std::size_t>(45, text.size() - i);
+    while (i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80) --n;
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?" + base64(text.substr(i, n), false) + "?=";
+    i += n;
+  }
+  return out;
+}
+
+std::string rfc5322_date(engine::timestamp at) {
+  static const char* days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};  // 1970-01-01 was a Thursday
+  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::string iso = engine::format_iso(at);  // 2026-12-04T02:23:29Z
+  const int year = std::stoi(iso.substr(0, 4));
+  const int month = std::stoi(iso.substr(5, 2));
+  const int day = std::stoi(iso.substr(8, 2));
+  const std::int64_t days_since = at >= 0 ? at / 86400 : (at - 86399) / 86400;
+  return fmt::format("{}, {:02d} {} {} {} +0000", days[((days_since % 7) + 7) % 7], day, months[month - 1], year,
+                     iso.substr(11, 8));
+}
+
+std::string domain_of(std::string_view address) {
+  const auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string("plaint.invalid") : std::string(address.substr(at + 1));
+}
+
+std::string kind_title(std::string_view kind) {
+  if (kind == "sla_warning") return "SLA at risk";
+  if (kind == "sla_breach") return "SLA breached";
+  return std::string(kind);
+}
+
+struct upload {
+  std::string_view data;
+  std::size_t at = 0;
+};
+
+size_t read_upload(char* buf, size_t size, size_t n, void* user) {
+  auto& u = *static_cast<upload*>(user);
+  const std::size_t take = std::min(size * n, u.data.size() - u.at);
+  std::memcpy(buf, u.data.data() + u.at, take);
+  u.at += take;
+  return take;
+}
+
+size_t discard(char*, size_t size, size_t n, void* user) {
+  auto& seen = *static_cast<std::size_t*>(user);
+  seen += size * n;
+  return seen > 64 * 1024 ? 0 : size * n;  // a receiver's answer is not read past 64 KiB
+}
+
+}  // namespace
+
+std::string webhook_signature(std::string_view secret, std::string_view body) {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(body.data()), body.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  char hex[sizeof mac * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return hex;
+}
+
+std::string compose_mail(const std::string& from, const std::vector<std::string>& to, const std::string& subject,
+                         const std::string& text, const std::string& message_id, engine::timestamp at) {
+  std::string to_line;
+  for (const auto& t : to) to_line += (to_line.empty() ? "" : ", ") + t;
+  std::string normalized;  // CRLF line ends in the body before encoding
+  for (char c : text) {
+    if (c == '\n') normalized += '\r';
+    normalized += c;
+  }
+  return fmt::format(
+      "From: plaint <{}>\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{}>\r\nAuto-Submitted: auto-generated\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}",
+      from, to_line, header_text(subject), rfc5322_date(at), message_id, base64(normalized, true));
+}
+
+outbox_worker::outbox_worker(engine::store& s, const engine::clock& c, delivery_settings settings)
+    : store_(s), clock_(c), settings_(std::move(settings)) {
+  init_curl();
+  jitter_state_ = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1u;
+}
+
+outbox_worker::~outbox_worker() = default;
+
+engine::Result<std::optional<engine::timestamp>> outbox_worker::next_due() { return store_.next_outbox_due(); }
+
+engine::Result<outbox_worker::round> outbox_worker::run_once() {
+  const engine::timestamp now = clock_.now();
+  std::vector<engine::outbox_item> claimed;
+  {
+    auto tx = store_.begin();
+    PLAINT_TRY(tx);
+    // Without SMTP, mail waits in the outbox; webhooks go on.
+    auto rows = (*tx)->claim_outbox(now, now + settings_.hold.count(), settings_.batch,
+                                    settings_.smtp_url.empty() ? "webhook" : "");
+    PLAINT_TRY(rows);
+    if (rows->empty()) return round{};
+    PLAINT_TRY((*tx)->commit());
+    claimed = std::move(*rows);
+  }
+  std::vector<std::pair<engine::outbox_item, std::string>> outcomes;  // with the Message-ID sent
+  round r;
+  for (auto& o : claimed) {
+    std::string message_id;
+    engine::Status sent = deliver(o, message_id);
+    // xorshift64: jitter for the retry schedule.
+    jitter_state_ ^= jitter_state_ << 13;
+    jitter_state_ ^= jitter_state_ >> 7;
+    jitter_state_ ^= jitter_state_ << 17;
+    const double jitter = static_cast<double>(jitter_state_ % 10000) / 10000.0;
+    // A target that names nobody (no address, a removed webhook) will not
+    // get better by waiting: failed at once.
+    const bool hopeless = !sent && sent.error().code == errc::not_found;
+    auto after = engine::after_attempt(o, sent.ok(), sent ? std::string() : sent.error().message, clock_.now(),
+                                       hopeless ? 0 : settings_.retry_period, jitter);
+    if (after.state == "delivered") ++r.delivered;
+    else if (after.state == "failed") ++r.failed;
+    else ++r.retried;
+    outcomes.emplace_back(std::move(after), sent ? message_id : std::string());
+  }
+  auto tx = store_.begin();
+  PLAINT_TRY(tx);
+  for (const auto& [o, message_id] : outcomes) {
+    PLAINT_TRY((*tx)->update_outbox(o));
+    if (!message_id.empty()) {
+      auto linked = (*tx)->put_mail_link({message_id, o.ticket, "out", o.event_seq, now});
+      if (!linked && linked.error().code != errc::conflict) return linked.error();
+    }
+  }
+  PLAINT_TRY((*tx)->commit());
+  return r;
+}
+
+engine::Status outbox_worker::deliver(const engine::outbox_item& o, std::string& message_id) {
+  if (o.channel == "webhook") return deliver_webhook(o);
+  if (o.channel == "email") return deliver_email(o, message_id);
+  return make_error(errc::not_found, fmt::format("outbox row {} has an unknown channel '{}'", o.id, o.channel));
+}
+
+engine::Status outbox_worker::deliver_webhook(const engine::outbox_item& o) {
+  std::int64_t id = 0;
+  try {
+    id = std::stoll(o.target);
+  } catch (...) {
+    return make_error(errc::not_found, fmt::format("outbox row {} names no webhook", o.id));
+  }
+  auto hook = store_.find_webhook(id);
+  PLAINT_TRY(hook);
+  if (!*hook || (*hook)->removed_at) return make_error(errc::not_found, fmt::format("webhook {} was removed", id));
+  const engine::webhook& w = **hook;
+
+  curl_handle c;
+  if (!c.h) return make_error(errc::internal, "cannot start an HTTP client");
+  const std::string delivery = fmt::format("{}", o.id);
+  const std::string headers[] = {
+      "Content-Type: application/json",
+      "User-Agent: plaint",
+      "X-Plaint-Delivery: " + delivery,
+      "X-Plaint-Event: " + o.kind,
+      fmt::format("X-Plaint-Timestamp: {}", clock_.now()),
+      "X-Plaint-Signature: sha256=" + webhook_signature(w.secret, o.payload),
+      "Expect:",
+  };
+  for (const auto& h : headers) c.list = curl_slist_append(c.list, h.c_str());
+  std::size_t answered = 0;
+  curl_easy_setopt(c.h, CURLOPT_URL, w.url.c_str());
+  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.h, CURLOPT_POST, 1L);
+  curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, o.payload.c_str());
+  curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(o.payload.size()));
+  curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.list);
+  curl_easy_setopt(c.h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
+  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.timeout.count()));
+  curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &answered);
+  curl_easy_setopt(c.h, CURLOPT_ERRORBUFFER, c.error);
+  const CURLcode rc = curl_easy_perform(c.h);
+  long status = 0;
+  curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &status);
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status >= 200))
+    return make_error(errc::unavailable,
+                      fmt::format("POST {}: {}", w.url, c.error[0] ? c.error : curl_easy_strerror(rc)));
+  if (status < 200 || status > 299)
+    return make_error(errc::unavailable, fmt::format("POST {}: the receiver answered {}", w.url, status));
+  return {};
+}
+
+engine::Status outbox_worker::deliver_email(const engine::outbox_item& o, std::string& message_id) {
+  auto people = store_.list_people();
+  PLAINT_TRY(people);
+  auto t = store_.get_ticket(o.ticket);
+  PLAINT_TRY(t);
+  std::vector<std::string> to;
+  auto add = [&to](const engine::person& p) {
+    if (!p.disabled && !p.email.empty() && std::find(to.begin(), to.end(), p.email) == to.end())
+      to.push_back(p.email);
+  };
+  std::string who = o.target;
+  if (o.target.rfind("owner:", 0) == 0) {
+    const std::string owner = o.target.substr(6);
+    for (const auto& p : *people)
+      if (p.id == owner) add(p);
+  } else if (o.target == "team_lead") {
+    const std::string team = fmt::format("L{}", t->level);
+    for (const auto& p : *people)
+      if (p.role == "supervisor" && p.team == team) add(p);
+    if (to.empty())  // no lead of that level in the directory: every supervisor
+      for (const auto& p : *people)
+        if (p.role == "supervisor") add(p);
+    who = "the team lead of level " + std::to_string(t->level);
+  } else if (o.target == "supervisor") {
+    for (const auto& p : *people)
+      if (p.role == "supervisor") add(p);
+  }
+  if (to.empty())
+    return make_error(errc::not_found, fmt::format("no active person with an email address is {}", who));
+
+  const auto payload = engine::json::parse(o.payload, nullptr, false);
+  const std::string message = payload.is_object() ? payload.value("message", "") : "";
+  const std::string subject = fmt::format("[plaint #{}] {}: {}", t->id, kind_title(o.kind), t->subject);
+  const std::string text = fmt::format(
+      "{}\n\nTicket #{} ({}, level {}, {})\nSubject: {}\nCustomer: {}\nOwner: {}\n\n-- \nplaint\n", message, t->id,
+      t->priority, t->level, t->state, t->subject, t->customer, t->owner.empty() ? "(nobody)" : t->owner);
+  message_id = fmt::format("plaint.{}.{}.{}@{}", o.ticket, o.event_seq, o.id, domain_of(settings_.mail_from));
+  const std::string mail = compose_mail(settings_.mail_from, to, subject, text, message_id, clock_.now());
+
+  curl_handle c;
+  if (!c.h) return make_error(errc::internal, "cannot start an SMTP client");
+  for (const auto& r : to) c.list = curl_slist_append(c.list, ("<" + r + ">").c_str());
+  upload u{mail};
+  const std::string from = "<" + settings_.mail_from + ">";
+  curl_easy_setopt(c.h, CURLOPT_URL, settings_.smtp_url.c_str());
+  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.h, CURLOPT_USE_SSL, settings_.smtp_require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
+  if (!settings_.smtp_user.empty()) {
+    curl_easy_setopt(c.h, CURLOPT_USERNAME, settings_.smtp_user.c_str());
+    curl_easy_setopt(c.h, CURLOPT_PASSWORD, settings_.smtp_password.c_str());
+  }
+  curl_easy_setopt(c.h, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(c.h, CURLOPT_MAIL_RCPT, c.list);
+  curl_easy_setopt(c.h, CURLOPT_READFUNCTION, read_upload);
+  curl_easy_setopt(c.h, CURLOPT_READDATA, &u);
+  curl_easy_setopt(c.h, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c.h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.size()));
+  curl_easy_setopt(c.h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
+  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.timeout.count()));
+  curl_easy_setopt(c.h, CURLOPT_ERRORBUFFER, c.error);
+  const CURLcode rc = curl_easy_perform(c.h);
+  if (rc != CURLE_OK)
+    return make_error(errc::unavailable, fmt::format("SMTP {}: {}", settings_.smtp_url,
+                                                     c.error[0] ? c.error : curl_easy_strerror(rc)));
+  return {};
+}
+
+outbox_runner::outbox_runner(std::unique_ptr<engine::store> s, const engine::clock& c, delivery_settings settings,
+                             std::chrono::milliseconds poll)
+    : store_(std::move(s)), worker_(*store_, c, std::move(settings)), poll_(poll) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+outbox_runner::~outbox_runner() {
+  stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void outbox_runner::stop() {
+  std::lock_guard lock(mu_);
+  stop_ = true;
+  cv_.notify_all();
+}
+
+void outbox_runner::loop() {
+  auto reported = std::chrono::steady_clock::time_point{};
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    auto r = worker_.run_once();
+    std::chrono::milliseconds wait = poll_;
+    if (r) {
+      delivered_ += r->delivered;
+      if (r->attempted() > 0) wait = std::chrono::milliseconds(0);
+    } else if (std::chrono::steady_clock::now() - reported > std::chrono::minutes(1)) {
+      std::cerr << "plaint: the outbox could not be delivered: " << r.error().message << std::endl;
+      reported = std::chrono::steady_clock::now();
+    }
+    lock.lock();
+    if (wait.count() > 0) cv_.wait_for(lock, wait, [this] { return stop_; });
+  }
+}
+
+}  // namespace plaint::server

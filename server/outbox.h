@@ -1,0 +1,112 @@
+// Delivers the outbox (engine/channels.h): notification mail over SMTP and
+// webhook POSTs over HTTP, both with libcurl.
+//
+// One round: claim up to `batch` due rows in a write transaction (holding
+// them for `hold`), deliver each outside any transaction, then record every
+// outcome in one more transaction. Another worker — a second `plaint serve`
+// or a `plaint notify run` — skips rows held by this one, so a row is sent
+// once unless this worker dies between sending and recording, when the
+// hold runs out and it is sent again (at least once; the receiver dedupes
+// by X-Plaint-Delivery / Message-ID).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "engine/channels.h"
+#include "engine/result.h"
+#include "engine/store.h"
+#include "engine/time.h"
+
+namespace plaint::server {
+
+struct delivery_settings {
+  // smtp://host:port (STARTTLS when the server offers it) or smtps://…;
+  // empty: mail is not sent (it waits in the outbox), webhooks still are.
+  std::string smtp_url;
+  std::string smtp_user;
+  std::string smtp_password;
+  bool smtp_require_tls = false;  // refuse to send in clear
+  std::string mail_from;          // plaint's own address (From, Message-ID domain)
+  std::int64_t retry_period = engine::default_retry_period;
+  std::chrono::seconds timeout{10};  // per delivery: connect and answer
+  int batch = 32;
+  std::chrono::seconds hold{120};    // a claimed row is this worker's for so long
+};
+
+// What a webhook receiver needs to check a delivery: hex HMAC-SHA256 of
+// `body` with `secret`.
+std::string webhook_signature(std::string_view secret, std::string_view body);
+
+// One mail as sent: headers and a base64 text/plain UTF-8 body.
+std::string compose_mail(const std::string& from, const std::vector<std::string>& to, const std::string& subject,
+                         const std::string& text, const std::string& message_id, engine::timestamp at);
+
+class outbox_worker {
+ public:
+  // `s` is the worker's own store (connection); `c` its clock.
+  outbox_worker(engine::store& s, const engine::clock& c, delivery_settings settings);
+  ~outbox_worker();
+  outbox_worker(const outbox_worker&) = delete;
+  outbox_worker& operator=(const outbox_worker&) = delete;
+
+  struct round {
+    int delivered = 0;
+    int retried = 0;
+    int failed = 0;  // for good
+    int attempted() const { return delivered + retried + failed; }
+  };
+  // One round (see the top of this file).
+  engine::Result<round> run_once();
+  // When the next row falls due (nullopt: none pending).
+  engine::Result<std::optional<engine::timestamp>> next_due();
+
+  const delivery_settings& settings() const { return settings_; }
+
+ private:
+  engine::Status deliver(const engine::outbox_item& o, std::string& message_id);
+  engine::Status deliver_webhook(const engine::outbox_item& o);
+  engine::Status deliver_email(const engine::outbox_item& o, std::string& message_id);
+
+  engine::store& store_;
+  const engine::clock& clock_;
+  delivery_settings settings_;
+  std::uint64_t jitter_state_;
+};
+
+// Runs rounds on its own thread until stopped: again at once while rows are
+// due, else at the next due time, and at least every `poll` (rows written
+// by other processes). A failing round is reported on stderr (at most once
+// a minute) and retried after `poll`.
+class outbox_runner {
+ public:
+  outbox_runner(std::unique_ptr<engine::store> s, const engine::clock& c, delivery_settings settings,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(1000));
+  ~outbox_runner();  // stops and joins
+  outbox_runner(const outbox_runner&) = delete;
+  outbox_runner& operator=(const outbox_runner&) = delete;
+
+  void stop();
+  std::int64_t delivered() const { return delivered_.load(); }
+
+ private:
+  void loop();
+
+  std::unique_ptr<engine::store> store_;
+  outbox_worker worker_;
+  std::chrono::milliseconds poll_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<std::int64_t> delivered_{0};
+  std::thread thread_;
+};
+
+}  // namespace plaint::server
