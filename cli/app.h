@@ -71,6 +71,7 @@ struct delivery_options {
   std::string smtp_password_file;
   std::string mail_from;
   std::int64_t retry_period = 24 * 3600;
+  std::int64_t retry_base = 30;
 };
 void add_delivery_options(CLI::App* sub, delivery_options& d);
 engine::Result<server::delivery_settings> delivery_settings_of(const delivery_options& d);

@@ -251,6 +251,9 @@ void add_delivery_options(CLI::App* sub, delivery_options& d) {
   sub->add_option("--retry-period", d.retry_period,
                   "seconds a delivery is retried before it is marked failed (default 86400)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{30} * 86400));
+  sub->add_option("--retry-base", d.retry_base,
+                  "seconds before the first retry; each later wait doubles, up to an hour (default 30)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600}));
 }
 
 engine::Result<server::delivery_settings> delivery_settings_of(const delivery_options& o) {
@@ -264,6 +267,7 @@ engine::Result<server::delivery_settings> delivery_settings_of(const delivery_op
   }
   d.mail_from = o.mail_from;
   d.retry_period = o.retry_period;
+  d.retry_base = o.retry_base;
   if (!d.smtp_url.empty() && d.mail_from.find('@') == std::string::npos)
     return make_error(errc::invalid, "--smtp needs --mail-from, plaint's own address");
   if (!d.smtp_url.empty() && d.smtp_url.rfind("smtp://", 0) != 0 && d.smtp_url.rfind("smtps://", 0) != 0)

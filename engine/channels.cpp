@@ -305,9 +305,9 @@ Result<ingest_outcome> ingest_mail(executor& ex, const inbound_mail& m, const ma
 
 // ---- out --------------------------------------------------------------------
 
-std::int64_t retry_delay(int attempts, double jitter) {
+std::int64_t retry_delay(int attempts, double jitter, std::int64_t retry_base) {
   const int n = std::clamp(attempts, 1, 20);
-  const double base = std::min(30.0 * std::pow(2.0, n - 1), 3600.0);
+  const double base = std::min(static_cast<double>(std::max<std::int64_t>(retry_base, 1)) * std::pow(2.0, n - 1), 3600.0);
   const double spread = 0.8 + 0.4 * std::clamp(jitter, 0.0, 1.0);
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::llround(base * spread)));
 }
@@ -382,7 +382,7 @@ Status queue_email(store_transaction& tx, const notification& n, const ticket& t
 }
 
 outbox_item after_attempt(outbox_item o, bool delivered, std::string error, timestamp now,
-                          std::int64_t retry_period, double jitter) {
+                          std::int64_t retry_period, double jitter, std::int64_t retry_base) {
   ++o.attempts;
   o.claimed_until.reset();
   if (delivered) {
@@ -392,7 +392,7 @@ outbox_item after_attempt(outbox_item o, bool delivered, std::string error, time
     return o;
   }
   o.last_error = std::string(utf8_prefix(error, 1000));
-  const timestamp next = now + retry_delay(o.attempts, jitter);
+  const timestamp next = now + retry_delay(o.attempts, jitter, retry_base);
   if (next - o.created_at > retry_period) {
     o.state = "failed";
     o.next_at = now;

@@ -99,9 +99,11 @@ std::string clean_file_name(std::string_view name);
 
 // ---- out --------------------------------------------------------------------
 
-// The retry schedule: after the n-th failed attempt (n ≥ 1) wait 30 s × 2^(n-1),
-// at most 1 h, ±20 % jitter from `jitter` in [0, 1).
-std::int64_t retry_delay(int attempts, double jitter);
+// The retry schedule: after the n-th failed attempt (n ≥ 1) wait
+// base × 2^(n-1) seconds (base 30 s by default), at most 1 h, ±20 % jitter
+// from `jitter` in [0, 1).
+inline constexpr std::int64_t default_retry_base = 30;
+std::int64_t retry_delay(int attempts, double jitter, std::int64_t base = default_retry_base);
 inline constexpr std::int64_t default_retry_period = 24 * 3600;
 
 // Whether a webhook that lists `events` (empty: all) wants `event`.
@@ -122,7 +124,7 @@ Status queue_email(store_transaction& tx, const notification& n, const ticket& t
 // `tx`: delivered, or failed and retried after retry_delay, or failed for
 // good once `retry_period` has passed since it was queued.
 outbox_item after_attempt(outbox_item o, bool delivered, std::string error, timestamp now,
-                          std::int64_t retry_period, double jitter);
+                          std::int64_t retry_period, double jitter, std::int64_t retry_base = default_retry_base);
 
 // A new webhook from what a user gave (CLI or API): `invalid` for a URL
 // that is not http(s)://, an event list that is not comma-separated event

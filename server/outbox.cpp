@@ -172,7 +172,7 @@ engine::Result<outbox_worker::round> outbox_worker::run_once() {
     // get better by waiting: failed at once.
     const bool hopeless = !sent && sent.error().code == errc::not_found;
     auto after = engine::after_attempt(o, sent.ok(), sent ? std::string() : sent.error().message, clock_.now(),
-                                       hopeless ? 0 : settings_.retry_period, jitter);
+                                       hopeless ? 0 : settings_.retry_period, jitter, settings_.retry_base);
     if (after.state == "delivered") ++r.delivered;
     else if (after.state == "failed") ++r.failed;
     else ++r.retried;

@@ -36,6 +36,7 @@ struct delivery_settings {
   bool smtp_require_tls = false;  // refuse to send in clear
   std::string mail_from;          // plaint's own address (From, Message-ID domain)
   std::int64_t retry_period = engine::default_retry_period;
+  std::int64_t retry_base = engine::default_retry_base;  // seconds before the first retry
   std::chrono::seconds timeout{10};  // per delivery: connect and answer
   int batch = 32;
   std::chrono::seconds hold{120};    // a claimed row is this worker's for so long

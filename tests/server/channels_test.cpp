@@ -1,0 +1,456 @@
+// Notifications out, against real receivers on loopback: a webhook receiver
+// that answers 500 before 200, goes away and comes back; two `notify run`
+// processes on one outbox; and a real SMTP server (aiosmtpd) receiving the
+// breach mail of a seconds-level policy, whose reply threads back in.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tests/server/server_fixture.h"
+
+using namespace plaint::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string hmac_hex(const std::string& key, const std::string& body) {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(body.data()), body.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  char hex[sizeof mac * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return hex;
+}
+
+// An HTTP receiver on a loopback port: answers each POST with the next
+// status of `script` (then 200), one request per connection, and keeps
+// what it was sent. stop() closes the port (connections are refused) and
+// listen() opens it again.
+class hook_receiver {
+ public:
+  struct hit {
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+    int answered = 0;
+  };
+
+  explicit hook_receiver(std::vector<int> script = {}) : script_(std::move(script)) { listen(); }
+  ~hook_receiver() { stop(); }
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+
+  void listen() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port_));
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 64) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    running_ = true;
+    thread_ = std::thread([this] { serve(); });
+  }
+
+  void stop() {
+    if (!running_) return;
+    running_ = false;
+    thread_.join();
+    ::close(fd_);
+  }
+
+  std::vector<hit> hits() const {
+    std::lock_guard lock(mu_);
+    return hits_;
+  }
+
+  // Waits until `n` requests came in; false after `within`.
+  bool wait_for(std::size_t n, std::chrono::milliseconds within) const {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (hits().size() >= n) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return hits().size() >= n;
+  }
+
+ private:
+  void serve() {
+    while (running_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      answer(c);
+      ::close(c);
+    }
+  }
+
+  void answer(int c) {
+    std::string in;
+    char buf[4096];
+    std::size_t head_end = std::string::npos;
+    std::size_t length = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{c, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) return;
+      in.append(buf, static_cast<std::size_t>(n));
+      if (head_end == std::string::npos && (head_end = in.find("\r\n\r\n")) != std::string::npos) {
+        std::string lower = in.substr(0, head_end);
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        const auto at = lower.find("content-length:");
+        if (at != std::string::npos) length = std::stoul(lower.substr(at + 15));
+      }
+      if (head_end != std::string::npos && in.size() >= head_end + 4 + length) break;
+    }
+    if (head_end == std::string::npos) return;
+    hit h;
+    std::istringstream lines(in.substr(0, head_end));
+    std::string line;
+    std::getline(lines, line);  // the request line
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string name = line.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      h.headers[name] = value;
+    }
+    h.body = in.substr(head_end + 4, length);
+    {
+      std::lock_guard lock(mu_);
+      h.answered = hits_.size() < script_.size() ? script_[hits_.size()] : 200;
+      hits_.push_back(h);
+    }
+    const std::string reply = "HTTP/1.1 " + std::to_string(h.answered) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)::write(c, reply.data(), reply.size());
+  }
+
+  std::vector<int> script_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<hit> hits_;
+};
+
+// A real SMTP server (tests/server/smtp_sink.py, aiosmtpd) saving each
+// message it accepts as DIR/<n>.eml.
+class smtp_sink {
+ public:
+  explicit smtp_sink(std::string dir) : dir_(std::move(dir)) {
+    std::filesystem::create_directories(dir_);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const std::string script = std::string(PLAINT_SOURCE_DIR) + "/tests/server/smtp_sink.py";
+      // Debian's interpreter, which has python3-aiosmtpd.
+      ::execl("/usr/bin/python3", "python3", script.c_str(), dir_.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(dir_ + "/port"))
+      std::this_thread::sleep_for(20ms);
+    std::ifstream in(dir_ + "/port");
+    const bool started = static_cast<bool>(in >> port_);
+    REQUIRE_MESSAGE(started, "the SMTP server (python3-aiosmtpd) did not start");
+  }
+  ~smtp_sink() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  // The messages received so far, in order.
+  std::vector<std::string> messages() const {
+    std::vector<std::string> out;
+    for (int n = 1; std::filesystem::exists(dir_ + "/" + std::to_string(n) + ".eml"); ++n) {
+      std::ifstream in(dir_ + "/" + std::to_string(n) + ".eml", std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      out.push_back(text.str());
+    }
+    return out;
+  }
+  std::string recipients(int n) const {
+    std::ifstream in(dir_ + "/" + std::to_string(n) + ".rcpt");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::string header_of(const std::string& message, const std::string& name) {
+  const std::string mail = "\n" + message;
+  const auto at = mail.find("\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  const auto end = mail.find('\r', at + 1);
+  return mail.substr(at + name.size() + 3, end - at - name.size() - 3);
+}
+
+// The webhook of a desk: added through the API by the admin.
+json add_hook(server_desk& d, const std::string& url, const std::string& events, const std::string& secret) {
+  auto r = d.post("/api/v1/webhooks", d.root, json{{"url", url}, {"events", events}, {"secret", secret}});
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  CHECK(!r.json().contains("secret"));  // it was given, so it is not shown back
+  return r.json();
+}
+
+json deliveries(server_desk& d, std::int64_t hook) {
+  auto r = d.get("/api/v1/webhooks/" + std::to_string(hook) + "/deliveries", d.root);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  return r.json();
+}
+
+}  // namespace
+
+TEST_CASE("a webhook delivery is signed, retried after two 500s and recorded once as delivered") {
+  REQUIRE(sodium_init() >= 0);
+  hook_receiver receiver({500, 500});
+  server_desk d(false);
+  d.start({"--retry-base", "1"});
+  const std::string secret = "a-secret-of-some-length";
+  const json hook = add_hook(d, receiver.url(), "comment,escalate", secret);
+  CHECK(hook["events"] == json::array({"comment", "escalate"}));
+  const json t = d.open("the lid is cracked");  // `open` is not among the events: no delivery
+  const json after = d.fire(t["id"], d.ann, json{{"event", "comment"}, {"note", "called the customer"}});
+
+  REQUIRE_MESSAGE(receiver.wait_for(3, 20s), "deliveries received: " << receiver.hits().size());
+  std::this_thread::sleep_for(300ms);
+  const auto hits = receiver.hits();
+  REQUIRE(hits.size() == 3);  // 500, 500, 200: and no fourth
+  for (const auto& h : hits) {
+    CHECK(h.headers.at("content-type") == "application/json");
+    CHECK(h.headers.at("x-plaint-delivery") == hits[0].headers.at("x-plaint-delivery"));  // one delivery, retried
+    CHECK(h.headers.at("x-plaint-signature") == "sha256=" + hmac_hex(secret, h.body));
+    CHECK(!h.headers.at("x-plaint-timestamp").empty());
+    const json body = json::parse(h.body);
+    CHECK(body["event"] == "comment");
+    CHECK(body["ticket"] == t["id"]);
+    CHECK(body["from"] == "intake");
+    CHECK(body["to"] == "intake");
+    CHECK(body["actor"] == "ann");
+    CHECK(body["version"] == after["version"]);
+    CHECK(body["seq"].is_number());
+    CHECK(body["at"].is_string());
+    CHECK(body["summary"]["subject"] == "the lid is cracked");
+  }
+  CHECK(hmac_hex("another secret!!", hits[0].body) != hmac_hex(secret, hits[0].body));
+
+  const json rows = deliveries(d, hook["id"]);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["state"] == "delivered");
+  CHECK(rows[0]["attempts"] == 3);
+  auto status = d.get("/api/v1/notifications/status", d.sue);
+  REQUIRE(status.status == 200);
+  CHECK(status.json()["counts"] == json::array({{{"channel", "webhook"}, {"state", "delivered"}, {"count", 1},
+                                                  {"oldest", rows[0]["created_at"]}}}));
+  CHECK(d.get("/api/v1/notifications/status", d.ann).status == 403);
+  CHECK(d.get("/api/v1/webhooks", d.sue).status == 403);
+
+  // Removed: later events owe it nothing.
+  auto removed = d.http->request("DELETE", "/api/v1/webhooks/" + std::to_string(hook["id"].get<long>()), "",
+                                 server_desk::auth(d.root));
+  REQUIRE_MESSAGE(removed.status == 200, removed.body);
+  d.fire(t["id"], d.ann, json{{"event", "comment"}, {"note", "again"}});
+  CHECK(deliveries(d, hook["id"]).size() == 1);
+}
+
+TEST_CASE("bad webhooks are refused with a sentence and nothing is written") {
+  server_desk d;
+  auto bad = [&](const json& body) {
+    auto r = d.post("/api/v1/webhooks", d.root, body);
+    CHECK(r.status == 400);
+    return error_message(r);
+  };
+  CHECK(bad(json{{"url", "ftp://example.org/x"}}) == "webhook URL 'ftp://example.org/x' is not an http:// or https:// URL");
+  CHECK(bad(json{{"url", "http://x.example/ a"}}).find("is not an http") != std::string::npos);
+  CHECK(bad(json{{"url", "http://x.example/"}, {"events", "comment,DROP TABLE"}}) ==
+        "'DROP TABLE' is not an event name (lower-case letters and _)");
+  CHECK(bad(json{{"url", "http://x.example/"}, {"secret", "short"}}) == "a webhook secret must be 16 to 200 characters");
+  CHECK(bad(json{{"url", 5}}) == "field 'url' must be a string");
+  CHECK(bad(json{{"url", "http://x.example/"}, {"extra", 1}}) == "unknown field 'extra'");
+  auto list = d.get("/api/v1/webhooks", d.root);
+  REQUIRE(list.status == 200);
+  CHECK(list.json().empty());
+  // A secret plaint makes is shown once, in the answer.
+  auto made = d.post("/api/v1/webhooks", d.root, json{{"url", "http://x.example/"}});
+  REQUIRE(made.status == 201);
+  CHECK(made.json()["secret"].get<std::string>().size() == 64);
+  CHECK(d.get("/api/v1/webhooks", d.root).body.find(made.json()["secret"].get<std::string>()) == std::string::npos);
+}
+
+TEST_CASE("a receiver that is down gets every delivery once it is back; nothing lost, nothing twice") {
+  hook_receiver receiver;
+  const int port = receiver.port();
+  receiver.stop();  // connections refused from here on
+  server_desk d(false);
+  d.start({"--retry-base", "1"});
+  const json hook = add_hook(d, "http://127.0.0.1:" + std::to_string(port) + "/hook", "", "0123456789abcdef");
+  const json t = d.open("noisy fridge");
+  for (int i = 0; i < 4; ++i) d.fire(t["id"], d.ann, json{{"event", "comment"}, {"note", "note " + std::to_string(i)}});
+  // open + 4 comments, each tried and failed at least once while it is down.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  json rows;
+  for (;;) {
+    rows = deliveries(d, hook["id"]);
+    bool all_tried = rows.size() == 5;
+    for (const auto& r : rows) all_tried = all_tried && r["attempts"].get<int>() >= 1;
+    if (all_tried || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(rows.size() == 5);
+  for (const auto& r : rows) {
+    CHECK(r["state"] == "pending");
+    CHECK(r["last_error"].get<std::string>().find("POST http://127.0.0.1:") != std::string::npos);
+  }
+  receiver.listen();  // back, on the same port
+  REQUIRE(receiver.wait_for(5, 20s));
+  std::this_thread::sleep_for(500ms);
+  std::set<std::string> ids;
+  for (const auto& h : receiver.hits()) ids.insert(h.headers.at("x-plaint-delivery"));
+  CHECK(receiver.hits().size() == 5);
+  CHECK(ids.size() == 5);
+  for (const auto& r : deliveries(d, hook["id"])) CHECK(r["state"] == "delivered");
+}
+
+TEST_CASE("two notify run processes on one outbox deliver each row exactly once") {
+  hook_receiver receiver;
+  server_desk d(false);  // no server: the desk runs `plaint notify run` from cron
+  auto added = d.plaint({"--json", "webhook", "add", "--url", receiver.url(), "--secret", "0123456789abcdef"});
+  REQUIRE_MESSAGE(added.code == 0, added.err);
+  auto opened = d.plaint({"open", "--customer", "acme", "--subject", "many notes"});
+  REQUIRE(opened.code == 0);
+  for (int i = 0; i < 40; ++i) REQUIRE(d.plaint({"event", "1", "comment", "--note", std::to_string(i)}).code == 0);
+  auto one = std::async(std::launch::async, [&] { return d.plaint({"--json", "notify", "run", "--once"}); });
+  auto two = std::async(std::launch::async, [&] { return d.plaint({"--json", "notify", "run", "--once"}); });
+  const auto a = one.get(), b = two.get();
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  REQUIRE_MESSAGE(b.code == 0, b.err);
+  CHECK(a.json()["delivered"].get<int>() + b.json()["delivered"].get<int>() == 41);
+  const auto hits = receiver.hits();
+  std::set<std::string> ids;
+  for (const auto& h : hits) ids.insert(h.headers.at("x-plaint-delivery"));
+  CHECK(hits.size() == 41);
+  CHECK(ids.size() == 41);
+  auto status = d.plaint({"--json", "notify", "status"});
+  REQUIRE(status.code == 0);
+  CHECK(status.json()["counts"] == json::array({{{"channel", "webhook"}, {"state", "delivered"}, {"count", 41},
+                                                  {"oldest", status.json()["counts"][0]["oldest"]}}}));
+  auto listed = d.plaint({"--json", "webhook", "deliveries", "1", "--state", "delivered", "--limit", "1000"});
+  REQUIRE(listed.code == 0);
+  CHECK(listed.json().size() == 41);
+}
+
+TEST_CASE("an SLA warning and breach reach the team leads through a real SMTP server, and a reply threads back") {
+  server_desk d(false);
+  smtp_sink sink(d.dir.file("smtp"));
+  for (const auto& [id, team] : {std::pair{"lead1", "L1"}, std::pair{"lead2", "L2"}})
+    REQUIRE(d.plaint({"user", "add", "--id", id, "--name", std::string("Lead ") + team, "--email",
+                      std::string(id) + "@desk.example", "--role", "supervisor", "--team", team})
+                .code == 0);
+  // P1: first response due 3 s after intake, a warning at half of it.
+  std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/tests/web/fast-p1-policy.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string policy = text.str();
+  policy.replace(policy.find("first_response = \"6s\""), 21, "first_response = \"3s\"");
+  const std::string file = d.dir.file("policy.toml");
+  std::ofstream(file) << policy;
+  REQUIRE(d.plaint({"policy", "load", file}).code == 0);
+  d.start({"--smtp", sink.url(), "--mail-from", "support@desk.example", "--retry-base", "1"});
+  const json t = d.open("冰箱不制冷", "wang", json{{"priority", "P1"}});
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (sink.messages().size() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  const auto mails = sink.messages();
+  REQUIRE(mails.size() == 2);
+  const std::string id = std::to_string(t["id"].get<long>());
+  // Nobody owns it: the warning goes to the lead of level 1, the breach
+  // (which raises it to level 2) to the lead of level 2.
+  CHECK(sink.recipients(1) == "lead1@desk.example\n");
+  CHECK(sink.recipients(2) == "lead2@desk.example\n");
+  CHECK(header_of(mails[0], "Subject").find("=?UTF-8?B?") == 0);  // Chinese subject, RFC 2047
+  for (const auto& m : mails) {
+    CHECK(header_of(m, "From") == "plaint <support@desk.example>");
+    CHECK(header_of(m, "Auto-Submitted") == "auto-generated");
+    CHECK(header_of(m, "Message-ID").find("<plaint." + id + ".") == 0);
+  }
+  // The mail plaint sent is recorded; a customer's reply naming it is a
+  // comment on the ticket, whatever its subject.
+  const std::string reply = "From: Wang Fang <wang@customer.example>\nSubject: Re: your message\nMessage-ID: "
+                            "<reply-1@customer.example>\nIn-Reply-To: " +
+                            header_of(mails[1], "Message-ID") + "\nContent-Type: text/plain; charset=utf-8\n\n还是不制冷。\n";
+  auto r = d.plaint({"--json", "mail", "ingest", "--own-address", "support@desk.example"}, reply);
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(r.json()["ticket"] == t["id"]);
+  CHECK(r.json()["event"] == "comment");
+  const json after = d.ticket(t["id"]);
+  CHECK(after["history"].back()["payload"]["note"] == "还是不制冷。");
+  auto status = d.get("/api/v1/notifications/status", d.sue);
+  REQUIRE(status.status == 200);
+  CHECK(status.json()["counts"][0]["channel"] == "email");
+  CHECK(status.json()["counts"][0]["state"] == "delivered");
+  CHECK(status.json()["counts"][0]["count"] == 2);
+}
+
+TEST_CASE("an attachment is listed with its ticket and served only as a download, to signed-in users") {
+  server_desk d;
+  std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/tests/data/mail/multipart-attachment.eml", std::ios::binary);
+  std::stringstream raw;
+  raw << in.rdbuf();
+  auto r = d.plaint({"--json", "mail", "ingest"}, raw.str());
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const std::string id = std::to_string(r.json()["ticket"].get<long>());
+  const json t = d.ticket(std::stol(id));
+  REQUIRE(t["attachments"].size() == 3);
+  const json pdf = t["attachments"][1];
+  CHECK(pdf["name"] == "receipt.pdf");
+  const std::string path = "/api/v1/tickets/" + id + "/attachments/" + std::to_string(pdf["id"].get<long>());
+  auto file = d.get(path, d.ann);
+  REQUIRE(file.status == 200);
+  CHECK(file.header("content-type") == "application/octet-stream");
+  CHECK(file.header("content-disposition") == "attachment; filename=\"receipt.pdf\"; filename*=UTF-8''receipt.pdf");
+  CHECK(file.header("x-content-type-options") == "nosniff");
+  CHECK(file.header("x-plaint-content-type") == "application/pdf");
+  CHECK(file.body.size() == 613);
+  CHECK(file.body.rfind("%PDF", 0) == 0);
+  auto chinese = d.get("/api/v1/tickets/" + id + "/attachments/" + std::to_string(t["attachments"][2]["id"].get<long>()),
+                       d.ann);
+  CHECK(chinese.header("content-disposition") ==
+        "attachment; filename=\"______.txt\"; filename*=UTF-8''%E5%8F%91%E7%A5%A8.txt");
+  CHECK(d.http->request("GET", path).status == 401);
+  CHECK(d.get("/api/v1/tickets/999/attachments/" + std::to_string(pdf["id"].get<long>()), d.ann).status == 404);
+  CHECK(d.get("/api/v1/tickets/" + id + "/attachments/x", d.ann).status == 404);
+}
