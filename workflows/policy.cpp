@@ -401,7 +401,8 @@ engine::Result<engine::sla_policy> parse_policy(std::string_view text, std::stri
     return r.fail_at(e.source().begin.line, fmt::format("invalid TOML: {}", syntax_problem(e.description())));
   }
   PLAINT_TRY(r.only(root, "",
-                    {"warning_threshold", "reopen_window_days", "pause_states", "calendar", "targets", "ladder"}));
+                    {"warning_threshold", "reopen_window_days", "pause_states", "calendar", "targets", "ladder",
+                     "notifications"}));
   engine::sla_policy p;
   double warn = 0.8;
   if (const toml::node* n = root.get("warning_threshold")) PLAINT_TRY(r.ratio(*n, "warning_threshold", warn));
@@ -422,6 +423,15 @@ engine::Result<engine::sla_policy> parse_policy(std::string_view text, std::stri
   p.calendar = std::move(*calendar);
   PLAINT_TRY(read_targets(r, root, warn, p));
   PLAINT_TRY(read_ladder(r, root, p.ladder));
+  if (const toml::node* n = root.get("notifications")) {
+    const toml::table* t = n->as_table();
+    if (!t) return r.wrong_type(*n, "notifications", "a table");
+    PLAINT_TRY(r.only(*t, "notifications", {"working_hours_only"}));
+    if (const toml::node* w = t->get("working_hours_only")) {
+      if (!w->is_boolean()) return r.wrong_type(*w, "notifications.working_hours_only", "true or false");
+      p.notify_in_working_hours = w->as_boolean()->get();
+    }
+  }
   p.source = std::string(text);
   p.source_name = std::string(source_name);
   return p;

@@ -19,7 +19,9 @@ export async function render(main, ctx) {
   const alert = h('div', {class: 'alert', role: 'alert'});
   const stamp = h('p', {class: 'stamp'});
   const board = h('div', {class: 'board', 'aria-live': 'off'});
-  replace(main, h('h1', {tabindex: '-1'}, t('board_title')), alert, stamp, board);
+  // Notifications nobody received: failed for good, or waiting long.
+  const undelivered = h('section', {class: 'undelivered', hidden: true, 'aria-labelledby': 'undelivered-h'});
+  replace(main, h('h1', {tabindex: '-1'}, t('board_title')), alert, undelivered, stamp, board);
   let gone = false;
   let items = [];
 
@@ -85,11 +87,31 @@ export async function render(main, ctx) {
     }
   }
 
+  function draw_undelivered(status) {
+    const failed = status.counts.filter((c) => c.state === 'failed').reduce((n, c) => n + c.count, 0);
+    const late = status.counts.filter((c) => c.state === 'pending' && c.oldest &&
+      Date.now() - Date.parse(c.oldest) > 15 * 60 * 1000);
+    undelivered.hidden = failed === 0 && late.length === 0;
+    if (undelivered.hidden) return;
+    const lines = [];
+    if (failed > 0) lines.push(h('p', null, tn('undelivered_failed', failed)));
+    for (const c of late)
+      lines.push(h('p', null, t('undelivered_late', {n: c.count, channel: label('ch', c.channel),
+        since: fmt_time(c.oldest)})));
+    replace(undelivered, h('h2', {id: 'undelivered-h'}, t('undelivered_title')), lines,
+      h('ul', {class: 'undelivered-list'}, status.failed.slice(0, 10).map((f) => h('li', null,
+        h('a', {href: `#/ticket/${Number(f.ticket)}`}, `#${f.ticket}`), ' ',
+        `${label('ch', f.channel)} · ${f.kind} · ${f.target} · ${fmt_time(f.next_at)} · `,
+        h('span', {class: 'error'}, f.last_error || '')))));
+  }
+
   async function load() {
     try {
-      const fresh = await get('/api/v1/escalations');
+      const [fresh, status] = await Promise.all([get('/api/v1/escalations'),
+        get('/api/v1/notifications/status').catch(() => null)]);
       if (gone) return;
       items = fresh;
+      if (status) draw_undelivered(status);
       draw();
     } catch (e) {
       if (!gone) alert.textContent = e.message;

@@ -190,3 +190,48 @@ TEST_CASE("a message the desk cannot take now is EX_TEMPFAIL (75), one it can ne
   CHECK(t["description"].get<std::string>().find("[not kept: receipt.pdf (613 bytes, over the 500 bytes limit)]") !=
         std::string::npos);
 }
+
+TEST_CASE("with working_hours_only, mail that falls due at night waits for the morning; P1 mail never waits") {
+  mail_desk d;
+  std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/examples/policy-business-hours.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string file = d.dir.file("policy.toml");
+  std::ofstream(file) << text.str() << "\n[notifications]\nworking_hours_only = true\n";
+  auto loaded = d.plaint({"policy", "load", file});
+  REQUIRE_MESSAGE(loaded.code == 0, loaded.err);
+  d.now = "2026-11-27T08:00:00Z";  // Friday 09:00 in Berlin, when the desk opens
+  const std::string p3 = d.open("slow refund", "acme", {"--priority", "P3"});
+  const std::string p1 = d.open("gas smell", "acme", {"--priority", "P1"});
+  d.now = "2026-11-28T02:00:00Z";  // Saturday 03:00: the timers are overdue (the server was down)
+  REQUIRE(d.plaint({"tick"}).code == 0);
+  raw_db raw(d.db);
+  const auto monday_9 = raw.integer("SELECT unixepoch('2026-11-30T08:00:00Z')");
+  const auto saturday_3 = raw.integer("SELECT unixepoch('2026-11-28T02:00:00Z')");
+  CHECK(raw.integer("SELECT count(*) FROM outbox WHERE ticket = " + p3) >= 1);
+  CHECK(raw.integer("SELECT count(*) FROM outbox WHERE ticket = " + p3 + " AND next_at <> " + std::to_string(monday_9)) == 0);
+  CHECK(raw.integer("SELECT count(*) FROM outbox WHERE ticket = " + p1) >= 1);
+  CHECK(raw.integer("SELECT count(*) FROM outbox WHERE ticket = " + p1 + " AND next_at <> " + std::to_string(saturday_3)) == 0);
+}
+
+TEST_CASE("a policy's notifications table is checked like the rest") {
+  mail_desk d;
+  std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/workflows/policy.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string policy = text.str();
+  const std::string file = d.dir.file("bad.toml");
+  auto with = [&](const std::string& line) {
+    std::string p = policy;
+    p.replace(p.find("working_hours_only = false"), 26, line);
+    std::ofstream(file) << p;
+    return d.plaint({"policy", "load", file});
+  };
+  auto r = with("working_hours_only = \"yes\"");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("notifications.working_hours_only") != std::string::npos);
+  r = with("quiet = true");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("unknown key 'quiet'") != std::string::npos);
+  CHECK(with("working_hours_only = true").code == 0);
+}

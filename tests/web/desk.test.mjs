@@ -318,6 +318,11 @@ test('web desk', {timeout: 170000}, async (t) => {
     await sup.locator(`li[data-id="${id}"] .meta`).filter({hasText: 'li.na'}).waitFor();
     await sup.locator(`li[data-id="${id}"] button[data-action="escalate"]`).click();
     await sup.locator(`section[data-level="3"] li[data-id="${id}"]`).waitFor();
+    // The breach's escalation went to a webhook that is never there (tried
+    // once, tests/web/run.sh): the board, reloaded by the actions above, says so.
+    const undelivered = sup.locator('section.undelivered');
+    await undelivered.filter({hasText: 'failed for good'}).waitFor({timeout: 15000});
+    assert.match(await undelivered.textContent(), new RegExp(`#${id}`));
     const t = await api(sup, 'GET', `/api/v1/tickets/${id}`);
     assert.equal(t.data.level, 3);
     assert.equal(t.data.owner, 'li.na');

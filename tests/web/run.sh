@@ -36,8 +36,11 @@ p user add --id li.na --name 李娜 --email li.na@desk.example --role agent --te
 p user add --id wang.fang --name 王芳 --email wang.fang@desk.example --role supervisor --team L2 >/dev/null
 printf 'agent-pw-1\n' | p user password li.na >/dev/null
 printf 'super-pw-2\n' | p user password wang.fang >/dev/null
+# A receiver that is never there, tried once (--retry-period 0): each
+# escalation's delivery fails for good, which the board shows.
+p webhook add --url http://127.0.0.1:9/gone --events escalate --secret never-delivered-secret >/dev/null
 
-serve=(serve --listen 127.0.0.1:0)
+serve=(serve --listen 127.0.0.1:0 --retry-period 0)
 [[ -n "$web_dir" ]] && serve+=(--web-dir "$web_dir")
 "$plaint" --db "$db" "${serve[@]}" >"$tmp/serve.log" 2>&1 &
 server_pid=$!

@@ -266,7 +266,7 @@ TEST_CASE("an impossible calendar is refused with file and line") {
 TEST_CASE("unknown keys are refused wherever they appear") {
   CHECK(refusal(with("warning_threshold = 0.8", "warning_treshold = 0.8")) ==
         "policy.toml line 1: the policy has unknown key 'warning_treshold'; expected warning_threshold, "
-        "reopen_window_days, pause_states, calendar, targets or ladder");
+        "reopen_window_days, pause_states, calendar, targets, ladder or notifications");
   CHECK(refusal(with("resolution = \"24h\"", "resolutoin = \"24h\"")) ==
         "policy.toml line 14: targets.P2 has unknown key 'resolutoin'; expected first_response, resolution, "
         "follow_up, warning_threshold, gold or platinum");
