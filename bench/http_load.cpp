@@ -9,7 +9,15 @@
 //
 // Every request is a `comment` event (accepted in every open state, so a
 // connection can fire them back to back on its own ticket). Not a test.
+//
+//   bench_http_load --outbox [--seconds S]
+//
+// measures 64 connections twice, on a desk without webhooks and on one
+// whose webhook wants every event (an outbox row per transition, delivered
+// by the server's worker to a receiver in this process), and prints the
+// ratio (the outbox may cost at most 10 %).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -339,9 +347,11 @@ int main(int argc, char** argv) {
   std::string plaint = (fs::path(argv[0]).parent_path() / "../cli/plaint").string();
   std::vector<int> conn_counts{1, 16, 64};
   bool keep = false;
+  bool outbox = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
+    if (a == "--outbox") outbox = true;
+    else if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
     else if (a == "--plaint" && i + 1 < argc) plaint = argv[++i];
     else if (a == "--keep") keep = true;
     else if (a == "--conns" && i + 1 < argc) {
@@ -355,6 +365,100 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = fs::temp_directory_path() / fmt::format("plaint-http-bench-{}", getpid());
   fs::create_directories(dir);
+  if (outbox) {
+    bench::sink_receiver receiver;
+    load_figures off, on;
+    {
+      const std::string db = (dir / "off.db").string();
+      const std::string token = seed(db, 64);
+      server_process sp;
+      start_server(sp, plaint, db);
+      off = run_load(sp.port, 64, seconds, token);
+    }
+    std::int64_t queued = 0, delivered_in_run = 0;
+    {
+      const std::string db = (dir / "on.db").string();
+      const std::string token = seed(db, 64);
+      {
+        auto store = open_store(db);
+        engine::webhook w;
+        w.url = receiver.url();
+        w.secret = "bench-secret-0123456789";
+        w.created_by = "bench";
+        auto tx = must(store->begin(), "begin");
+        must(tx->put_webhook(w), "webhook");
+        must(tx->commit(), "commit");
+      }
+      server_process sp;
+      start_server(sp, plaint, db);
+      const std::int64_t before = receiver.received();
+      on = run_load(sp.port, 64, seconds, token);
+      delivered_in_run = receiver.received() - before;
+      auto store = open_store(db);
+      auto counts = must(store->count_outbox(), "outbox");
+      for (const auto& c : counts) queued += c.count;
+    }
+    // The backlog left, drained with no load by `plaint notify run --once`
+    // (one process, one connection kept alive to the receiver).
+    const std::int64_t before_drain = receiver.received();
+    const auto d0 = clock_type::now();
+    {
+      const std::string db = (dir / "on.db").string();
+      std::vector<std::string> args{plaint, "--db", db, "notify", "run", "--once"};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      pid_t pid = -1;
+      posix_spawn_file_actions_t fa;
+      posix_spawn_file_actions_init(&fa);
+      posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+      if (posix_spawn(&pid, plaint.c_str(), &fa, nullptr, argv.data(), environ) != 0) die("cannot run notify");
+      posix_spawn_file_actions_destroy(&fa);
+      int st = 0;
+      waitpid(pid, &st, 0);
+    }
+    const double drain_s = std::chrono::duration<double>(clock_type::now() - d0).count();
+    const std::int64_t drained = receiver.received() - before_drain;
+    // The same receiver's limit: bare HTTP POSTs of a delivery-sized body
+    // from one kept-alive libcurl handle, no plaint.
+    const double raw_posts = bench::raw_posts_per_second(receiver.url(), 5000);
+    // The write side alone, in process: the engine's batched path with and
+    // without an outbox row per transition (nothing delivered).
+    auto with_hook = [&](const std::string& db) {
+      seed(db, 64);
+      auto store = open_store(db);
+      engine::webhook w;
+      w.url = receiver.url();
+      w.secret = "bench-secret-0123456789";
+      w.created_by = "bench";
+      auto tx = must(store->begin(), "begin");
+      must(tx->put_webhook(w), "webhook");
+      must(tx->commit(), "commit");
+    };
+    const std::string plain_db = (dir / "engine-off.db").string(), hook_db = (dir / "engine-on.db").string();
+    seed(plain_db, 64);
+    with_hook(hook_db);
+    const double engine_off = engine_batched(plain_db, 256, 200);
+    const double engine_on = engine_batched(hook_db, 256, 200);
+    fmt::print("plaint HTTP load, 64 connections, {} s each ({} cores, SQLite {}, synchronous=FULL)\n",
+               seconds, std::thread::hardware_concurrency(), sqlite3_libversion());
+    fmt::print("  outbox off (no webhook):           {:>8.0f} transitions/s  p50 {:.2f} ms  p99 {:.2f} ms\n", off.tps(),
+               off.p50_ms, off.p99_ms);
+    fmt::print("  outbox on (a webhook, every event): {:>8.0f} transitions/s  p50 {:.2f} ms  p99 {:.2f} ms\n", on.tps(),
+               on.p50_ms, on.p99_ms);
+    fmt::print("  outbox rows written {}, delivered during the run {} ({:.0f}/s); on/off {:.3f} (target >= 0.90)\n",
+               queued, delivered_in_run, delivered_in_run / seconds, on.tps() / off.tps());
+    fmt::print("  in-process, 256 per transaction: without outbox {:.0f}/s, with an outbox row each {:.0f}/s, "
+               "ratio {:.3f}\n",
+               engine_off, engine_on, engine_on / engine_off);
+    fmt::print("  webhook deliveries, no load (notify run --once on the backlog): {} in {:.1f} s = {:.0f}/s; "
+               "bare libcurl POSTs to the same receiver {:.0f}/s, ratio {:.2f}\n",
+               drained, drain_s, drained / drain_s, raw_posts, drained / drain_s / raw_posts);
+    fmt::print("{{\"outbox_off_tps\":{:.0f},\"outbox_on_tps\":{:.0f},\"ratio\":{:.3f},\"queued\":{},\"delivered\":{}}}\n",
+               off.tps(), on.tps(), on.tps() / off.tps(), queued, delivered_in_run);
+    if (!keep) fs::remove_all(dir);
+    return 0;
+  }
   const std::string db = (dir / "http.db").string();
   const std::string token = seed(db, 64);
 

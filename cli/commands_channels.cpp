@@ -216,7 +216,7 @@ Status cmd_notify_run(app& a, const notify_options& o) {
   PLAINT_TRY(a.now());  // makes the clock the worker reads
   auto s = a.store();
   PLAINT_TRY(s);
-  server::outbox_worker worker(**s, a.clock(), *d);
+  server::outbox_worker worker(**s, server::direct_writes(**s), a.clock(), *d);
   std::signal(SIGINT, [](int) { notify_stop = 1; });
   std::signal(SIGTERM, [](int) { notify_stop = 1; });
   std::int64_t delivered = 0, retried = 0, failed = 0;

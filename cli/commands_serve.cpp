@@ -78,15 +78,10 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
   auto background = storage::sqlite_store::open(path, busy);
   PLAINT_TRY(background);
   checkpointer checkpoints(std::move(*background));
-  // The outbox is delivered from its own connection and thread: a slow or
-  // dead receiver never holds up a transition.
   auto settings = delivery_settings_of(d);
   PLAINT_TRY(settings);
-  PLAINT_TRY(a.now());  // makes the clock the outbox reads
-  auto outbox_store = storage::sqlite_store::open(path, busy);
-  PLAINT_TRY(outbox_store);
-  server::outbox_runner outbox(std::move(*outbox_store), a.clock(), std::move(*settings),
-                               std::chrono::milliseconds(250));
+  server::options with_delivery = opts;
+  with_delivery.delivery = std::move(*settings);
   auto open_store = [path, busy]() -> engine::Result<std::unique_ptr<engine::store>> {
     auto s = storage::sqlite_store::open(path, busy);
     PLAINT_TRY(s);
@@ -94,7 +89,7 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
     return std::unique_ptr<engine::store>(std::move(*s));
   };
   return server::run(
-      opts, open_store, workflows::builtin_workflows(), std::move(stored->policy),
+      with_delivery, open_store, workflows::builtin_workflows(), std::move(stored->policy),
       [&](const std::string& url) {
         std::cout << fmt::format("plaint serve: listening on {} (database {})", url, path) << std::endl;
       },

@@ -341,17 +341,15 @@ Status queue_webhooks(store_transaction& tx, const event_record& e, const ticket
   auto hooks = tx.live_webhooks();
   PLAINT_TRY(hooks);
   if (hooks->empty()) return {};
-  std::string body;
   for (const auto& w : *hooks) {
     if (!webhook_wants(w, e.event)) continue;
-    if (body.empty()) body = webhook_body(e, t).dump();
     outbox_item o;
     o.channel = "webhook";
     o.ticket = t.id;
     o.event_seq = e.seq;
     o.target = std::to_string(w.id);
     o.kind = e.event;
-    o.payload = body;
+    o.payload = "{}";  // the body is built from the event when it is delivered
     o.created_at = now;
     o.next_at = now;
     PLAINT_TRY(tx.add_outbox(o));

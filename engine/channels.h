@@ -110,11 +110,13 @@ inline constexpr std::int64_t default_retry_period = 24 * 3600;
 bool webhook_wants(const webhook& w, std::string_view event);
 
 // The JSON body of a webhook delivery: the stream's fields (seq, ticket,
-// event, from, to, at, actor, version) and the ticket's summary.
+// event, from, to, at, actor, version) and the ticket's summary (as it is
+// when the delivery is made).
 json webhook_body(const event_record& e, const ticket& t);
 
 // Outbox rows, in the caller's transaction: one per live webhook that wants
-// `e`; one for a notification. `not_before` holds an email until then
+// `e` (its body is made when it is delivered, from the event: the row stays
+// small, which the transition's commit pays for); one for a notification. `not_before` holds an email until then
 // (working hours), else it is due at `now`.
 Status queue_webhooks(store_transaction& tx, const event_record& e, const ticket& t, timestamp now);
 Status queue_email(store_transaction& tx, const notification& n, const ticket& t, timestamp now,

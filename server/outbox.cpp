@@ -3,6 +3,9 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <sodium.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,14 +24,20 @@ void init_curl() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-struct curl_handle {
-  CURL* h = curl_easy_init();
+// What one transfer needs beside its handle: a header or recipient list
+// and the buffer for the error.
+struct curl_lists {
   curl_slist* list = nullptr;
-  curl_slist* list2 = nullptr;
   char error[CURL_ERROR_SIZE] = {};
+  curl_lists() = default;
+  curl_lists(const curl_lists&) = delete;
+  curl_lists& operator=(const curl_lists&) = delete;
+  ~curl_lists() { curl_slist_free_all(list); }
+};
+
+struct curl_handle : curl_lists {
+  CURL* h = curl_easy_init();
   ~curl_handle() {
-    curl_slist_free_all(list);
-    curl_slist_free_all(list2);
     if (h) curl_easy_cleanup(h);
   }
 };
@@ -134,9 +143,26 @@ std::string compose_mail(const std::string& from, const std::vector<std::string>
       from, to_line, header_text(subject), rfc5322_date(at), message_id, base64(normalized, true));
 }
 
-outbox_worker::outbox_worker(engine::store& s, const engine::clock& c, delivery_settings settings)
-    : store_(s), clock_(c), settings_(std::move(settings)) {
+write_runner direct_writes(engine::store& s) {
+  return [&s](const write_work& work) -> engine::Status {
+    auto tx = s.begin();
+    PLAINT_TRY(tx);
+    PLAINT_TRY(work(**tx));
+    return (*tx)->commit();
+  };
+}
+
+outbox_worker::outbox_worker(engine::store& reads, write_runner writes, const engine::clock& c,
+                             delivery_settings settings)
+    : store_(reads),
+      writes_(std::move(writes)),
+      http_(nullptr, [](void* h) {
+        if (h) curl_easy_cleanup(static_cast<CURL*>(h));
+      }),
+      clock_(c),
+      settings_(std::move(settings)) {
   init_curl();
+  http_.reset(curl_easy_init());
   jitter_state_ = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1u;
 }
 
@@ -144,23 +170,26 @@ outbox_worker::~outbox_worker() = default;
 
 engine::Result<std::optional<engine::timestamp>> outbox_worker::next_due() { return store_.next_outbox_due(); }
 
-engine::Result<outbox_worker::round> outbox_worker::run_once() {
+engine::Result<outbox_worker::round> outbox_worker::run_once(const std::atomic<bool>* cancel) {
   const engine::timestamp now = clock_.now();
+  // Nothing due (read without a write transaction): no round.
+  auto due = store_.next_outbox_due();
+  PLAINT_TRY(due);
+  if (!*due || **due > now) return round{};
   std::vector<engine::outbox_item> claimed;
-  {
-    auto tx = store_.begin();
-    PLAINT_TRY(tx);
+  PLAINT_TRY(writes_([&](engine::store_transaction& tx) -> engine::Status {
     // Without SMTP, mail waits in the outbox; webhooks go on.
-    auto rows = (*tx)->claim_outbox(now, now + settings_.hold.count(), settings_.batch,
-                                    settings_.smtp_url.empty() ? "webhook" : "");
+    auto rows = tx.claim_outbox(now, now + settings_.hold.count(), settings_.batch,
+                                settings_.smtp_url.empty() ? "webhook" : "");
     PLAINT_TRY(rows);
-    if (rows->empty()) return round{};
-    PLAINT_TRY((*tx)->commit());
     claimed = std::move(*rows);
-  }
+    return {};
+  }));
+  if (claimed.empty()) return round{};
   std::vector<std::pair<engine::outbox_item, std::string>> outcomes;  // with the Message-ID sent
   round r;
   for (auto& o : claimed) {
+    if (cancel && cancel->load()) break;
     std::string message_id;
     engine::Status sent = deliver(o, message_id);
     // xorshift64: jitter for the retry schedule.
@@ -178,16 +207,16 @@ engine::Result<outbox_worker::round> outbox_worker::run_once() {
     else ++r.retried;
     outcomes.emplace_back(std::move(after), sent ? message_id : std::string());
   }
-  auto tx = store_.begin();
-  PLAINT_TRY(tx);
-  for (const auto& [o, message_id] : outcomes) {
-    PLAINT_TRY((*tx)->update_outbox(o));
-    if (!message_id.empty()) {
-      auto linked = (*tx)->put_mail_link({message_id, o.ticket, "out", o.event_seq, now});
-      if (!linked && linked.error().code != errc::conflict) return linked.error();
+  PLAINT_TRY(writes_([&](engine::store_transaction& tx) -> engine::Status {
+    for (const auto& [o, message_id] : outcomes) {
+      PLAINT_TRY(tx.update_outbox(o));
+      if (!message_id.empty()) {
+        auto linked = tx.put_mail_link({message_id, o.ticket, "out", o.event_seq, now});
+        if (!linked && linked.error().code != errc::conflict) return linked.error();
+      }
     }
-  }
-  PLAINT_TRY((*tx)->commit());
+    return {};
+  }));
   return r;
 }
 
@@ -208,9 +237,21 @@ engine::Status outbox_worker::deliver_webhook(const engine::outbox_item& o) {
   PLAINT_TRY(hook);
   if (!*hook || (*hook)->removed_at) return make_error(errc::not_found, fmt::format("webhook {} was removed", id));
   const engine::webhook& w = **hook;
+  // The body: the event as logged, and the ticket as it is now.
+  std::optional<engine::event_record> event;
+  PLAINT_TRY(store_.scan_events(o.event_seq - 1, [&](const engine::event_record& e) {
+    if (e.seq == o.event_seq) event = e;
+    return false;
+  }));
+  if (!event) return make_error(errc::not_found, fmt::format("event {} of outbox row {} is not in the log", o.event_seq, o.id));
+  auto t = store_.get_ticket(o.ticket);
+  PLAINT_TRY(t);
+  const std::string body = engine::webhook_body(*event, *t).dump();
 
-  curl_handle c;
-  if (!c.h) return make_error(errc::internal, "cannot start an HTTP client");
+  CURL* h = static_cast<CURL*>(http_.get());
+  if (!h) return make_error(errc::internal, "cannot start an HTTP client");
+  curl_easy_reset(h);  // options of the last delivery go; its connections stay
+  curl_lists c;
   const std::string delivery = fmt::format("{}", o.id);
   const std::string headers[] = {
       "Content-Type: application/json",
@@ -218,27 +259,27 @@ engine::Status outbox_worker::deliver_webhook(const engine::outbox_item& o) {
       "X-Plaint-Delivery: " + delivery,
       "X-Plaint-Event: " + o.kind,
       fmt::format("X-Plaint-Timestamp: {}", clock_.now()),
-      "X-Plaint-Signature: sha256=" + webhook_signature(w.secret, o.payload),
+      "X-Plaint-Signature: sha256=" + webhook_signature(w.secret, body),
       "Expect:",
   };
-  for (const auto& h : headers) c.list = curl_slist_append(c.list, h.c_str());
+  for (const auto& line : headers) c.list = curl_slist_append(c.list, line.c_str());
   std::size_t answered = 0;
-  curl_easy_setopt(c.h, CURLOPT_URL, w.url.c_str());
-  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c.h, CURLOPT_POST, 1L);
-  curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, o.payload.c_str());
-  curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(o.payload.size()));
-  curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.list);
-  curl_easy_setopt(c.h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
-  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.timeout.count()));
-  curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, discard);
-  curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &answered);
-  curl_easy_setopt(c.h, CURLOPT_ERRORBUFFER, c.error);
-  const CURLcode rc = curl_easy_perform(c.h);
+  curl_easy_setopt(h, CURLOPT_URL, w.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, c.list);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &answered);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c.error);
+  const CURLcode rc = curl_easy_perform(h);
   long status = 0;
-  curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status >= 200))
     return make_error(errc::unavailable,
                       fmt::format("POST {}: {}", w.url, c.error[0] ? c.error : curl_easy_strerror(rc)));
@@ -315,29 +356,34 @@ engine::Status outbox_worker::deliver_email(const engine::outbox_item& o, std::s
   return {};
 }
 
-outbox_runner::outbox_runner(std::unique_ptr<engine::store> s, const engine::clock& c, delivery_settings settings,
-                             std::chrono::milliseconds poll)
-    : store_(std::move(s)), worker_(*store_, c, std::move(settings)), poll_(poll) {
+outbox_runner::outbox_runner(std::unique_ptr<engine::store> reads, write_runner writes, const engine::clock& c,
+                             delivery_settings settings, std::chrono::milliseconds poll)
+    : store_(std::move(reads)), worker_(*store_, std::move(writes), c, std::move(settings)), poll_(poll) {
   thread_ = std::thread([this] { loop(); });
 }
 
-outbox_runner::~outbox_runner() {
-  stop();
-  if (thread_.joinable()) thread_.join();
-}
+outbox_runner::~outbox_runner() { stop(); }
 
 void outbox_runner::stop() {
-  std::lock_guard lock(mu_);
-  stop_ = true;
-  cv_.notify_all();
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    cancel_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void outbox_runner::loop() {
+  // Deliveries yield the CPU to transitions: when both want it, the desk's
+  // answers come first and the outbox catches up in the slack (Linux nice
+  // applies per thread).
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   auto reported = std::chrono::steady_clock::time_point{};
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
-    auto r = worker_.run_once();
+    auto r = worker_.run_once(&cancel_);
     std::chrono::milliseconds wait = poll_;
     if (r) {
       delivered_ += r->delivered;

@@ -38,7 +38,7 @@ struct delivery_settings {
   std::int64_t retry_period = engine::default_retry_period;
   std::int64_t retry_base = engine::default_retry_base;  // seconds before the first retry
   std::chrono::seconds timeout{10};  // per delivery: connect and answer
-  int batch = 32;
+  int batch = 128;
   std::chrono::seconds hold{120};    // a claimed row is this worker's for so long
 };
 
@@ -50,10 +50,20 @@ std::string webhook_signature(std::string_view secret, std::string_view body);
 std::string compose_mail(const std::string& from, const std::vector<std::string>& to, const std::string& subject,
                          const std::string& text, const std::string& message_id, engine::timestamp at);
 
+// Runs `work` inside one write transaction and commits it when `work`
+// succeeds. `plaint notify run` begins and commits on its own connection
+// (direct_writes); `plaint serve` hands it to its writer thread, so the
+// outbox's two small transactions per round queue with the transitions
+// instead of contending with them for SQLite's write lock.
+using write_work = std::function<engine::Status(engine::store_transaction&)>;
+using write_runner = std::function<engine::Status(const write_work&)>;
+write_runner direct_writes(engine::store& s);
+
 class outbox_worker {
  public:
-  // `s` is the worker's own store (connection); `c` its clock.
-  outbox_worker(engine::store& s, const engine::clock& c, delivery_settings settings);
+  // `reads` is a connection of the worker's own (webhooks, people,
+  // tickets), `writes` runs its transactions; `c` is its clock.
+  outbox_worker(engine::store& reads, write_runner writes, const engine::clock& c, delivery_settings settings);
   ~outbox_worker();
   outbox_worker(const outbox_worker&) = delete;
   outbox_worker& operator=(const outbox_worker&) = delete;
@@ -64,8 +74,9 @@ class outbox_worker {
     int failed = 0;  // for good
     int attempted() const { return delivered + retried + failed; }
   };
-  // One round (see the top of this file).
-  engine::Result<round> run_once();
+  // One round (see the top of this file). Once `cancel` reads true, the
+  // rows not yet sent are left to their hold (sent again when it runs out).
+  engine::Result<round> run_once(const std::atomic<bool>* cancel = nullptr);
   // When the next row falls due (nullopt: none pending).
   engine::Result<std::optional<engine::timestamp>> next_due();
 
@@ -77,6 +88,10 @@ class outbox_worker {
   engine::Status deliver_email(const engine::outbox_item& o, std::string& message_id);
 
   engine::store& store_;
+  write_runner writes_;
+  // One HTTP client kept across deliveries, so that its connections to a
+  // receiver are kept alive and reused.
+  std::unique_ptr<void, void (*)(void*)> http_;
   const engine::clock& clock_;
   delivery_settings settings_;
   std::uint64_t jitter_state_;
@@ -88,12 +103,13 @@ class outbox_worker {
 // a minute) and retried after `poll`.
 class outbox_runner {
  public:
-  outbox_runner(std::unique_ptr<engine::store> s, const engine::clock& c, delivery_settings settings,
-                std::chrono::milliseconds poll = std::chrono::milliseconds(1000));
+  outbox_runner(std::unique_ptr<engine::store> reads, write_runner writes, const engine::clock& c,
+                delivery_settings settings, std::chrono::milliseconds poll = std::chrono::milliseconds(1000));
   ~outbox_runner();  // stops and joins
   outbox_runner(const outbox_runner&) = delete;
   outbox_runner& operator=(const outbox_runner&) = delete;
 
+  // Stops and joins: a delivery under way finishes (at most the timeout).
   void stop();
   std::int64_t delivered() const { return delivered_.load(); }
 
@@ -106,6 +122,7 @@ class outbox_runner {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::atomic<bool> cancel_{false};
   std::atomic<std::int64_t> delivered_{0};
   std::thread thread_;
 };

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <deque>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -824,7 +825,24 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   if (ec)
     return engine::make_error(engine::errc::invalid, fmt::format("cannot listen on {}: {}", opts.listen, ec.message()));
 
+  // The outbox is delivered on a thread of its own, reading on its own
+  // connection and writing through the writer: a slow or dead receiver
+  // never holds up a transition.
+  auto outbox_reads = open_store();
+  if (!outbox_reads) return outbox_reads.error();
   w.start();
+  auto through_writer = [&w](const write_work& work) -> engine::Status {
+    auto done = std::make_shared<std::promise<engine::Result<engine::json>>>();
+    auto answer = done->get_future();
+    w.submit_task([&work](engine::store_transaction& tx) -> engine::Result<engine::json> {
+      PLAINT_TRY(work(tx));
+      return engine::json();
+    }, [done](engine::Result<engine::json> r) { done->set_value(std::move(r)); });
+    auto r = answer.get();
+    if (!r) return r.error();
+    return {};
+  };
+  outbox_runner outbox(std::move(*outbox_reads), through_writer, clock, opts.delivery, std::chrono::milliseconds(250));
   const auto bound = acceptor.local_endpoint();
   on_listening(fmt::format("http://{}:{}", bound.address().to_string(), bound.port()));
   acceptor_loop accepting(acceptor, ioc, st);
@@ -851,6 +869,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
     acceptor.close(ignored);
     accepting.cancel();
     stopper = std::thread([&] {
+      outbox.stop();  // it writes through the writer: stopped first
       w.stop();  // blocks until the queue is committed; answers go out on the I/O threads
       asio::post(ioc, [&] { wait_drained(500); });
     });
@@ -862,6 +881,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   for (auto& t : pool) t.join();
   if (stopper.joinable()) stopper.join();
   reads.join();
+  outbox.stop();
   w.stop();
   return {};
 }

@@ -16,6 +16,7 @@
 #include "engine/sla.h"
 #include "engine/workflow.h"
 #include "server/api.h"
+#include "server/outbox.h"
 #include "server/store_pool.h"
 
 namespace plaint::server {
@@ -44,6 +45,7 @@ struct options {
   std::chrono::seconds stream_ping{15};             // ": ping" on idle streams
   std::chrono::seconds idempotency_retention{24 * 3600};  // a key older than this is a new request; pruned
   web_options web;                                  // the web desk: --web-dir, session lifetime, Secure cookies
+  delivery_settings delivery;                       // the outbox: SMTP for mail; webhooks always (server/outbox.h)
 };
 
 // Reads the SLA policy stored in the database and returns it when it is not

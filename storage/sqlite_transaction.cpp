@@ -456,13 +456,19 @@ engine::Result<std::int64_t> sqlite_transaction::add_attachment(const engine::at
 
 engine::Result<std::vector<engine::webhook>> sqlite_transaction::live_webhooks() {
   PLAINT_TRY(live());
-  return store_.read_webhooks(q::webhooks_live);
+  if (!webhooks_) {
+    auto read = store_.read_webhooks(q::webhooks_live);
+    PLAINT_TRY(read);
+    webhooks_ = std::move(*read);
+  }
+  return *webhooks_;
 }
 
 engine::Result<std::int64_t> sqlite_transaction::put_webhook(const engine::webhook& w) {
   PLAINT_TRY(live());
   auto st = store_.stmts_.acquire(q::webhook_insert);
   PLAINT_TRY(st);
+  webhooks_.reset();
   bind_webhook(**st, w, json_buf_);
   PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot save the webhook to {}", w.url); }));
   return w.id > 0 ? w.id : store_.db_.last_insert_id();

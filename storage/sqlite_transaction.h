@@ -85,6 +85,9 @@ class sqlite_transaction final : public engine::store_transaction {
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::string json_buf_;  // reused by every write that serialises JSON
+  // The live webhooks, read once per transaction (every transition of a
+  // batch asks) and forgotten when one is written.
+  std::optional<std::vector<engine::webhook>> webhooks_;
 };
 
 }  // namespace plaint::storage
