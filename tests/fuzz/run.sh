@@ -18,7 +18,7 @@ fi
 seconds=${1:?usage: tests/fuzz/run.sh [--fresh] SECONDS [harness]...}
 shift
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(time body policy import api)
+[ ${#names[@]} -eq 0 ] && names=(time body policy import api mail)
 jobs=$(nproc 2>/dev/null || echo 2)
 build=build-fuzz
 
