@@ -25,7 +25,7 @@ using engine::Status;
 namespace {
 
 struct person_options {
-  std::string id, name, email, role, team;
+  std::string id, name, email, role, team, lang;
 };
 
 Status cmd_user_add(app& a, const person_options& o) {
@@ -46,6 +46,7 @@ Status cmd_user_add(app& a, const person_options& o) {
   p.email = o.email;
   p.role = o.role;
   p.team = o.team;
+  p.lang = o.lang;
   if (created) p.created_at = *now;
   p.updated_at = *now;
   PLAINT_TRY(engine::check_person(p));
@@ -180,6 +181,7 @@ void add_people_commands(CLI::App& cli, handler& run) {
     sub->add_option("--email", o->email, "e-mail address");
     sub->add_option("--role", o->role, "agent|supervisor|admin")->required();
     sub->add_option("--team", o->team, "L1|L2|L3");
+    sub->add_option("--lang", o->lang, "en|zh: the language of the mail plaint sends them (default en)");
     sub->callback([o, &run] { run = [o](app& a) { return cmd_user_add(a, *o); }; });
   }
   user->add_subcommand("list", "every person; never a password hash")->callback([&run] { run = cmd_user_list; });

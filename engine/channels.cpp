@@ -120,7 +120,7 @@ std::string trim_quoted(std::string_view text) {
 
 std::optional<ticket_id> reply_ticket(store_transaction& tx, const inbound_mail& m, std::string_view own_address) {
   static const std::regex tag(R"(\[plaint #([0-9]{1,18})\])", std::regex::icase);
-  static const std::regex own_id(R"(^plaint\.([0-9]{1,18})\.[0-9]+\.[0-9]+@(.+)$)");
+  static const std::regex own_id(R"(^plaint\.([0-9]{1,18})\.[0-9]+\.[0-9]+(?:-[a-z]+)?@(.+)$)");
   std::smatch hit;
   if (std::regex_search(m.subject, hit, tag)) return std::stoll(hit[1].str());
   const std::string own_domain = domain_of(own_address);

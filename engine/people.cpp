@@ -46,12 +46,15 @@ Status check_person(const person& p) {
   if (!is_role(p.role)) return make_error(errc::invalid, fmt::format("role '{}' is not one of: agent, supervisor, admin", p.role));
   if (!p.team.empty() && p.team != "L1" && p.team != "L2" && p.team != "L3")
     return make_error(errc::invalid, fmt::format("team '{}' is not one of: L1, L2, L3", p.team));
+  if (!p.lang.empty() && p.lang != "en" && p.lang != "zh")
+    return make_error(errc::invalid, fmt::format("language '{}' is not one of: en, zh", p.lang));
   return {};
 }
 
 json to_json(const person& p) {
   return json{{"id", p.id},       {"name", p.name},         {"email", p.email},
-              {"role", p.role},   {"team", p.team},         {"disabled", p.disabled},
+              {"role", p.role},   {"team", p.team},         {"lang", p.lang.empty() ? "en" : p.lang},
+              {"disabled", p.disabled},
               {"created_at", format_iso(p.created_at)}, {"updated_at", format_iso(p.updated_at)}};
 }
 

@@ -81,6 +81,7 @@ struct person {
   std::string email;  // "" when unknown
   std::string role;   // agent | supervisor | admin
   std::string team;   // "", "L1", "L2" or "L3"
+  std::string lang;   // "", "en" or "zh": the language of the mail plaint sends them ("" = en)
   bool disabled = false;
   std::string password_hash;  // libsodium crypto_pwhash_str (Argon2id)
   timestamp created_at = 0;

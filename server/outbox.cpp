@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <set>
 
 namespace plaint::server {
 
@@ -90,10 +92,24 @@ std::string domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string("plaint.invalid") : std::string(address.substr(at + 1));
 }
 
-std::string kind_title(std::string_view kind) {
-  if (kind == "sla_warning") return "SLA at risk";
-  if (kind == "sla_breach") return "SLA breached";
+std::string kind_title(std::string_view kind, std::string_view lang) {
+  const bool zh = lang == "zh";
+  if (kind == "sla_warning") return zh ? "SLA 即将超时" : "SLA at risk";
+  if (kind == "sla_breach") return zh ? "SLA 已超时" : "SLA breached";
   return std::string(kind);
+}
+
+// The mail of one notification in one language ("en" or "zh").
+std::pair<std::string, std::string> notification_text(const engine::outbox_item& o, const engine::ticket& t,
+                                                      const std::string& message, std::string_view lang) {
+  const std::string subject = fmt::format("[plaint #{}] {}: {}", t.id, kind_title(o.kind, lang), t.subject);
+  if (lang == "zh")
+    return {subject, fmt::format("{}：{}\n\n工单 #{}（{}，{} 级，{}）\n主题：{}\n客户：{}\n负责人：{}\n\n详情：{}\n\n-- \nplaint\n",
+                                 kind_title(o.kind, lang), t.subject, t.id, t.priority, t.level, t.state, t.subject,
+                                 t.customer, t.owner.empty() ? "（无）" : t.owner, message)};
+  return {subject, fmt::format("{}\n\nTicket #{} ({}, level {}, {})\nSubject: {}\nCustomer: {}\nOwner: {}\n\n-- \nplaint\n",
+                               message, t.id, t.priority, t.level, t.state, t.subject, t.customer,
+                               t.owner.empty() ? "(nobody)" : t.owner)};
 }
 
 struct upload {
@@ -186,12 +202,12 @@ engine::Result<outbox_worker::round> outbox_worker::run_once(const std::atomic<b
     return {};
   }));
   if (claimed.empty()) return round{};
-  std::vector<std::pair<engine::outbox_item, std::string>> outcomes;  // with the Message-ID sent
+  std::vector<std::pair<engine::outbox_item, std::vector<std::string>>> outcomes;  // with the Message-IDs sent
   round r;
   for (auto& o : claimed) {
     if (cancel && cancel->load()) break;
-    std::string message_id;
-    engine::Status sent = deliver(o, message_id);
+    std::vector<std::string> message_ids;
+    engine::Status sent = deliver(o, message_ids);
     // xorshift64: jitter for the retry schedule.
     jitter_state_ ^= jitter_state_ << 13;
     jitter_state_ ^= jitter_state_ >> 7;
@@ -205,13 +221,15 @@ engine::Result<outbox_worker::round> outbox_worker::run_once(const std::atomic<b
     if (after.state == "delivered") ++r.delivered;
     else if (after.state == "failed") ++r.failed;
     else ++r.retried;
-    outcomes.emplace_back(std::move(after), sent ? message_id : std::string());
+    outcomes.emplace_back(std::move(after), std::move(message_ids));
   }
   PLAINT_TRY(writes_([&](engine::store_transaction& tx) -> engine::Status {
-    for (const auto& [o, message_id] : outcomes) {
+    for (const auto& [o, message_ids] : outcomes) {
       PLAINT_TRY(tx.update_outbox(o));
-      if (!message_id.empty()) {
-        auto linked = tx.put_mail_link({message_id, o.ticket, "out", o.event_seq, now});
+      // Mail sent (a part of it, when one language went and another did
+      // not: the retry sends both again) is remembered for replies.
+      for (const auto& id : message_ids) {
+        auto linked = tx.put_mail_link({id, o.ticket, "out", o.event_seq, now});
         if (!linked && linked.error().code != errc::conflict) return linked.error();
       }
     }
@@ -220,9 +238,9 @@ engine::Result<outbox_worker::round> outbox_worker::run_once(const std::atomic<b
   return r;
 }
 
-engine::Status outbox_worker::deliver(const engine::outbox_item& o, std::string& message_id) {
+engine::Status outbox_worker::deliver(const engine::outbox_item& o, std::vector<std::string>& message_ids) {
   if (o.channel == "webhook") return deliver_webhook(o);
-  if (o.channel == "email") return deliver_email(o, message_id);
+  if (o.channel == "email") return deliver_email(o, message_ids);
   return make_error(errc::not_found, fmt::format("outbox row {} has an unknown channel '{}'", o.id, o.channel));
 }
 
@@ -288,15 +306,17 @@ engine::Status outbox_worker::deliver_webhook(const engine::outbox_item& o) {
   return {};
 }
 
-engine::Status outbox_worker::deliver_email(const engine::outbox_item& o, std::string& message_id) {
+engine::Status outbox_worker::deliver_email(const engine::outbox_item& o, std::vector<std::string>& message_ids) {
   auto people = store_.list_people();
   PLAINT_TRY(people);
   auto t = store_.get_ticket(o.ticket);
   PLAINT_TRY(t);
-  std::vector<std::string> to;
-  auto add = [&to](const engine::person& p) {
-    if (!p.disabled && !p.email.empty() && std::find(to.begin(), to.end(), p.email) == to.end())
-      to.push_back(p.email);
+  // Recipients by language: one mail per language, each in its own.
+  std::map<std::string, std::vector<std::string>> to;
+  std::set<std::string> seen;
+  auto add = [&](const engine::person& p) {
+    if (p.disabled || p.email.empty() || !seen.insert(p.email).second) return;
+    to[p.lang == "zh" ? "zh" : "en"].push_back(p.email);
   };
   std::string who = o.target;
   if (o.target.rfind("owner:", 0) == 0) {
@@ -320,13 +340,20 @@ engine::Status outbox_worker::deliver_email(const engine::outbox_item& o, std::s
 
   const auto payload = engine::json::parse(o.payload, nullptr, false);
   const std::string message = payload.is_object() ? payload.value("message", "") : "";
-  const std::string subject = fmt::format("[plaint #{}] {}: {}", t->id, kind_title(o.kind), t->subject);
-  const std::string text = fmt::format(
-      "{}\n\nTicket #{} ({}, level {}, {})\nSubject: {}\nCustomer: {}\nOwner: {}\n\n-- \nplaint\n", message, t->id,
-      t->priority, t->level, t->state, t->subject, t->customer, t->owner.empty() ? "(nobody)" : t->owner);
-  message_id = fmt::format("plaint.{}.{}.{}@{}", o.ticket, o.event_seq, o.id, domain_of(settings_.mail_from));
-  const std::string mail = compose_mail(settings_.mail_from, to, subject, text, message_id, clock_.now());
+  const std::string domain = domain_of(settings_.mail_from);
+  for (const auto& [lang, addresses] : to) {
+    const auto [subject, text] = notification_text(o, *t, message, lang);
+    // The first language keeps the plain id; another one is told apart by it.
+    const std::string id = message_ids.empty() ? fmt::format("plaint.{}.{}.{}@{}", o.ticket, o.event_seq, o.id, domain)
+                                               : fmt::format("plaint.{}.{}.{}-{}@{}", o.ticket, o.event_seq, o.id, lang, domain);
+    const std::string mail = compose_mail(settings_.mail_from, addresses, subject, text, id, clock_.now());
+    PLAINT_TRY(send_mail(addresses, mail));
+    message_ids.push_back(id);
+  }
+  return {};
+}
 
+engine::Status outbox_worker::send_mail(const std::vector<std::string>& to, const std::string& mail) {
   curl_handle c;
   if (!c.h) return make_error(errc::internal, "cannot start an SMTP client");
   for (const auto& r : to) c.list = curl_slist_append(c.list, ("<" + r + ">").c_str());

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/channels.h"
 #include "engine/result.h"
@@ -83,9 +84,10 @@ class outbox_worker {
   const delivery_settings& settings() const { return settings_; }
 
  private:
-  engine::Status deliver(const engine::outbox_item& o, std::string& message_id);
+  engine::Status deliver(const engine::outbox_item& o, std::vector<std::string>& message_ids);
   engine::Status deliver_webhook(const engine::outbox_item& o);
-  engine::Status deliver_email(const engine::outbox_item& o, std::string& message_id);
+  engine::Status deliver_email(const engine::outbox_item& o, std::vector<std::string>& message_ids);
+  engine::Status send_mail(const std::vector<std::string>& to, const std::string& mail);
 
   engine::store& store_;
   write_runner writes_;

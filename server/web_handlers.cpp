@@ -371,13 +371,14 @@ void list_people(api& a, call& c) {
 // sent are kept. Runs on the read pool (api::blocking) when it sets a
 // password.
 void put_person(api& a, call& c) {
-  auto b = body::parse(c.req.body, {"id", "name", "email", "role", "team", "disabled", "password"});
+  auto b = body::parse(c.req.body, {"id", "name", "email", "role", "team", "lang", "disabled", "password"});
   if (!b) return c.respond(api::error_response(b.error()));
   const std::string id = b->str("id", true);
   auto name = b->opt_str("name");
   auto email = b->opt_str("email");
   auto role = b->opt_str("role");
   auto team = b->opt_str("team");
+  auto lang = b->opt_str("lang");
   auto password = b->opt_str("password");
   auto disabled = b->opt_bool("disabled");
   if (!b->status()) return c.respond(api::error_response(b->status().error()));
@@ -399,6 +400,7 @@ void put_person(api& a, call& c) {
         if (email) p.email = *email;
         if (role) p.role = *role;
         if (team) p.team = *team;
+        if (lang) p.lang = *lang;
         if (disabled) p.disabled = *disabled;
         if (!hash.empty()) p.password_hash = hash;
         if (created) p.created_at = now;

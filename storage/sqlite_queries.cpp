@@ -22,7 +22,7 @@ using engine::Error;
   e ".seq, " e ".ticket, " e ".at, " e ".actor, " e ".event, " e ".from_state, " e ".to_state, " e \
   ".version, " e ".payload, " e ".prev_hash, " e ".hash, " e ".ticket_prev"
 #define PLAINT_CUSTOMER_CHANGE_COLUMNS "seq, customer, at, actor, changes, prev_hash, hash"
-#define PLAINT_PERSON_COLUMNS "id, name, email, role, team, disabled, password_hash, created_at, updated_at"
+#define PLAINT_PERSON_COLUMNS "id, name, email, role, team, disabled, password_hash, created_at, updated_at, lang"
 #define PLAINT_SESSION_COLUMNS "id, person, csrf, created_at, expires_at"
 #define PLAINT_TIMER_COLUMNS "id, ticket, kind, due_at, status, fired_at"
 // engine::sla_of()'s breach test in SQL, as of the instant `now`; keep the two in step.
@@ -177,7 +177,7 @@ const char* const query_sql[q::count] = {
     "SELECT EXISTS (SELECT 1 FROM people)",
     "SELECT " PLAINT_PERSON_COLUMNS " FROM people WHERE id = ?1",
     "SELECT " PLAINT_PERSON_COLUMNS " FROM people ORDER BY id",
-    "INSERT OR REPLACE INTO people (" PLAINT_PERSON_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "INSERT OR REPLACE INTO people (" PLAINT_PERSON_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     // session_by_id, session_put, session_delete, sessions_of_delete, sessions_prune
     "SELECT " PLAINT_SESSION_COLUMNS " FROM sessions WHERE id = ?1",
     "INSERT INTO sessions (" PLAINT_SESSION_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -550,6 +550,7 @@ void bind_person(statement& s, const engine::person& p) {
   s.bind(7, p.password_hash);
   s.bind(8, p.created_at);
   s.bind(9, p.updated_at);
+  s.bind(10, p.lang);
 }
 
 engine::person read_person(const statement& s) {
@@ -563,6 +564,7 @@ engine::person read_person(const statement& s) {
   p.password_hash = s.text_at(6);
   p.created_at = s.int_at(7);
   p.updated_at = s.int_at(8);
+  p.lang = s.text_at(9);
   return p;
 }
 

@@ -98,6 +98,7 @@
 //               built when it is delivered, from the event.
 //   customers_email  index on customers (email COLLATE NOCASE): an inbound
 //               message's sender is looked up by address.
+//   people.lang '' | en | zh: the language of the mail plaint sends them.
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
@@ -384,6 +385,8 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (next_at, id) WHERE state = 'pending';
 
 CREATE INDEX customers_email ON customers (email COLLATE NOCASE);
+
+ALTER TABLE people ADD COLUMN lang TEXT NOT NULL DEFAULT '' CHECK (lang IN ('', 'en', 'zh'));
 
 PRAGMA user_version = 7;
 )sql",

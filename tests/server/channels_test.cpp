@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "tests/server/server_fixture.h"
 
@@ -377,9 +378,11 @@ TEST_CASE("two notify run processes on one outbox deliver each row exactly once"
 TEST_CASE("an SLA warning and breach reach the team leads through a real SMTP server, and a reply threads back") {
   server_desk d(false);
   smtp_sink sink(d.dir.file("smtp"));
-  for (const auto& [id, team] : {std::pair{"lead1", "L1"}, std::pair{"lead2", "L2"}})
+  // lead2 reads Chinese: the breach mail to lead2 is written in it.
+  for (const auto& [id, team, lang] :
+       {std::tuple{"lead1", "L1", "en"}, std::tuple{"lead2", "L2", "zh"}})
     REQUIRE(d.plaint({"user", "add", "--id", id, "--name", std::string("Lead ") + team, "--email",
-                      std::string(id) + "@desk.example", "--role", "supervisor", "--team", team})
+                      std::string(id) + "@desk.example", "--role", "supervisor", "--team", team, "--lang", lang})
                 .code == 0);
   // P1: first response due 3 s after intake, a warning at half of it.
   std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/tests/web/fast-p1-policy.toml");
@@ -402,6 +405,23 @@ TEST_CASE("an SLA warning and breach reach the team leads through a real SMTP se
   CHECK(sink.recipients(1) == "lead1@desk.example\n");
   CHECK(sink.recipients(2) == "lead2@desk.example\n");
   CHECK(header_of(mails[0], "Subject").find("=?UTF-8?B?") == 0);  // Chinese subject, RFC 2047
+  auto decoded_subject = [&](const std::string& m) {
+    std::string out;
+    std::string h = header_of(m, "Subject");
+    for (std::size_t at = 0; (at = h.find("=?UTF-8?B?", at)) != std::string::npos;) {
+      const auto end = h.find("?=", at + 10);
+      const std::string b64 = h.substr(at + 10, end - at - 10);
+      std::string bin(b64.size(), '\0');
+      std::size_t len = 0;
+      REQUIRE(sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), b64.c_str(), b64.size(),
+                                nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) == 0);
+      out += bin.substr(0, len);
+      at = end + 2;
+    }
+    return out;
+  };
+  CHECK(decoded_subject(mails[0]) == "[plaint #" + std::to_string(t["id"].get<long>()) + "] SLA at risk: 冰箱不制冷");
+  CHECK(decoded_subject(mails[1]) == "[plaint #" + std::to_string(t["id"].get<long>()) + "] SLA 已超时: 冰箱不制冷");
   for (const auto& m : mails) {
     CHECK(header_of(m, "From") == "plaint <support@desk.example>");
     CHECK(header_of(m, "Auto-Submitted") == "auto-generated");

@@ -123,7 +123,7 @@ inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE pe
 // Takes a schema 7 file back to schema 6 (before the channels).
 inline constexpr const char* undo_schema_7 =
     "DROP TABLE outbox; DROP TABLE webhooks; DROP TABLE attachments; DROP TABLE mail_links; "
-    "DROP INDEX customers_email; ";
+    "DROP INDEX customers_email; ALTER TABLE people DROP COLUMN lang; ";
 
 // Takes a schema 4 file back to schema 3 (before the history chain); the
 // caller sets user_version.
