@@ -84,6 +84,18 @@ std::string seed(const std::string& path, int tickets) {
   return token.text;
 }
 
+// A webhook that wants every event: an outbox row per transition.
+void add_hook(const std::string& db, const std::string& url) {
+  auto store = open_store(db);
+  engine::webhook w;
+  w.url = url;
+  w.secret = "bench-secret-0123456789";
+  w.created_by = "bench";
+  auto tx = must(store->begin(), "begin");
+  must(tx->put_webhook(w), "webhook");
+  must(tx->commit(), "commit");
+}
+
 struct server_process {
   pid_t pid = -1;
   int port = 0;
@@ -379,16 +391,7 @@ int main(int argc, char** argv) {
     {
       const std::string db = (dir / "on.db").string();
       const std::string token = seed(db, 64);
-      {
-        auto store = open_store(db);
-        engine::webhook w;
-        w.url = receiver.url();
-        w.secret = "bench-secret-0123456789";
-        w.created_by = "bench";
-        auto tx = must(store->begin(), "begin");
-        must(tx->put_webhook(w), "webhook");
-        must(tx->commit(), "commit");
-      }
+      add_hook(db, receiver.url());
       server_process sp;
       start_server(sp, plaint, db);
       const std::int64_t before = receiver.received();
@@ -424,20 +427,10 @@ int main(int argc, char** argv) {
     const double raw_posts = bench::raw_posts_per_second(receiver.url(), 5000);
     // The write side alone, in process: the engine's batched path with and
     // without an outbox row per transition (nothing delivered).
-    auto with_hook = [&](const std::string& db) {
-      seed(db, 64);
-      auto store = open_store(db);
-      engine::webhook w;
-      w.url = receiver.url();
-      w.secret = "bench-secret-0123456789";
-      w.created_by = "bench";
-      auto tx = must(store->begin(), "begin");
-      must(tx->put_webhook(w), "webhook");
-      must(tx->commit(), "commit");
-    };
     const std::string plain_db = (dir / "engine-off.db").string(), hook_db = (dir / "engine-on.db").string();
     seed(plain_db, 64);
-    with_hook(hook_db);
+    seed(hook_db, 64);
+    add_hook(hook_db, receiver.url());
     const double engine_off = engine_batched(plain_db, 256, 200);
     const double engine_on = engine_batched(hook_db, 256, 200);
     fmt::print("plaint HTTP load, 64 connections, {} s each ({} cores, SQLite {}, synchronous=FULL)\n",

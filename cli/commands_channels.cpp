@@ -99,7 +99,7 @@ Status cmd_webhook_add(app& a, const webhook_options& o) {
   PLAINT_TRY(s);
   auto tx = (*s)->begin();
   PLAINT_TRY(tx);
-  auto id = (*tx)->put_webhook(w);
+  auto id = engine::add_webhook(**tx, w);
   PLAINT_TRY(id);
   PLAINT_TRY((*tx)->commit());
   w.id = *id;

@@ -434,6 +434,14 @@ Result<webhook> new_webhook(std::string url, std::string_view events_csv, std::s
   return w;
 }
 
+Result<std::int64_t> add_webhook(store_transaction& tx, const webhook& w) {
+  auto live = tx.live_webhooks();
+  PLAINT_TRY(live);
+  if (live->size() >= max_live_webhooks)
+    return make_error(errc::invalid, fmt::format("a desk has at most {} webhooks; remove one first", max_live_webhooks));
+  return tx.put_webhook(w);
+}
+
 json outbox_status_json(const std::vector<outbox_count>& counts, const std::vector<outbox_item>& failed) {
   json c = json::array();
   for (const auto& x : counts)

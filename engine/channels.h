@@ -135,6 +135,14 @@ outbox_item after_attempt(outbox_item o, bool delivered, std::string error, time
 Result<webhook> new_webhook(std::string url, std::string_view events_csv, std::string secret, std::string actor,
                             timestamp now);
 
+// Every transition writes a row per live webhook that wants its event, so
+// their number is bounded.
+inline constexpr std::size_t max_live_webhooks = 20;
+
+// Stores a new webhook (from new_webhook) in `tx`; returns its id.
+// `invalid` when max_live_webhooks are live already.
+Result<std::int64_t> add_webhook(store_transaction& tx, const webhook& w);
+
 // {"counts": [{channel, state, count, oldest}], "failed": [rows]}: what
 // `notify status` and GET /api/v1/notifications/status show.
 json outbox_status_json(const std::vector<outbox_count>& counts, const std::vector<outbox_item>& failed);

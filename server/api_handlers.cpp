@@ -388,7 +388,7 @@ void add_webhook(api& a, call& c) {
   const bool show_secret = secret.empty();
   a.writes().submit_task(
       [w = std::move(*made)](engine::store_transaction& tx) -> engine::Result<json> {
-        auto id = tx.put_webhook(w);
+        auto id = engine::add_webhook(tx, w);
         PLAINT_TRY(id);
         engine::webhook saved = w;
         saved.id = *id;
