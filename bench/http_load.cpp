@@ -13,7 +13,8 @@
 //   bench_http_load --outbox [--seconds S]
 //
 // measures 64 connections twice, on a desk without webhooks and on one
-// whose webhook wants every event (an outbox row per transition, delivered
+// whose webhook wants every event (an outbox row per transaction for all of
+// its events, delivered one POST per event
 // by the server's worker to a receiver in this process), and prints the
 // ratio (the outbox may cost at most 10 %).
 #include <arpa/inet.h>
@@ -439,9 +440,9 @@ int main(int argc, char** argv) {
                off.p50_ms, off.p99_ms);
     fmt::print("  outbox on (a webhook, every event): {:>8.0f} transitions/s  p50 {:.2f} ms  p99 {:.2f} ms\n", on.tps(),
                on.p50_ms, on.p99_ms);
-    fmt::print("  outbox rows written {}, delivered during the run {} ({:.0f}/s); on/off {:.3f} (target >= 0.90)\n",
+    fmt::print("  deliveries queued {}, delivered during the run {} ({:.0f}/s); on/off {:.3f} (target >= 0.90)\n",
                queued, delivered_in_run, delivered_in_run / seconds, on.tps() / off.tps());
-    fmt::print("  in-process, 256 per transaction: without outbox {:.0f}/s, with an outbox row each {:.0f}/s, "
+    fmt::print("  in-process, 256 per transaction: without a webhook {:.0f}/s, with one wanting every event {:.0f}/s, "
                "ratio {:.3f}\n",
                engine_off, engine_on, engine_on / engine_off);
     fmt::print("  webhook deliveries, no load (notify run --once on the backlog): {} in {:.1f} s = {:.0f}/s; "

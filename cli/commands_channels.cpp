@@ -164,7 +164,10 @@ void print_outbox(app& a, const std::vector<engine::outbox_item>& rows) {
   }
   for (const auto& o : rows)
     std::cout << fmt::format("{:<7} {:<8} {:<10} ticket {:<7} {:<18} {:<16} tries {:<3} {}\n", o.id, o.channel,
-                             o.state, o.ticket, printable(o.kind), printable(o.target), o.attempts,
+                             o.state, o.ticket,
+                             o.events == 1 ? printable(o.kind)
+                                           : fmt::format("{} events", o.events),
+                             printable(o.target), o.attempts,
                              o.last_error.empty() ? "" : printable(o.last_error));
 }
 

@@ -340,21 +340,40 @@ json webhook_body(const event_record& e, const ticket& t) {
 Status queue_webhooks(store_transaction& tx, const event_record& e, const ticket& t, timestamp now) {
   auto hooks = tx.live_webhooks();
   PLAINT_TRY(hooks);
-  if (hooks->empty()) return {};
-  for (const auto& w : *hooks) {
+  auto& owed = tx.owed_deliveries();
+  for (const auto& w : **hooks) {
     if (!webhook_wants(w, e.event)) continue;
-    outbox_item o;
-    o.channel = "webhook";
-    o.ticket = t.id;
-    o.event_seq = e.seq;
-    o.target = std::to_string(w.id);
-    o.kind = e.event;
-    o.payload = "{}";  // the body is built from the event when it is delivered
-    o.created_at = now;
-    o.next_at = now;
-    PLAINT_TRY(tx.add_outbox(o));
+    auto it = std::find_if(owed.begin(), owed.end(), [&](const owed_delivery& d) { return d.hook == w.id; });
+    if (it == owed.end()) {
+      owed.push_back(owed_delivery{w.id, t.id, e.event, e.seq, e.seq, 1, now});
+    } else {
+      it->last_seq = e.seq;
+      ++it->events;
+    }
   }
   return {};
+}
+
+// Defined here, beside what it writes: the webhook deliveries the
+// transaction owes, one outbox row per webhook (their bodies are built
+// when they are delivered, from the events), then the back end's commit.
+Status store_transaction::commit() {
+  for (const auto& d : owed_) {
+    outbox_item o;
+    o.channel = "webhook";
+    o.ticket = d.ticket;
+    o.event_seq = d.first_seq;
+    o.last_seq = d.last_seq;
+    o.events = d.events;
+    o.target = std::to_string(d.hook);
+    o.kind = d.kind;
+    o.payload = "{}";
+    o.created_at = d.at;
+    o.next_at = d.at;
+    PLAINT_TRY(add_outbox(o));
+  }
+  owed_.clear();
+  return commit_writes();
 }
 
 Status queue_email(store_transaction& tx, const notification& n, const ticket& t, timestamp now,
@@ -363,6 +382,7 @@ Status queue_email(store_transaction& tx, const notification& n, const ticket& t
   o.channel = "email";
   o.ticket = t.id;
   o.event_seq = n.event_seq;
+  o.last_seq = n.event_seq;
   o.target = n.recipient;
   o.kind = n.kind;
   o.payload = json{{"message", n.message},
@@ -398,6 +418,38 @@ outbox_item after_attempt(outbox_item o, bool delivered, std::string error, time
     o.next_at = next;
   }
   return o;
+}
+
+std::vector<outbox_item> after_webhook_attempt(const outbox_item& o, const webhook_attempt& a, timestamp now,
+                                               std::int64_t retry_period, double jitter, std::int64_t retry_base) {
+  std::vector<outbox_item> rows;
+  if (a.delivered > 0 || (a.refused.empty() && a.left == 0)) {
+    outbox_item done = after_attempt(o, true, "", now, retry_period, jitter, retry_base);
+    done.events = a.delivered;
+    rows.push_back(std::move(done));
+  }
+  // The id of `o` goes to the first row that needs one.
+  auto next_row = [&](std::int64_t first, std::int64_t last, int events) {
+    outbox_item r = o;
+    r.id = rows.empty() ? o.id : 0;
+    r.event_seq = first;
+    r.last_seq = last;
+    r.events = events;
+    return r;
+  };
+  if (a.stopped_at > 0 && a.left > 0) {
+    outbox_item rest = next_row(a.stopped_at, o.last_seq, a.left);
+    if (a.cancelled) {
+      rest.claimed_until.reset();
+      rest.next_at = now;
+      rows.push_back(std::move(rest));
+    } else {
+      rows.push_back(after_attempt(std::move(rest), false, a.error, now, retry_period, jitter, retry_base));
+    }
+  }
+  for (const auto& [seq, why] : a.refused)
+    rows.push_back(after_attempt(next_row(seq, seq, 1), false, why, now, retry_period, jitter, retry_base));
+  return rows;
 }
 
 Result<webhook> new_webhook(std::string url, std::string_view events_csv, std::string secret, std::string actor,
@@ -437,7 +489,7 @@ Result<webhook> new_webhook(std::string url, std::string_view events_csv, std::s
 Result<std::int64_t> add_webhook(store_transaction& tx, const webhook& w) {
   auto live = tx.live_webhooks();
   PLAINT_TRY(live);
-  if (live->size() >= max_live_webhooks)
+  if ((*live)->size() >= max_live_webhooks)
     return make_error(errc::invalid, fmt::format("a desk has at most {} webhooks; remove one first", max_live_webhooks));
   return tx.put_webhook(w);
 }
@@ -459,6 +511,8 @@ json to_json(const outbox_item& o) {
          {"channel", o.channel},
          {"ticket", o.ticket},
          {"event_seq", o.event_seq},
+         {"last_seq", o.last_seq},
+         {"events", o.events},
          {"target", o.target},
          {"kind", o.kind},
          {"state", o.state},

@@ -114,19 +114,45 @@ bool webhook_wants(const webhook& w, std::string_view event);
 // when the delivery is made).
 json webhook_body(const event_record& e, const ticket& t);
 
-// Outbox rows, in the caller's transaction: one per live webhook that wants
-// `e` (its body is made when it is delivered, from the event: the row stays
-// small, which the transition's commit pays for); one for a notification. `not_before` holds an email until then
-// (working hours), else it is due at `now`.
+// Notes `e` as owed to every live webhook that wants it: at commit, each
+// such webhook gets one outbox row for all of the transaction's events it
+// wants (their bodies are made when they are delivered, from the events:
+// the row stays small, and a batch of transitions pays for one row per
+// webhook). `queue_email` writes one row for a notification; `not_before`
+// holds it until then (working hours), else it is due at `now`.
 Status queue_webhooks(store_transaction& tx, const event_record& e, const ticket& t, timestamp now);
 Status queue_email(store_transaction& tx, const notification& n, const ticket& t, timestamp now,
                    timestamp not_before);
 
-// Records the outcome of one attempt at `o` (a row this worker claimed) in
-// `tx`: delivered, or failed and retried after retry_delay, or failed for
-// good once `retry_period` has passed since it was queued.
+// The outcome of one attempt at `o` (a row this worker claimed): delivered,
+// or failed and retried after retry_delay, or failed for good once
+// `retry_period` has passed since it was queued.
 outbox_item after_attempt(outbox_item o, bool delivered, std::string error, timestamp now,
                           std::int64_t retry_period, double jitter, std::int64_t retry_base = default_retry_base);
+
+// What one attempt at a webhook row did: `delivered` of its events went;
+// the receiver refused each of `refused` (seq, its answer); and when it
+// could not be reached, or the worker stopped, at `stopped_at` (0: never),
+// `left` events from there on were not tried (`cancelled`: because the
+// worker stopped, which is no failed attempt).
+struct webhook_attempt {
+  int delivered = 0;
+  std::vector<std::pair<std::int64_t, std::string>> refused;
+  std::int64_t stopped_at = 0;
+  int left = 0;
+  std::string error;  // why it stopped
+  bool cancelled = false;
+};
+
+// The rows that record `a`, an attempt at the webhook row `o`: `o` itself
+// (by its id) holds the delivered events when there are any; the events
+// not tried stay one pending row (retried as after_attempt says, `o`'s id
+// when nothing was delivered); each refused event becomes a row of its own,
+// so one event a receiver rejects does not hold back the others. Rows
+// with id 0 are new.
+std::vector<outbox_item> after_webhook_attempt(const outbox_item& o, const webhook_attempt& a, timestamp now,
+                                               std::int64_t retry_period, double jitter,
+                                               std::int64_t retry_base = default_retry_base);
 
 // A new webhook from what a user gave (CLI or API): `invalid` for a URL
 // that is not http(s)://, an event list that is not comma-separated event
@@ -135,8 +161,8 @@ outbox_item after_attempt(outbox_item o, bool delivered, std::string error, time
 Result<webhook> new_webhook(std::string url, std::string_view events_csv, std::string secret, std::string actor,
                             timestamp now);
 
-// Every transition writes a row per live webhook that wants its event, so
-// their number is bounded.
+// Every transaction writes a row per live webhook that wants one of its
+// events, so their number is bounded.
 inline constexpr std::size_t max_live_webhooks = 20;
 
 // Stores a new webhook (from new_webhook) in `tx`; returns its id.

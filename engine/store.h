@@ -154,6 +154,24 @@ struct outbox_item {
   std::optional<timestamp> claimed_until;  // a worker holds it until then
   std::string last_error;
   std::optional<timestamp> delivered_at;
+  // A webhook row delivers the events of one transaction that its webhook
+  // wants: seqs event_seq..last_seq, `events` of them. A mail row is one
+  // notification (last_seq = event_seq, events = 1).
+  std::int64_t last_seq = 0;
+  int events = 1;
+};
+
+// The webhook deliveries a transaction owes, one per webhook that wants any
+// of its events: gathered while events are logged (engine/channels.h) and
+// written as one outbox row each when the transaction commits, so a batch
+// of transitions costs each webhook one row, not one per event.
+struct owed_delivery {
+  std::int64_t hook = 0;
+  ticket_id ticket = 0;  // of the first event
+  std::string kind;      // the first event's name
+  std::int64_t first_seq = 0, last_seq = 0;
+  int events = 0;
+  timestamp at = 0;
 };
 
 // How many outbox rows are in each state, per channel.
@@ -250,8 +268,9 @@ class store_transaction {
   // Stores the bytes; returns the attachment's id.
   virtual Result<std::int64_t> add_attachment(const attachment& a) = 0;
   // The webhooks not removed, by id: read by every transition that may
-  // owe them a delivery.
-  virtual Result<std::vector<webhook>> live_webhooks() = 0;
+  // owe them a delivery, so a store keeps them for the transaction (a
+  // put_webhook reads them afresh; a list handed out stays as it was).
+  virtual Result<std::shared_ptr<const std::vector<webhook>>> live_webhooks() = 0;
   // Inserts (id 0: the next id, returned) or replaces by id.
   virtual Result<std::int64_t> put_webhook(const webhook& w) = 0;
   virtual Status add_outbox(const outbox_item& o) = 0;
@@ -262,13 +281,24 @@ class store_transaction {
   // same row while a hold lasts.
   virtual Result<std::vector<outbox_item>> claim_outbox(timestamp now, timestamp hold_until, int limit,
                                                         std::string_view channel) = 0;
-  // Writes state, attempts, next_at, claimed_until, last_error and
-  // delivered_at of the row `o.id`.
+  // Writes state, attempts, next_at, claimed_until, last_error,
+  // delivered_at, event_seq and events of the row `o.id`.
   virtual Status update_outbox(const outbox_item& o) = 0;
 
-  // Durable on success. Returns `conflict` if another writer got in between
-  // (multi-node back ends), `internal` on I/O failure.
-  virtual Status commit() = 0;
+  // Durable on success: first the rows the engine writes last (the webhook
+  // deliveries owed, engine/channels.cpp), then the back end's commit.
+  // Returns `conflict` if another writer got in between (multi-node back
+  // ends), `internal` on I/O failure.
+  Status commit();
+  // What commit() will write as outbox rows (engine/channels.h).
+  std::vector<owed_delivery>& owed_deliveries() { return owed_; }
+
+ protected:
+  // The back end's commit of everything written through this transaction.
+  virtual Status commit_writes() = 0;
+
+ private:
+  std::vector<owed_delivery> owed_;
 };
 
 class store {

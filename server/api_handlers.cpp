@@ -411,7 +411,7 @@ void remove_webhook(api& a, call& c) {
       [id = *id, now](engine::store_transaction& tx) -> engine::Result<json> {
         auto hooks = tx.live_webhooks();
         PLAINT_TRY(hooks);
-        for (auto w : *hooks) {
+        for (auto w : **hooks) {
           if (w.id != id) continue;
           w.removed_at = now;
           PLAINT_TRY(tx.put_webhook(w));

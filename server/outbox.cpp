@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <sodium.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -202,49 +203,65 @@ engine::Result<outbox_worker::round> outbox_worker::run_once(const std::atomic<b
     return {};
   }));
   if (claimed.empty()) return round{};
-  std::vector<std::pair<engine::outbox_item, std::vector<std::string>>> outcomes;  // with the Message-IDs sent
+  // The rows that record the round: updates by id, new rows (id 0) for
+  // refused events split off; and the Message-IDs of mail sent.
+  std::vector<engine::outbox_item> outcomes;
+  std::vector<std::pair<engine::outbox_item, std::vector<std::string>>> mailed;
   round r;
+  auto count = [&r](const engine::outbox_item& o, int n) {
+    if (o.state == "delivered") r.delivered += n;
+    else if (o.state == "failed") r.failed += n;
+    else r.retried += n;
+  };
   for (auto& o : claimed) {
     if (cancel && cancel->load()) break;
-    std::vector<std::string> message_ids;
-    engine::Status sent = deliver(o, message_ids);
     // xorshift64: jitter for the retry schedule.
     jitter_state_ ^= jitter_state_ << 13;
     jitter_state_ ^= jitter_state_ >> 7;
     jitter_state_ ^= jitter_state_ << 17;
     const double jitter = static_cast<double>(jitter_state_ % 10000) / 10000.0;
+    engine::Status sent;
+    if (o.channel == "webhook") {
+      auto attempt = deliver_webhook(o, cancel);
+      if (attempt) {
+        for (auto& row : engine::after_webhook_attempt(o, *attempt, clock_.now(), settings_.retry_period, jitter,
+                                                       settings_.retry_base)) {
+          if (!(attempt->cancelled && row.state == "pending" && row.attempts == o.attempts)) count(row, row.events);
+          outcomes.push_back(std::move(row));
+        }
+        continue;
+      }
+      sent = attempt.error();
+    }
+    std::vector<std::string> message_ids;
+    if (o.channel == "email") sent = deliver_email(o, message_ids);
+    else if (o.channel != "webhook")
+      sent = make_error(errc::not_found, fmt::format("outbox row {} has an unknown channel '{}'", o.id, o.channel));
     // A target that names nobody (no address, a removed webhook) will not
     // get better by waiting: failed at once.
     const bool hopeless = !sent && sent.error().code == errc::not_found;
     auto after = engine::after_attempt(o, sent.ok(), sent ? std::string() : sent.error().message, clock_.now(),
                                        hopeless ? 0 : settings_.retry_period, jitter, settings_.retry_base);
-    if (after.state == "delivered") ++r.delivered;
-    else if (after.state == "failed") ++r.failed;
-    else ++r.retried;
-    outcomes.emplace_back(std::move(after), std::move(message_ids));
+    count(after, after.events);
+    if (!message_ids.empty()) mailed.emplace_back(after, std::move(message_ids));
+    outcomes.push_back(std::move(after));
   }
   PLAINT_TRY(writes_([&](engine::store_transaction& tx) -> engine::Status {
-    for (const auto& [o, message_ids] : outcomes) {
-      PLAINT_TRY(tx.update_outbox(o));
-      // Mail sent (a part of it, when one language went and another did
-      // not: the retry sends both again) is remembered for replies.
+    for (const auto& o : outcomes) PLAINT_TRY(o.id ? tx.update_outbox(o) : tx.add_outbox(o));
+    // Mail sent (a part of it, when one language went and another did
+    // not: the retry sends both again) is remembered for replies.
+    for (const auto& [o, message_ids] : mailed)
       for (const auto& id : message_ids) {
         auto linked = tx.put_mail_link({id, o.ticket, "out", o.event_seq, now});
         if (!linked && linked.error().code != errc::conflict) return linked.error();
       }
-    }
     return {};
   }));
   return r;
 }
 
-engine::Status outbox_worker::deliver(const engine::outbox_item& o, std::vector<std::string>& message_ids) {
-  if (o.channel == "webhook") return deliver_webhook(o);
-  if (o.channel == "email") return deliver_email(o, message_ids);
-  return make_error(errc::not_found, fmt::format("outbox row {} has an unknown channel '{}'", o.id, o.channel));
-}
-
-engine::Status outbox_worker::deliver_webhook(const engine::outbox_item& o) {
+engine::Result<engine::webhook_attempt> outbox_worker::deliver_webhook(const engine::outbox_item& o,
+                                                                       const std::atomic<bool>* cancel) {
   std::int64_t id = 0;
   try {
     id = std::stoll(o.target);
@@ -255,27 +272,63 @@ engine::Status outbox_worker::deliver_webhook(const engine::outbox_item& o) {
   PLAINT_TRY(hook);
   if (!*hook || (*hook)->removed_at) return make_error(errc::not_found, fmt::format("webhook {} was removed", id));
   const engine::webhook& w = **hook;
-  // The body: the event as logged, and the ticket as it is now.
-  std::optional<engine::event_record> event;
+  const std::int64_t last = std::max(o.last_seq, o.event_seq);
+  // The events of the row, as logged (one transaction's: a bounded few).
+  std::vector<engine::event_record> events;
   PLAINT_TRY(store_.scan_events(o.event_seq - 1, [&](const engine::event_record& e) {
-    if (e.seq == o.event_seq) event = e;
-    return false;
+    if (e.seq > last) return false;
+    if (engine::webhook_wants(w, e.event)) events.push_back(e);
+    return e.seq < last;
   }));
-  if (!event) return make_error(errc::not_found, fmt::format("event {} of outbox row {} is not in the log", o.event_seq, o.id));
-  auto t = store_.get_ticket(o.ticket);
-  PLAINT_TRY(t);
-  const std::string body = engine::webhook_body(*event, *t).dump();
+  if (events.empty() || events.front().seq != o.event_seq)
+    return make_error(errc::not_found, fmt::format("event {} of outbox row {} is not in the log", o.event_seq, o.id));
+  engine::webhook_attempt a;
+  // Each body carries the ticket as it is now: read once per ticket.
+  std::map<engine::ticket_id, engine::ticket> tickets;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    if (cancel && cancel->load()) {
+      a.stopped_at = e.seq;
+      a.left = static_cast<int>(events.size() - i);
+      a.cancelled = true;
+      break;
+    }
+    auto t = tickets.find(e.ticket);
+    if (t == tickets.end()) {
+      auto read = store_.get_ticket(e.ticket);
+      PLAINT_TRY(read);
+      t = tickets.emplace(e.ticket, std::move(*read)).first;
+    }
+    bool reached = false;
+    engine::Status posted = post_event(w, fmt::format("{}-{}", w.id, e.seq), e.event,
+                                       engine::webhook_body(e, t->second).dump(), reached);
+    if (posted) {
+      ++a.delivered;
+    } else if (reached) {
+      a.refused.emplace_back(e.seq, posted.error().message);
+    } else {
+      // Not reached: the rest would not be either; they wait together.
+      a.stopped_at = e.seq;
+      a.left = static_cast<int>(events.size() - i);
+      a.error = posted.error().message;
+      break;
+    }
+  }
+  return a;
+}
 
+engine::Status outbox_worker::post_event(const engine::webhook& w, const std::string& delivery,
+                                         const std::string& event, const std::string& body, bool& reached) {
+  reached = false;
   CURL* h = static_cast<CURL*>(http_.get());
   if (!h) return make_error(errc::internal, "cannot start an HTTP client");
   curl_easy_reset(h);  // options of the last delivery go; its connections stay
   curl_lists c;
-  const std::string delivery = fmt::format("{}", o.id);
   const std::string headers[] = {
       "Content-Type: application/json",
       "User-Agent: plaint",
       "X-Plaint-Delivery: " + delivery,
-      "X-Plaint-Event: " + o.kind,
+      "X-Plaint-Event: " + event,
       fmt::format("X-Plaint-Timestamp: {}", clock_.now()),
       "X-Plaint-Signature: sha256=" + webhook_signature(w.secret, body),
       "Expect:",
@@ -301,6 +354,7 @@ engine::Status outbox_worker::deliver_webhook(const engine::outbox_item& o) {
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status >= 200))
     return make_error(errc::unavailable,
                       fmt::format("POST {}: {}", w.url, c.error[0] ? c.error : curl_easy_strerror(rc)));
+  reached = true;
   if (status < 200 || status > 299)
     return make_error(errc::unavailable, fmt::format("POST {}: the receiver answered {}", w.url, status));
   return {};
@@ -402,10 +456,14 @@ void outbox_runner::stop() {
 }
 
 void outbox_runner::loop() {
-  // Deliveries yield the CPU to transitions: when both want it, the desk's
-  // answers come first and the outbox catches up in the slack (Linux nice
-  // applies per thread).
-  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  // Deliveries yield the CPU to transitions: this thread runs only when no
+  // other wants the CPU (SCHED_IDLE; nice 19 where that is refused), so
+  // the desk's answers come first and the outbox catches up in the slack.
+  // A desk that is never idle for long still delivers: SCHED_IDLE threads
+  // get a small share, and a backlog is drained as soon as load eases.
+  sched_param idle{};
+  if (::sched_setscheduler(static_cast<pid_t>(::syscall(SYS_gettid)), SCHED_IDLE, &idle) != 0)
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
   auto reported = std::chrono::steady_clock::time_point{};
   std::unique_lock lock(mu_);
   while (!stop_) {

@@ -69,6 +69,7 @@ class outbox_worker {
   outbox_worker(const outbox_worker&) = delete;
   outbox_worker& operator=(const outbox_worker&) = delete;
 
+  // Deliveries (events to a webhook, notifications) of one round.
   struct round {
     int delivered = 0;
     int retried = 0;
@@ -84,8 +85,14 @@ class outbox_worker {
   const delivery_settings& settings() const { return settings_; }
 
  private:
-  engine::Status deliver(const engine::outbox_item& o, std::vector<std::string>& message_ids);
-  engine::Status deliver_webhook(const engine::outbox_item& o);
+  // Sends the events of a webhook row in seq order: an error for a row that
+  // cannot be sent at all (not_found: never; else retried whole).
+  engine::Result<engine::webhook_attempt> deliver_webhook(const engine::outbox_item& o,
+                                                          const std::atomic<bool>* cancel);
+  // One POST of one event's body; an error says why it did not arrive.
+  // `reached`: the receiver answered (a refusal), as opposed to not at all.
+  engine::Status post_event(const engine::webhook& w, const std::string& delivery, const std::string& event,
+                            const std::string& body, bool& reached);
   engine::Status deliver_email(const engine::outbox_item& o, std::vector<std::string>& message_ids);
   engine::Status send_mail(const std::vector<std::string>& to, const std::string& mail);
 

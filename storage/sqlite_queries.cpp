@@ -40,7 +40,7 @@ using engine::Error;
 #define PLAINT_WEBHOOK_COLUMNS "id, url, events, secret, created_by, created_at, removed_at"
 #define PLAINT_OUTBOX_COLUMNS                                                                             \
   "id, channel, ticket, event_seq, target, kind, payload, state, attempts, created_at, next_at, "        \
-  "claimed_until, last_error, delivered_at"
+  "claimed_until, last_error, delivered_at, last_seq, events"
 
 #define PLAINT_LIST_TICKETS(driver)                                                           \
   "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"                                              \
@@ -203,16 +203,16 @@ const char* const query_sql[q::count] = {
     "INSERT OR REPLACE INTO webhooks (" PLAINT_WEBHOOK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     // outbox_insert, outbox_claimable, outbox_hold, outbox_update
     "INSERT INTO outbox (" PLAINT_OUTBOX_COLUMNS ")"
-    " VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    " VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     "SELECT " PLAINT_OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending' AND next_at <= ?1"
     " AND (claimed_until IS NULL OR claimed_until <= ?1) AND (?3 = '' OR channel = ?3) ORDER BY next_at, id LIMIT ?2",
     "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1",
     "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4, claimed_until = ?5, last_error = ?6,"
-    " delivered_at = ?7 WHERE id = ?1",
+    " delivered_at = ?7, event_seq = ?8, last_seq = ?9, events = ?10 WHERE id = ?1",
     // outbox_list, outbox_counts, outbox_next_due
     "SELECT " PLAINT_OUTBOX_COLUMNS " FROM outbox WHERE (?1 = '' OR channel = ?1) AND (?2 = '' OR target = ?2)"
     " AND (?3 = '' OR state = ?3) ORDER BY id DESC LIMIT ?4",
-    "SELECT channel, state, count(*), min(created_at) FROM outbox GROUP BY channel, state ORDER BY channel, state",
+    "SELECT channel, state, sum(events), min(created_at) FROM outbox GROUP BY channel, state ORDER BY channel, state",
     "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
 };
 
@@ -655,6 +655,8 @@ void bind_outbox(statement& s, const engine::outbox_item& o) {
   s.bind(12, o.claimed_until);
   s.bind(13, o.last_error);
   s.bind(14, o.delivered_at);
+  s.bind(15, o.last_seq ? o.last_seq : o.event_seq);
+  s.bind(16, static_cast<std::int64_t>(o.events));
 }
 
 void bind_outbox_update(statement& s, const engine::outbox_item& o) {
@@ -665,6 +667,9 @@ void bind_outbox_update(statement& s, const engine::outbox_item& o) {
   s.bind(5, o.claimed_until);
   s.bind(6, o.last_error);
   s.bind(7, o.delivered_at);
+  s.bind(8, o.event_seq);
+  s.bind(9, o.last_seq ? o.last_seq : o.event_seq);
+  s.bind(10, static_cast<std::int64_t>(o.events));
 }
 
 engine::outbox_item read_outbox(const statement& s) {
@@ -683,6 +688,8 @@ engine::outbox_item read_outbox(const statement& s) {
   o.claimed_until = s.opt_int_at(11);
   o.last_error = s.text_at(12);
   o.delivered_at = s.opt_int_at(13);
+  o.last_seq = s.int_at(14);
+  o.events = static_cast<int>(s.int_at(15));
   return o;
 }
 

@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (versions 1 to 7)
+// THE SCHEMA (versions 1 to 8)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -98,6 +98,12 @@
 //               built when it is delivered, from the event.
 //   customers_email  index on customers (email COLLATE NOCASE): an inbound
 //               message's sender is looked up by address.
+//
+// Version 8: a webhook's outbox row covers the events of one transaction
+// that it wants (engine/store.h owed_delivery), not one event:
+//   outbox      + last_seq (the row delivers event_seq..last_seq; a mail
+//               row has last_seq = event_seq) · events (how many deliveries
+//               the row stands for: counted by `notify status`).
 //   people.lang '' | en | zh: the language of the mail plaint sends them.
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
@@ -389,6 +395,14 @@ CREATE INDEX customers_email ON customers (email COLLATE NOCASE);
 ALTER TABLE people ADD COLUMN lang TEXT NOT NULL DEFAULT '' CHECK (lang IN ('', 'en', 'zh'));
 
 PRAGMA user_version = 7;
+)sql",
+     nullptr},
+    {8, R"sql(
+ALTER TABLE outbox ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN events INTEGER NOT NULL DEFAULT 1 CHECK (events >= 0);
+UPDATE outbox SET last_seq = event_seq;
+
+PRAGMA user_version = 8;
 )sql",
      nullptr},
 };

@@ -12,7 +12,7 @@
 namespace plaint::storage {
 
 // The schema this build reads and writes.
-inline constexpr int current_schema = 7;
+inline constexpr int current_schema = 8;
 
 // PRAGMA user_version of the open file; 0 for a file never initialised.
 engine::Result<int> read_schema_version(const connection& db);

@@ -397,7 +397,7 @@ engine::Result<int> sqlite_transaction::trim_sessions_of(std::string_view person
   return store_.db_.changes();
 }
 
-engine::Status sqlite_transaction::commit() {
+engine::Status sqlite_transaction::commit_writes() {
   PLAINT_TRY(live());
   auto st = store_.stmts_.acquire(q::commit);
   PLAINT_TRY(st);
@@ -454,14 +454,14 @@ engine::Result<std::int64_t> sqlite_transaction::add_attachment(const engine::at
   return store_.db_.last_insert_id();
 }
 
-engine::Result<std::vector<engine::webhook>> sqlite_transaction::live_webhooks() {
+engine::Result<std::shared_ptr<const std::vector<engine::webhook>>> sqlite_transaction::live_webhooks() {
   PLAINT_TRY(live());
   if (!webhooks_) {
     auto read = store_.read_webhooks(q::webhooks_live);
     PLAINT_TRY(read);
-    webhooks_ = std::move(*read);
+    webhooks_ = std::make_shared<const std::vector<engine::webhook>>(std::move(*read));
   }
-  return *webhooks_;
+  return webhooks_;
 }
 
 engine::Result<std::int64_t> sqlite_transaction::put_webhook(const engine::webhook& w) {

@@ -67,13 +67,13 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status put_mail_link(const engine::mail_link& m) override;
   engine::Result<std::optional<engine::customer>> find_customer_by_email(std::string_view email) override;
   engine::Result<std::int64_t> add_attachment(const engine::attachment& a) override;
-  engine::Result<std::vector<engine::webhook>> live_webhooks() override;
+  engine::Result<std::shared_ptr<const std::vector<engine::webhook>>> live_webhooks() override;
   engine::Result<std::int64_t> put_webhook(const engine::webhook& w) override;
   engine::Status add_outbox(const engine::outbox_item& o) override;
   engine::Result<std::vector<engine::outbox_item>> claim_outbox(engine::timestamp now, engine::timestamp hold_until,
                                                                 int limit, std::string_view channel) override;
   engine::Status update_outbox(const engine::outbox_item& o) override;
-  engine::Status commit() override;
+  engine::Status commit_writes() override;
 
  private:
   engine::Status live() const;
@@ -87,7 +87,7 @@ class sqlite_transaction final : public engine::store_transaction {
   std::string json_buf_;  // reused by every write that serialises JSON
   // The live webhooks, read once per transaction (every transition of a
   // batch asks) and forgotten when one is written.
-  std::optional<std::vector<engine::webhook>> webhooks_;
+  std::shared_ptr<const std::vector<engine::webhook>> webhooks_;
 };
 
 }  // namespace plaint::storage

@@ -13,7 +13,7 @@ TEST_CASE("init is idempotent and names the database") {
   auto r = d.plaint({"init"});
   CHECK(r.code == 0);
   CHECK(r.out.find("database ready: sqlite") != std::string::npos);
-  CHECK(r.out.find("schema 7, ") != std::string::npos);
+  CHECK(r.out.find("schema 8, ") != std::string::npos);
   CHECK(r.out.find("; policy built-in policy.toml") != std::string::npos);
 }
 

@@ -209,7 +209,9 @@ class faulty_store final : public engine::store {
     engine::Result<std::int64_t> add_attachment(const engine::attachment& a) override {
       return real_->add_attachment(a);
     }
-    engine::Result<std::vector<engine::webhook>> live_webhooks() override { return real_->live_webhooks(); }
+    engine::Result<std::shared_ptr<const std::vector<engine::webhook>>> live_webhooks() override {
+      return real_->live_webhooks();
+    }
     engine::Result<std::int64_t> put_webhook(const engine::webhook& w) override { return real_->put_webhook(w); }
     engine::Status add_outbox(const engine::outbox_item& o) override { return real_->add_outbox(o); }
     engine::Result<std::vector<engine::outbox_item>> claim_outbox(engine::timestamp now, engine::timestamp hold_until,
@@ -217,7 +219,7 @@ class faulty_store final : public engine::store {
       return real_->claim_outbox(now, hold_until, limit, channel);
     }
     engine::Status update_outbox(const engine::outbox_item& o) override { return real_->update_outbox(o); }
-    engine::Status commit() override { return real_->commit(); }
+    engine::Status commit_writes() override { return real_->commit(); }
 
    private:
     faulty_store& owner_;
