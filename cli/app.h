@@ -69,6 +69,8 @@ struct delivery_options {
   std::string smtp;
   std::string smtp_user;
   std::string smtp_password_file;
+  std::string smtp_ca;
+  bool smtp_require_tls = false;
   std::string mail_from;
   std::int64_t retry_period = 24 * 3600;
   std::int64_t retry_base = 30;

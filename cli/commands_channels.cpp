@@ -250,6 +250,10 @@ void add_delivery_options(CLI::App* sub, delivery_options& d) {
                   "none: mail waits in the outbox)");
   sub->add_option("--smtp-user", d.smtp_user, "SMTP user name");
   sub->add_option("--smtp-password-file", d.smtp_password_file, "a file whose first line is the SMTP password");
+  sub->add_option("--smtp-ca", d.smtp_ca, "CA certificates (PEM) that the SMTP server's certificate must chain to "
+                                          "(default: the system's)");
+  sub->add_flag("--smtp-require-tls", d.smtp_require_tls,
+                "send no mail in clear: the SMTP server must take STARTTLS (always so with --smtp-user)");
   sub->add_option("--mail-from", d.mail_from, "plaint's own address: From of its mail (default $PLAINT_MAIL_FROM)");
   sub->add_option("--retry-period", d.retry_period,
                   "seconds a delivery is retried before it is marked failed (default 86400)")
@@ -268,6 +272,11 @@ engine::Result<server::delivery_settings> delivery_settings_of(const delivery_op
     if (!in) return make_error(errc::invalid, fmt::format("cannot read the SMTP password file {}", o.smtp_password_file));
     std::getline(in, d.smtp_password);
   }
+  d.smtp_ca = o.smtp_ca;
+  // A password never crosses the network in clear.
+  d.smtp_require_tls = o.smtp_require_tls || !o.smtp_user.empty();
+  if (!d.smtp_ca.empty() && !std::ifstream(d.smtp_ca))
+    return make_error(errc::invalid, fmt::format("cannot read the CA file {}", d.smtp_ca));
   d.mail_from = o.mail_from;
   d.retry_period = o.retry_period;
   d.retry_base = o.retry_base;

@@ -416,7 +416,9 @@ engine::Status outbox_worker::send_mail(const std::vector<std::string>& to, cons
   curl_easy_setopt(c.h, CURLOPT_URL, settings_.smtp_url.c_str());
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c.h, CURLOPT_USE_SSL, settings_.smtp_require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
+  curl_easy_setopt(c.h, CURLOPT_USE_SSL,
+                   settings_.smtp_require_tls || !settings_.smtp_user.empty() ? CURLUSESSL_ALL : CURLUSESSL_TRY);
+  if (!settings_.smtp_ca.empty()) curl_easy_setopt(c.h, CURLOPT_CAINFO, settings_.smtp_ca.c_str());
   if (!settings_.smtp_user.empty()) {
     curl_easy_setopt(c.h, CURLOPT_USERNAME, settings_.smtp_user.c_str());
     curl_easy_setopt(c.h, CURLOPT_PASSWORD, settings_.smtp_password.c_str());

@@ -34,7 +34,8 @@ struct delivery_settings {
   std::string smtp_url;
   std::string smtp_user;
   std::string smtp_password;
-  bool smtp_require_tls = false;  // refuse to send in clear
+  bool smtp_require_tls = false;  // refuse to send in clear (always with a user)
+  std::string smtp_ca;            // PEM file of CAs to verify the server by; "" the system's
   std::string mail_from;          // plaint's own address (From, Message-ID domain)
   std::int64_t retry_period = engine::default_retry_period;
   std::int64_t retry_base = engine::default_retry_base;  // seconds before the first retry

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -44,14 +45,19 @@ std::string hmac_hex(const std::string& key, const std::string& body) {
 // message it accepts as DIR/<n>.eml.
 class smtp_sink {
  public:
-  explicit smtp_sink(std::string dir) : dir_(std::move(dir)) {
+  // `options`: --tls CERT KEY (STARTTLS required), --auth USER PASSWORD.
+  explicit smtp_sink(std::string dir, std::vector<std::string> options = {}) : dir_(std::move(dir)) {
     std::filesystem::create_directories(dir_);
+    std::vector<std::string> args{"python3", std::string(PLAINT_SOURCE_DIR) + "/tests/server/smtp_sink.py", dir_};
+    args.insert(args.end(), options.begin(), options.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
-      const std::string script = std::string(PLAINT_SOURCE_DIR) + "/tests/server/smtp_sink.py";
       // Debian's interpreter, which has python3-aiosmtpd.
-      ::execl("/usr/bin/python3", "python3", script.c_str(), dir_.c_str(), static_cast<char*>(nullptr));
+      ::execv("/usr/bin/python3", argv.data());
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -77,6 +83,13 @@ class smtp_sink {
       out.push_back(text.str());
     }
     return out;
+  }
+  // "tls=yes login=desk": how message `n` came in.
+  std::string session(int n) const {
+    std::ifstream in(dir_ + "/" + std::to_string(n) + ".session");
+    std::string line;
+    std::getline(in, line);
+    return line;
   }
   std::string recipients(int n) const {
     std::ifstream in(dir_ + "/" + std::to_string(n) + ".rcpt");
@@ -361,4 +374,79 @@ TEST_CASE("an attachment is listed with its ticket and served only as a download
   CHECK(d.http->request("GET", path).status == 401);
   CHECK(d.get("/api/v1/tickets/999/attachments/" + std::to_string(pdf["id"].get<long>()), d.ann).status == 404);
   CHECK(d.get("/api/v1/tickets/" + id + "/attachments/x", d.ann).status == 404);
+}
+
+TEST_CASE("notification mail goes over STARTTLS with a login, checked against the desk's CA, and never in clear") {
+  server_desk d(false);
+  // A certificate for 127.0.0.1, made for this run.
+  const std::string cert = d.dir.file("smtp-cert.pem"), key = d.dir.file("smtp-key.pem");
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+                           "subjectAltName=IP:127.0.0.1 -keyout '" + key + "' -out '" + cert + "' 2>/dev/null";
+  REQUIRE_MESSAGE(std::system(make.c_str()) == 0, "openssl could not make a test certificate");
+  std::ofstream(d.dir.file("password")) << "s3cret pass\n";
+  std::ofstream(d.dir.file("wrong")) << "guess\n";
+  REQUIRE(d.plaint({"user", "add", "--id", "lead1", "--name", "Lead One", "--email", "lead1@desk.example", "--role",
+                    "supervisor", "--team", "L1"})
+              .code == 0);
+  // A P1 opened Monday 08:00 and ticked at noon: warning and breach notices
+  // for the team lead, in the outbox.
+  REQUIRE(d.plaint({"--now", "2026-11-23T08:00:00Z", "open", "--customer", "acme", "--subject", "no heating",
+                    "--priority", "P1"})
+              .code == 0);
+  REQUIRE(d.plaint({"--now", "2026-11-23T12:00:00Z", "tick"}).code == 0);
+  auto pending = d.plaint({"--json", "notify", "status"});
+  REQUIRE(pending.code == 0);
+  REQUIRE(pending.json()["counts"].size() == 1);
+  const int mails = pending.json()["counts"][0]["count"].get<int>();
+  REQUIRE(mails >= 1);
+  auto send = [&](smtp_sink& sink, const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"--json", "--now", "2026-11-23T12:00:00Z", "notify", "run", "--once",
+                                  "--smtp", sink.url(), "--mail-from", "support@desk.example"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return d.plaint(args);
+  };
+
+  SUBCASE("the right login over STARTTLS: delivered") {
+    smtp_sink sink(d.dir.file("smtp"), {"--tls", cert, key, "--auth", "desk", "s3cret pass"});
+    auto r = send(sink, {"--smtp-user", "desk", "--smtp-password-file", d.dir.file("password"), "--smtp-ca", cert});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.json()["delivered"] == mails);
+    REQUIRE(sink.messages().size() == static_cast<std::size_t>(mails));
+    CHECK(sink.session(1) == "tls=yes login=desk");
+    CHECK(sink.recipients(1) == "lead1@desk.example\n");
+  }
+  SUBCASE("a wrong password: nothing sent, retried later with the server's answer") {
+    smtp_sink sink(d.dir.file("smtp"), {"--tls", cert, key, "--auth", "desk", "s3cret pass"});
+    auto r = send(sink, {"--smtp-user", "desk", "--smtp-password-file", d.dir.file("wrong"), "--smtp-ca", cert});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.json()["delivered"] == 0);
+    CHECK(r.json()["retried"] == mails);
+    CHECK(sink.messages().empty());
+    auto rows = d.plaint({"--json", "notify", "status"});
+    CHECK(rows.json()["counts"][0]["state"] == "pending");
+  }
+  SUBCASE("a certificate the desk's CA does not vouch for: nothing sent") {
+    smtp_sink sink(d.dir.file("smtp"), {"--tls", cert, key, "--auth", "desk", "s3cret pass"});
+    auto r = send(sink, {"--smtp-user", "desk", "--smtp-password-file", d.dir.file("password")});  // system CAs
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.json()["delivered"] == 0);
+    CHECK(sink.messages().empty());
+  }
+  SUBCASE("a server without TLS gets no password, and no mail when TLS is required") {
+    smtp_sink sink(d.dir.file("smtp"));
+    auto r = send(sink, {"--smtp-user", "desk", "--smtp-password-file", d.dir.file("password")});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.json()["delivered"] == 0);
+    CHECK(sink.messages().empty());
+    auto clear = send(sink, {"--smtp-require-tls"});
+    REQUIRE(clear.code == 0);
+    CHECK(clear.json()["delivered"] == 0);
+    CHECK(sink.messages().empty());
+  }
+  SUBCASE("a CA file that cannot be read is refused before anything is tried") {
+    smtp_sink sink(d.dir.file("smtp"));
+    auto r = send(sink, {"--smtp-ca", d.dir.file("missing.pem")});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("cannot read the CA file") != std::string::npos);
+  }
 }
