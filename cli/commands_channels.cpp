@@ -223,7 +223,12 @@ Status cmd_notify_run(app& a, const notify_options& o) {
   std::signal(SIGINT, [](int) { notify_stop = 1; });
   std::signal(SIGTERM, [](int) { notify_stop = 1; });
   std::int64_t delivered = 0, retried = 0, failed = 0;
+  auto pruned = std::chrono::steady_clock::time_point{};
   while (!notify_stop) {
+    if (std::chrono::steady_clock::now() - pruned >= std::chrono::minutes(1)) {
+      PLAINT_TRY(worker.prune());
+      pruned = std::chrono::steady_clock::now();
+    }
     auto r = worker.run_once();
     PLAINT_TRY(r);
     delivered += r->delivered;

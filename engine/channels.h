@@ -105,6 +105,8 @@ std::string clean_file_name(std::string_view name);
 inline constexpr std::int64_t default_retry_base = 30;
 std::int64_t retry_delay(int attempts, double jitter, std::int64_t base = default_retry_base);
 inline constexpr std::int64_t default_retry_period = 24 * 3600;
+// How long settled (delivered, failed) outbox rows are kept.
+inline constexpr std::int64_t default_outbox_retention = 30 * 86400;
 
 // Whether a webhook that lists `events` (empty: all) wants `event`.
 bool webhook_wants(const webhook& w, std::string_view event);

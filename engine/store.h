@@ -281,6 +281,9 @@ class store_transaction {
   // same row while a hold lasts.
   virtual Result<std::vector<outbox_item>> claim_outbox(timestamp now, timestamp hold_until, int limit,
                                                         std::string_view channel) = 0;
+  // Deletes delivered and failed rows queued before `before`, looking only
+  // at the oldest `limit` rows; returns how many went.
+  virtual Result<std::int64_t> prune_outbox(timestamp before, int limit) = 0;
   // Writes state, attempts, next_at, claimed_until, last_error,
   // delivered_at, event_seq and events of the row `o.id`.
   virtual Status update_outbox(const outbox_item& o) = 0;

@@ -187,6 +187,18 @@ outbox_worker::~outbox_worker() = default;
 
 engine::Result<std::optional<engine::timestamp>> outbox_worker::next_due() { return store_.next_outbox_due(); }
 
+engine::Result<std::int64_t> outbox_worker::prune() {
+  std::int64_t pruned = 0;
+  const engine::timestamp before = clock_.now() - settings_.retention;
+  PLAINT_TRY(writes_([&](engine::store_transaction& tx) -> engine::Status {
+    auto n = tx.prune_outbox(before, 1000);
+    PLAINT_TRY(n);
+    pruned = *n;
+    return {};
+  }));
+  return pruned;
+}
+
 engine::Result<outbox_worker::round> outbox_worker::run_once(const std::atomic<bool>* cancel) {
   const engine::timestamp now = clock_.now();
   // Nothing due (read without a write transaction): no round.
@@ -467,9 +479,14 @@ void outbox_runner::loop() {
   if (::sched_setscheduler(static_cast<pid_t>(::syscall(SYS_gettid)), SCHED_IDLE, &idle) != 0)
     (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
   auto reported = std::chrono::steady_clock::time_point{};
+  auto pruned = std::chrono::steady_clock::time_point{};
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
+    if (std::chrono::steady_clock::now() - pruned >= std::chrono::minutes(1)) {
+      (void)worker_.prune();  // a failure is retried in a minute
+      pruned = std::chrono::steady_clock::now();
+    }
     auto r = worker_.run_once(&cancel_);
     std::chrono::milliseconds wait = poll_;
     if (r) {

@@ -41,6 +41,9 @@ struct delivery_settings {
   std::int64_t retry_base = engine::default_retry_base;  // seconds before the first retry
   std::chrono::seconds timeout{10};  // per delivery: connect and answer
   int batch = 128;
+  // Delivered and failed rows are deleted this long after they were queued
+  // (at most 1,000 per minute).
+  std::int64_t retention = engine::default_outbox_retention;
   std::chrono::seconds hold{120};    // a claimed row is this worker's for so long
 };
 
@@ -80,6 +83,8 @@ class outbox_worker {
   // One round (see the top of this file). Once `cancel` reads true, the
   // rows not yet sent are left to their hold (sent again when it runs out).
   engine::Result<round> run_once(const std::atomic<bool>* cancel = nullptr);
+  // Deletes up to 1,000 settled rows older than the retention; how many.
+  engine::Result<std::int64_t> prune();
   // When the next row falls due (nullopt: none pending).
   engine::Result<std::optional<engine::timestamp>> next_due();
 

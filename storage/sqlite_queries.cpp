@@ -214,6 +214,10 @@ const char* const query_sql[q::count] = {
     " AND (?3 = '' OR state = ?3) ORDER BY id DESC LIMIT ?4",
     "SELECT channel, state, sum(events), min(created_at) FROM outbox GROUP BY channel, state ORDER BY channel, state",
     "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
+    // outbox_prune: among the oldest ?2 rows (by id: a bounded walk, no
+    // index), those settled before ?1.
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM (SELECT id, state, created_at FROM outbox ORDER BY id LIMIT ?2)"
+    " WHERE state != 'pending' AND created_at < ?1)",
 };
 
 q::id list_query_for(const engine::ticket_query& query, bool fts) {

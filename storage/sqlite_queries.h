@@ -104,6 +104,7 @@ enum id : std::size_t {
   outbox_list,            // ?1 channel, ?2 target, ?3 state ('' = any), ?4 limit
   outbox_counts,
   outbox_next_due,
+  outbox_prune,           // ?1 before, ?2 how many of the oldest rows to look at
   count
 };
 }  // namespace q

@@ -244,6 +244,16 @@ engine::Result<std::int64_t> sqlite_transaction::prune_idempotency(engine::times
   return std::int64_t{store_.db_.changes()};
 }
 
+engine::Result<std::int64_t> sqlite_transaction::prune_outbox(engine::timestamp before, int limit) {
+  PLAINT_TRY(live());
+  auto st = store_.stmts_.acquire(q::outbox_prune);
+  PLAINT_TRY(st);
+  (*st)->bind(1, before);
+  (*st)->bind(2, std::int64_t{limit});
+  PLAINT_TRY(run(store_.db_, **st, [] { return std::string("cannot prune the outbox"); }));
+  return std::int64_t{store_.db_.changes()};
+}
+
 // Customer changes are rare (beside transitions), so the log's end is read
 // afresh for each one instead of being cached like the events' tail.
 engine::Result<engine::customer_change> sqlite_transaction::append_customer_change(engine::customer_change c) {

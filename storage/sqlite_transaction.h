@@ -44,6 +44,7 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status index_text(engine::ticket_id id, std::string_view text) override;
   engine::Status put_idempotency(const engine::idempotency_record& r) override;
   engine::Result<std::int64_t> prune_idempotency(engine::timestamp before, int limit) override;
+  engine::Result<std::int64_t> prune_outbox(engine::timestamp before, int limit) override;
   engine::Result<engine::customer_change> append_customer_change(engine::customer_change c) override;
   engine::Status insert_customer_change_verbatim(const engine::customer_change& c) override;
   engine::Status put_setting(std::string_view key, std::string_view value) override;

@@ -160,6 +160,9 @@ class faulty_store final : public engine::store {
       return real_->index_text(id, text);
     }
     engine::Status put_idempotency(const engine::idempotency_record& r) override { return real_->put_idempotency(r); }
+    engine::Result<std::int64_t> prune_outbox(engine::timestamp before, int limit) override {
+      return real_->prune_outbox(before, limit);
+    }
     engine::Result<std::int64_t> prune_idempotency(engine::timestamp before, int limit) override {
       return real_->prune_idempotency(before, limit);
     }

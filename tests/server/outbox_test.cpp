@@ -263,3 +263,28 @@ TEST_CASE("the rows of one attempt: delivered, refused, not reached and stopped"
     CHECK(rows[0].state == "failed");
   }
 }
+
+TEST_CASE("settled outbox rows are deleted once their retention has passed, and newer ones stay") {
+  desk d;
+  hook_receiver receiver;
+  const std::int64_t hook = add_hook(d, receiver.url(), "");
+  batch_of_comments(d, {"one"});
+  server::outbox_worker worker(*d.store, server::direct_writes(*d.store), d.clock, quick());
+  REQUIRE(worker.run_once().ok());
+  REQUIRE(rows_of(d, hook).size() == 2);
+  // A newer row, still pending when the first two expire.
+  receiver.stop();
+  d.clock.advance(20 * 86400);
+  REQUIRE(d.ex->apply(desk::comment(1, "later")).ok());
+  REQUIRE(worker.run_once().ok());
+  d.clock.advance(engine::default_outbox_retention - 20 * 86400 + 1);
+  auto pruned = worker.prune();
+  REQUIRE(pruned.ok());
+  CHECK(*pruned == 2);
+  auto left = rows_of(d, hook);
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].state != "delivered");
+  auto again = worker.prune();
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+}
