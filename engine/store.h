@@ -1,16 +1,71 @@
 // The storage interface the engine owns; `storage/` implements it (SQLite
-// now, PostgreSQL as a sibling). All SQL lives behind it.
+// now, PostgreSQL as a sibling). All SQL lives behind it. What follows is
+// the contract every implementation keeps; tests/storage/conformance_test.cpp
+// checks it against each back end.
 //
-// Invariants every implementation keeps:
-//  - A `store_transaction` is one atomic write: everything written through it
-//    commits together at `commit()` or not at all (destruction without commit
-//    rolls back). `commit()` returns only once the write is durable.
-//  - The audit log is append-only: `append_event` assigns the next `seq`
-//    (1, 2, 3, … with no gaps), sets `prev_hash` to the hash of the previous
-//    event and `hash` to `audit_hash(prev_hash, event)`.
+// OBJECTS AND THREADS
+//  - A `store` is one connection to one database. It is used by one thread
+//    at a time (the caller serialises; nothing inside locks). Any number of
+//    `store` objects — in one process or many — may work on one database at
+//    once: `plaint serve` has a writer, read connections and timer and
+//    outbox connections; a CLI command beside it has its own.
+//  - A `store_transaction` belongs to the `store` that began it and must
+//    not outlive it. At most one is open per `store`.
+//
+// WRITES
+//  - `begin()` starts the one write transaction of this store object. It
+//    waits for other writers up to the store's busy timeout, then returns
+//    `unavailable` (nothing written; try again later — HTTP 503, exit 75).
+//  - Everything written through a transaction commits together at
+//    `commit()` or not at all: destruction without commit rolls back, and a
+//    method that fails leaves the transaction usable only for destruction
+//    (the engine never commits after a failed write).
+//  - `commit()` returns ok only once the write is durable: it survives a
+//    crash of the process or the machine that follows (SQLite: WAL with
+//    synchronous=FULL; PostgreSQL: fsync and synchronous_commit on). On an
+//    error nothing is visible to others — except that a connection lost
+//    during COMMIT (`unavailable`) leaves the outcome unknown to the caller,
+//    which therefore acknowledges nothing; a client retrying with an
+//    idempotency key gets the first outcome if there was one.
+//  - Conflicts between writers on several nodes surface as `conflict` from
+//    the write that lost (update_ticket's version check) or from commit().
+//
+// READS
+//  - A transaction's own reads (`find_*`, `due_timers_of`, …) see its
+//    writes. So do the `store`'s read methods on the same object while the
+//    transaction is open: the executor reads through both.
+//  - Reads on another `store` object see committed transactions only; one
+//    call sees one consistent snapshot (a scan_* walk too), and a later
+//    call sees at least what an earlier one saw.
+//  - `set_deadline` bounds the reads that follow on this object (the
+//    server's read connections): one still running at the deadline stops
+//    with `unavailable`.
+//
+// ERRORS (engine/result.h): `not_found` only where a method says so (most
+// lookups return nullopt instead); `conflict` as above and for a duplicate
+// unique key where a method says so; `unavailable` when the database cannot
+// be reached, is busy past the timeout, or a deadline passed (retrying
+// later may succeed); `invalid` for a value the schema refuses that the
+// engine should have refused first; `internal` for I/O failure, corruption
+// or a schema from another version. Every message is one sentence naming
+// what could not be done.
+//
+// VALUES. Times are Unix seconds. Text is stored and returned byte for byte
+// (UTF-8 in, the same UTF-8 out; no collation folds it except where a
+// method says "without case"). Ids: tickets, events, timers, outbox rows
+// and attachments get increasing ids; event seqs are 1, 2, 3, … with no
+// gaps across all writers (the audit chain); other ids may skip.
+//
+// INVARIANTS
+//  - The audit log is append-only: `append_event` assigns the next `seq`,
+//    sets `prev_hash` to the hash of the previous event and `hash` to
+//    `audit_hash(prev_hash, event)`. Two transactions on several nodes
+//    never get the same seq: appends are serialised until commit.
 //  - `update_ticket` writes only if the stored version equals the expected
 //    one; otherwise it returns `conflict` and writes nothing.
-//  - At most one pending timer per (ticket, kind).
+//  - At most one pending timer per (ticket, kind); a timer is claimed once.
+//  - Outbox rows and timers are claimed inside the claiming transaction, so
+//    two workers on any nodes never hold the same row at once.
 #pragma once
 
 #include <chrono>
@@ -216,9 +271,12 @@ class store_transaction {
   virtual Status schedule_timer(ticket_id id, std::string_view kind, timestamp due) = 0;
   // Cancels the pending timer of this kind, if any.
   virtual Status cancel_timer(ticket_id id, std::string_view kind) = 0;
+  // Writes a timer exactly as given, pending or fired (import).
   virtual Status insert_timer_verbatim(const timer& t) = 0;
   // Makes `text` findable by full-text search for this ticket.
   virtual Status index_text(ticket_id id, std::string_view text) = 0;
+  // Records the first use of an idempotency key; `conflict` when the key is
+  // recorded already (two requests with one key: the second loses).
   virtual Status put_idempotency(const idempotency_record& r) = 0;
   // Deletes at most `limit` idempotency records created before `before`,
   // oldest first; returns how many. Bounded so that a long backlog is worked
@@ -236,10 +294,13 @@ class store_transaction {
   // it is no longer pending: another process fired or cancelled it first.
   // This is what makes a timer fire exactly once.
   virtual Result<bool> claim_timer(std::int64_t timer_id, timestamp at) = 0;
+  // Appends to the ticket's notifications (what the ladder decided).
   virtual Status add_notification(const notification& n) = 0;
+  // Inserts a token; `conflict` when its id exists.
   virtual Status put_token(const api_token& t) = 0;
   // Revokes every live token whose id or name is `name_or_id`; returns how many.
   virtual Result<int> revoke_tokens(std::string_view name_or_id, timestamp at) = 0;
+  // Inserts or replaces the setting (the policy in force, its history).
   virtual Status put_setting(std::string_view key, std::string_view value) = 0;
 
   // The directory of people, read inside the transaction: whether anyone is
@@ -248,6 +309,7 @@ class store_transaction {
   virtual Result<std::optional<person>> find_person(std::string_view id) = 0;
   // Inserts or replaces by id, every field as given.
   virtual Status put_person(const person& p) = 0;
+  // Inserts a session; the person must exist.
   virtual Status put_session(const web_session& s) = 0;
   // Deletes the session with this id (no error when absent).
   virtual Status delete_session(std::string_view id) = 0;
@@ -258,7 +320,8 @@ class store_transaction {
   // Deletes at most `limit` sessions that expired before `now`; returns how many.
   virtual Result<int> prune_sessions(timestamp now, int limit) = 0;
 
-  // Channels (schema 7). nullopt when absent.
+  // Channels (schema 7).
+  // The mail link of this Message-ID; nullopt when none.
   virtual Result<std::optional<mail_link>> find_mail_link(std::string_view message_id) = 0;
   // Returns `conflict` when the Message-ID is already recorded.
   virtual Status put_mail_link(const mail_link& m) = 0;
@@ -273,6 +336,7 @@ class store_transaction {
   virtual Result<std::shared_ptr<const std::vector<webhook>>> live_webhooks() = 0;
   // Inserts (id 0: the next id, returned) or replaces by id.
   virtual Result<std::int64_t> put_webhook(const webhook& w) = 0;
+  // Inserts a row (its id is assigned; `o.id` is ignored).
   virtual Status add_outbox(const outbox_item& o) = 0;
   // Takes up to `limit` pending rows (of `channel`, "" for any) due by
   // `now` that no worker holds (or
@@ -309,8 +373,10 @@ class store {
   virtual ~store() = default;
 
   // Creates the schema or upgrades it to the current version; idempotent.
+  // Every other method may assume the current version: a store opened on
+  // an older or newer schema refuses with `internal`, naming `plaint init`.
   virtual Status migrate() = 0;
-  // "sqlite 3.40.1, schema 1, /path/to/plaint.db".
+  // "sqlite 3.40.1, schema 1, /path/to/plaint.db" (no password, ever).
   virtual std::string describe() const = 0;
 
   // Starts the one write transaction; waits for other writers (bounded).
@@ -321,9 +387,16 @@ class store {
   // asks for (the server's read connections); a store may ignore it.
   virtual void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) { (void)deadline; }
 
-  virtual Result<ticket> get_ticket(ticket_id id) = 0;  // not_found
-  virtual Result<customer> get_customer(std::string_view id) = 0;  // not_found
+  // One ticket or customer; `not_found` when absent.
+  virtual Result<ticket> get_ticket(ticket_id id) = 0;
+  virtual Result<customer> get_customer(std::string_view id) = 0;
+  // Every customer, by id.
   virtual Result<std::vector<customer>> list_customers() = 0;
+  // One page of tickets matching every filter of `q`, newest (highest id)
+  // first, at most q.limit (clamped to 1..1000); `search` matches subject,
+  // description and notes as substrings (case-insensitive for ASCII; a
+  // Chinese word of two characters or more is found), and `breached_only`
+  // judges the clocks as of q.now.
   virtual Result<ticket_page> list_tickets(const ticket_query& q) = 0;
   // The ticket's whole history, oldest first; empty for an unknown ticket.
   virtual Result<std::vector<event_record>> ticket_events(ticket_id id) = 0;
@@ -336,10 +409,15 @@ class store {
   // The customer's newest `limit` (clamped to 1..1000) changes, oldest first;
   // empty for an unknown customer.
   virtual Result<std::vector<customer_change>> customer_history(std::string_view id, int limit) = 0;
+  // The ticket's timers, pending and fired, by id; empty when unknown.
   virtual Result<std::vector<timer>> ticket_timers(ticket_id id) = 0;
+  // nullopt when the setting was never written.
   virtual Result<std::optional<std::string>> get_setting(std::string_view key) = 0;
+  // The ticket's notifications, oldest first; empty when unknown.
   virtual Result<std::vector<notification>> ticket_notifications(ticket_id id) = 0;
+  // A token by its public id, revoked ones too; nullopt when absent.
   virtual Result<std::optional<api_token>> find_token(std::string_view id) = 0;
+  // Every token, revoked ones too, oldest first.
   virtual Result<std::vector<api_token>> list_tokens() = 0;
   // nullopt when absent.
   virtual Result<std::optional<person>> find_person(std::string_view id) = 0;
@@ -359,20 +437,26 @@ class store {
   // one state ("" for any), at most `limit` (clamped to 1..1000).
   virtual Result<std::vector<outbox_item>> list_outbox(std::string_view channel, std::string_view target,
                                                        std::string_view state, int limit) = 0;
+  // Deliveries (the rows' `events`) per channel and state, with the oldest
+  // created_at of each.
   virtual Result<std::vector<outbox_count>> count_outbox() = 0;
-  // The earliest next_at of a pending row.
+  // The earliest next_at of a pending row; nullopt when none is pending.
   virtual Result<std::optional<timestamp>> next_outbox_due() = 0;
 
   // Pending timers due at or before `now`, earliest first (ties by id).
   virtual Result<std::vector<timer>> due_timers(timestamp now, int limit) = 0;
-  // The earliest due time of any pending timer.
+  // The earliest due time of any pending timer; nullopt when none.
   virtual Result<std::optional<timestamp>> next_due() = 0;
+  // How many timers are pending (for /metrics).
   virtual Result<std::int64_t> count_pending_timers() = 0;
   // The supervisor's board: open tickets that are escalated (level > 1),
   // breached, or at risk (past a warning threshold) as of `now`; oldest first.
   virtual Result<std::vector<ticket>> attention_board(timestamp now, int limit) = 0;
 
-  // Whole-table walks in key order, for export and audit; stop when `fn` returns false.
+  // Whole-table walks in key order (customers by id, tickets by id, events
+  // by seq from after_seq + 1, timers by id, customer changes by seq), for
+  // export, audit and deliveries; each sees one snapshot and stops when `fn`
+  // returns false. `fn` must not call back into this store.
   virtual Status scan_customers(const std::function<bool(const customer&)>& fn) = 0;
   virtual Status scan_tickets(const std::function<bool(const ticket&)>& fn) = 0;
   virtual Status scan_events(std::int64_t after_seq,
