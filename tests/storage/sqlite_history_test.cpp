@@ -137,24 +137,3 @@ TEST_CASE("migrating a version 4 file logs each customer once, as found, and the
   CHECK(raw.integer("SELECT count(*) FROM customer_changes") == 2);
 }
 
-TEST_CASE("prune_idempotency deletes at most its limit of keys created before the instant, oldest first") {
-  store_fixture f;
-  auto ids = add(*f.store, {sample_customer()}, {sample_ticket()});
-  {
-    auto tx = begin(*f.store);
-    for (int i = 0; i < 5; ++i)
-      require_ok(tx->put_idempotency({"k" + std::to_string(i), "open", "fp", ids[0], 100 + i, {}}));
-    require_ok(tx->commit());
-  }
-  auto tx = begin(*f.store);
-  auto n = tx->prune_idempotency(104, 2);
-  require_ok(n);
-  CHECK(*n == 2);
-  CHECK_FALSE(tx->find_idempotency("k0")->has_value());
-  CHECK_FALSE(tx->find_idempotency("k1")->has_value());
-  CHECK(tx->find_idempotency("k2")->has_value());
-  CHECK(*tx->prune_idempotency(104, 2) == 2);
-  CHECK(*tx->prune_idempotency(104, 2) == 0);
-  CHECK(tx->find_idempotency("k4")->has_value());
-  require_ok(tx->commit());
-}

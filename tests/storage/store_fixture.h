@@ -1,6 +1,7 @@
-// Helpers for the SQLite store tests: a migrated store in a fresh temp
-// directory, sample rows, and a raw sqlite3 connection to look behind the
-// store's back (as an attacker or a second process would).
+// Helpers for the store tests: a migrated store of each back end (the
+// conformance suite), a migrated SQLite store in a fresh temp directory,
+// sample rows, and a raw sqlite3 connection to look behind the store's back
+// (as an attacker or a second process would).
 #pragma once
 
 #include <memory>
@@ -50,6 +51,42 @@ struct store_fixture {
     store = open_store(path);
   }
 };
+
+// A migrated, empty database of one back end and a store on it: what the
+// conformance suite (conformance_test.cpp) runs each test against.
+struct backend_store {
+  std::string backend;  // "sqlite", "postgresql"
+  std::unique_ptr<engine::store> store;
+  virtual ~backend_store() = default;
+  // Another store object (connection) on the same database.
+  virtual std::unique_ptr<engine::store> open_again() = 0;
+  // Closes the store and opens the database again, as a new process would.
+  void reopen() {
+    store.reset();
+    store = open_again();
+  }
+};
+
+struct sqlite_backend final : backend_store {
+  temp_dir dir;
+  std::string path = dir.file("plaint.db");
+  sqlite_backend() {
+    backend = "sqlite";
+    store = open_store(path);
+    require_ok(store->migrate());
+  }
+  std::unique_ptr<engine::store> open_again() override { return open_store(path); }
+};
+
+// Runs `test` once per back end, each in a subcase of its name on a fresh
+// database.
+template <class Test>
+void for_each_backend(Test&& test) {
+  SUBCASE("sqlite") {
+    sqlite_backend b;
+    test(static_cast<backend_store&>(b));
+  }
+}
 
 inline engine::customer sample_customer(std::string id = "acme", std::string name = "Acme Ltd") {
   engine::customer c;
