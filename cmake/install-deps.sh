@@ -7,6 +7,7 @@ plaint_packages=(
   libcli11-dev libtomlplusplus-dev libssl-dev tzdata
   libsodium-dev  # Argon2id password hashes
   libgmime-3.0-dev libcurl4-openssl-dev  # mail in (MIME), notifications out (SMTP, webhooks)
+  libpq-dev postgresql                   # the PostgreSQL back end, and the server its tests start
   python3 python3-aiosmtpd openssl       # the real SMTP server of the channel tests (and its certificate)
   clang libclang-rt-14-dev  # the libFuzzer harnesses of tests/fuzz
   chromium nodejs           # the browser tests of tests/web (playwright-core from npm)

@@ -7,12 +7,10 @@
 #pragma once
 
 #include "engine/result.h"
+#include "storage/schema_version.h"
 #include "storage/sqlite_statement.h"
 
 namespace plaint::storage {
-
-// The schema this build reads and writes.
-inline constexpr int current_schema = 8;
 
 // PRAGMA user_version of the open file; 0 for a file never initialised.
 engine::Result<int> read_schema_version(const connection& db);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, runs every doctest
-# suite through CTest and the web desk's browser tests (tests/web), then the
+# The whole test suite: installs what is missing, starts a PostgreSQL server
+# of its own, builds, runs every doctest suite through CTest and the web
+# desk's browser tests (tests/web), then the
 # suites again under AddressSanitizer + UBSan, then runs
 # each libFuzzer harness of tests/fuzz for a few seconds (clang).
 set -euo pipefail
@@ -9,6 +10,15 @@ source cmake/install-deps.sh
 plaint_install_deps
 
 jobs=$(nproc 2>/dev/null || echo 2)
+
+# One PostgreSQL server for the whole run (tests/pg/server.sh: a cluster in
+# a temporary directory on a free loopback port, no system service); the
+# PostgreSQL tests make a database each on it.
+pg_dir=$(mktemp -d /tmp/plaint-pg.XXXXXX)
+trap 'tests/pg/server.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+PLAINT_TEST_PG=$(tests/pg/server.sh start "$pg_dir")
+export PLAINT_TEST_PG
+echo "== PostgreSQL for the tests: $PLAINT_TEST_PG"
 
 echo "== build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
