@@ -15,6 +15,7 @@
 #include "engine/model.h"
 #include "engine/result.h"
 #include "engine/store.h"
+#include "storage/rows.h"
 #include "storage/sqlite_statement.h"
 
 namespace plaint::storage {
@@ -133,43 +134,6 @@ enum list_param : int {
   lp_cursor,  // only ids below this; INT64_MAX for the first page
   lp_limit,
 };
-
-// bind_* bind a whole row from parameter 1 in column order. JSON columns are
-// serialised into `json_buf`, which must outlive the step.
-void bind_customer(statement& s, const engine::customer& c, std::string& json_buf);
-void bind_ticket(statement& s, const engine::ticket& t, std::string& json_buf);
-// The mutable, unindexed columns of q::ticket_update, the id and the expected version.
-void bind_ticket_update(statement& s, const engine::ticket& t, std::int64_t expected_version, std::string& json_buf);
-void bind_event(statement& s, const engine::event_record& e, std::string& json_buf);
-void bind_timer(statement& s, const engine::timer& t);
-void bind_idempotency(statement& s, const engine::idempotency_record& r);
-
-engine::Result<engine::customer> read_customer(const statement& s);
-engine::Result<engine::ticket> read_ticket(const statement& s);
-engine::Result<engine::event_record> read_event(const statement& s);
-engine::timer read_timer(const statement& s);
-engine::idempotency_record read_idempotency(const statement& s);
-void bind_notification(statement& s, const engine::notification& n);
-engine::notification read_notification(const statement& s);
-void bind_customer_change(statement& s, const engine::customer_change& c, std::string& json_buf);
-engine::Result<engine::customer_change> read_customer_change(const statement& s);
-void bind_token(statement& s, const engine::api_token& t);
-engine::api_token read_token(const statement& s);
-void bind_person(statement& s, const engine::person& p);
-void bind_mail_link(statement& s, const engine::mail_link& m);
-engine::mail_link read_mail_link(const statement& s);
-void bind_attachment(statement& s, const engine::attachment& a);
-// Reads a row of q::attachment_by_id (with data) or q::attachments_of_ticket (without).
-engine::attachment read_attachment(const statement& s, bool with_data);
-void bind_webhook(statement& s, const engine::webhook& w, std::string& json_buf);
-engine::Result<engine::webhook> read_webhook(const statement& s);
-void bind_outbox(statement& s, const engine::outbox_item& o);
-// ?1 id, then state, attempts, next_at, claimed_until, last_error, delivered_at.
-void bind_outbox_update(statement& s, const engine::outbox_item& o);
-engine::outbox_item read_outbox(const statement& s);
-engine::person read_person(const statement& s);
-void bind_session(statement& s, const engine::web_session& w);
-engine::web_session read_session(const statement& s);
 
 // The query text as one FTS5 string literal: "..." with inner quotes doubled,
 // so FTS5 operators (OR, NEAR, *, ^, :) are plain text.

@@ -188,7 +188,7 @@ engine::Result<std::vector<engine::customer>> sqlite_store::list_customers() {
   auto st = stmts_.acquire(q::customers_all);
   PLAINT_TRY(st);
   std::vector<engine::customer> out;
-  PLAINT_TRY(scan_rows<engine::customer>(db_, **st, read_customer, append_to(out), "cannot read the customers"));
+  PLAINT_TRY(scan_rows<engine::customer>(db_, **st, read_customer<statement>, append_to(out), "cannot read the customers"));
   return out;
 }
 
@@ -229,7 +229,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   s.bind(lp_limit, std::int64_t{limit} + 1);  // one more, to learn whether a next page exists
 
   engine::ticket_page page;
-  PLAINT_TRY(scan_rows<engine::ticket>(db_, s, read_ticket, append_to(page.tickets), "cannot list tickets"));
+  PLAINT_TRY(scan_rows<engine::ticket>(db_, s, read_ticket<statement>, append_to(page.tickets), "cannot list tickets"));
   if (page.tickets.size() > static_cast<std::size_t>(limit)) {
     page.tickets.pop_back();
     page.next_cursor = page.tickets.back().id;
@@ -243,7 +243,7 @@ engine::Result<std::vector<engine::event_record>> sqlite_store::ticket_events(en
   PLAINT_TRY(st);
   (*st)->bind(1, id);
   std::vector<engine::event_record> out;
-  PLAINT_TRY(scan_rows<engine::event_record>(db_, **st, read_event, append_to(out),
+  PLAINT_TRY(scan_rows<engine::event_record>(db_, **st, read_event<statement>, append_to(out),
                                              fmt::format("cannot read the history of ticket {}", id)));
   return out;
 }
@@ -271,7 +271,7 @@ engine::Result<engine::event_page> sqlite_store::ticket_history(engine::ticket_i
     (*st)->bind_null(2);
   (*st)->bind(3, std::int64_t{n} + 1);  // one more, to learn whether older events exist
   engine::event_page page;
-  PLAINT_TRY(scan_rows<engine::event_record>(db_, **st, read_event, append_to(page.events),
+  PLAINT_TRY(scan_rows<engine::event_record>(db_, **st, read_event<statement>, append_to(page.events),
                                              fmt::format("cannot read the history of ticket {}", id)));
   if (page.events.size() > static_cast<std::size_t>(n)) {
     page.events.pop_back();
@@ -288,7 +288,7 @@ engine::Result<std::vector<engine::customer_change>> sqlite_store::customer_hist
   (*st)->bind(1, id);
   (*st)->bind(2, std::int64_t{std::clamp(limit, 1, max_page)});
   std::vector<engine::customer_change> out;
-  PLAINT_TRY(scan_rows<engine::customer_change>(db_, **st, read_customer_change, append_to(out),
+  PLAINT_TRY(scan_rows<engine::customer_change>(db_, **st, read_customer_change<statement>, append_to(out),
                                                 fmt::format("cannot read the changes of customer '{}'", id)));
   std::reverse(out.begin(), out.end());
   return out;
@@ -300,7 +300,7 @@ engine::Result<std::vector<engine::timer>> sqlite_store::ticket_timers(engine::t
   PLAINT_TRY(st);
   (*st)->bind(1, id);
   std::vector<engine::timer> out;
-  PLAINT_TRY(scan_rows<engine::timer>(db_, **st, read_timer, append_to(out),
+  PLAINT_TRY(scan_rows<engine::timer>(db_, **st, read_timer<statement>, append_to(out),
                                       fmt::format("cannot read the timers of ticket {}", id)));
   return out;
 }
@@ -322,7 +322,7 @@ engine::Result<std::vector<engine::notification>> sqlite_store::ticket_notificat
   PLAINT_TRY(st);
   (*st)->bind(1, id);
   std::vector<engine::notification> out;
-  PLAINT_TRY(scan_rows<engine::notification>(db_, **st, read_notification, append_to(out),
+  PLAINT_TRY(scan_rows<engine::notification>(db_, **st, read_notification<statement>, append_to(out),
                                              fmt::format("cannot read the notifications of ticket {}", id)));
   return out;
 }
@@ -358,7 +358,7 @@ engine::Result<std::vector<engine::person>> sqlite_store::list_people() {
   auto st = stmts_.acquire(q::people_all);
   PLAINT_TRY(st);
   std::vector<engine::person> out;
-  PLAINT_TRY(scan_rows<engine::person>(db_, **st, read_person, append_to(out), "cannot read the people"));
+  PLAINT_TRY(scan_rows<engine::person>(db_, **st, read_person<statement>, append_to(out), "cannot read the people"));
   return out;
 }
 
@@ -378,7 +378,7 @@ engine::Result<std::vector<engine::api_token>> sqlite_store::list_tokens() {
   auto st = stmts_.acquire(q::tokens_all);
   PLAINT_TRY(st);
   std::vector<engine::api_token> out;
-  PLAINT_TRY(scan_rows<engine::api_token>(db_, **st, read_token, append_to(out), "cannot read the tokens"));
+  PLAINT_TRY(scan_rows<engine::api_token>(db_, **st, read_token<statement>, append_to(out), "cannot read the tokens"));
   return out;
 }
 
@@ -389,7 +389,7 @@ engine::Result<std::vector<engine::timer>> sqlite_store::due_timers(engine::time
   (*st)->bind(1, now);
   (*st)->bind(2, std::int64_t{limit});
   std::vector<engine::timer> out;
-  PLAINT_TRY(scan_rows<engine::timer>(db_, **st, read_timer, append_to(out), "cannot read the due timers"));
+  PLAINT_TRY(scan_rows<engine::timer>(db_, **st, read_timer<statement>, append_to(out), "cannot read the due timers"));
   return out;
 }
 
@@ -418,7 +418,7 @@ engine::Result<std::vector<engine::ticket>> sqlite_store::attention_board(engine
   (*st)->bind(1, now);
   (*st)->bind(2, std::int64_t{limit});
   std::vector<engine::ticket> out;
-  PLAINT_TRY(scan_rows<engine::ticket>(db_, **st, read_ticket, append_to(out), "cannot read the escalation board"));
+  PLAINT_TRY(scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, append_to(out), "cannot read the escalation board"));
   return out;
 }
 
@@ -426,14 +426,14 @@ engine::Status sqlite_store::scan_customers(const std::function<bool(const engin
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::customers_all);
   PLAINT_TRY(st);
-  return scan_rows<engine::customer>(db_, **st, read_customer, fn, "cannot read the customers");
+  return scan_rows<engine::customer>(db_, **st, read_customer<statement>, fn, "cannot read the customers");
 }
 
 engine::Status sqlite_store::scan_tickets(const std::function<bool(const engine::ticket&)>& fn) {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::tickets_all);
   PLAINT_TRY(st);
-  return scan_rows<engine::ticket>(db_, **st, read_ticket, fn, "cannot read the tickets");
+  return scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, fn, "cannot read the tickets");
 }
 
 engine::Status sqlite_store::scan_events(std::int64_t after_seq,
@@ -442,21 +442,21 @@ engine::Status sqlite_store::scan_events(std::int64_t after_seq,
   auto st = stmts_.acquire(q::events_after);
   PLAINT_TRY(st);
   (*st)->bind(1, after_seq);
-  return scan_rows<engine::event_record>(db_, **st, read_event, fn, "cannot read the audit log");
+  return scan_rows<engine::event_record>(db_, **st, read_event<statement>, fn, "cannot read the audit log");
 }
 
 engine::Status sqlite_store::scan_timers(const std::function<bool(const engine::timer&)>& fn) {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::timers_all);
   PLAINT_TRY(st);
-  return scan_rows<engine::timer>(db_, **st, read_timer, fn, "cannot read the timers");
+  return scan_rows<engine::timer>(db_, **st, read_timer<statement>, fn, "cannot read the timers");
 }
 
 engine::Status sqlite_store::scan_customer_changes(const std::function<bool(const engine::customer_change&)>& fn) {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::customer_changes_all);
   PLAINT_TRY(st);
-  return scan_rows<engine::customer_change>(db_, **st, read_customer_change, fn, "cannot read the customer log");
+  return scan_rows<engine::customer_change>(db_, **st, read_customer_change<statement>, fn, "cannot read the customer log");
 }
 
 // ---- channels (schema 7) ---------------------------------------------------
@@ -465,7 +465,7 @@ engine::Result<std::vector<engine::webhook>> sqlite_store::read_webhooks(std::si
   auto st = stmts_.acquire(query);
   PLAINT_TRY(st);
   std::vector<engine::webhook> out;
-  PLAINT_TRY(scan_rows<engine::webhook>(db_, **st, read_webhook, append_to(out), "cannot read the webhooks"));
+  PLAINT_TRY(scan_rows<engine::webhook>(db_, **st, read_webhook<statement>, append_to(out), "cannot read the webhooks"));
   return out;
 }
 
