@@ -17,9 +17,11 @@
 //    waits for other writers up to the store's busy timeout, then returns
 //    `unavailable` (nothing written; try again later — HTTP 503, exit 75).
 //  - Everything written through a transaction commits together at
-//    `commit()` or not at all: destruction without commit rolls back, and a
-//    method that fails leaves the transaction usable only for destruction
-//    (the engine never commits after a failed write).
+//    `commit()` or not at all: destruction without commit rolls back. A
+//    write that fails leaves the transaction good only for destruction
+//    (PostgreSQL aborts it; its commit() then refuses); the engine never
+//    commits after a failed write. Writes whose failure is an expected
+//    outcome (`conflict` where a method says so) leave it usable.
 //  - `commit()` returns ok only once the write is durable: it survives a
 //    crash of the process or the machine that follows (SQLite: WAL with
 //    synchronous=FULL; PostgreSQL: fsync and synchronous_commit on). On an
@@ -35,8 +37,8 @@
 //    writes. So do the `store`'s read methods on the same object while the
 //    transaction is open: the executor reads through both.
 //  - Reads on another `store` object see committed transactions only; one
-//    call sees one consistent snapshot (a scan_* walk too), and a later
-//    call sees at least what an earlier one saw.
+//    call sees one consistent snapshot (a scan_* walk: see there), and a
+//    later call sees at least what an earlier one saw.
 //  - `set_deadline` bounds the reads that follow on this object (the
 //    server's read connections): one still running at the deadline stops
 //    with `unavailable`.
@@ -45,10 +47,11 @@
 // lookups return nullopt instead); `conflict` as above and for a duplicate
 // unique key where a method says so; `unavailable` when the database cannot
 // be reached, is busy past the timeout, or a deadline passed (retrying
-// later may succeed); `invalid` for a value the schema refuses that the
-// engine should have refused first; `internal` for I/O failure, corruption
-// or a schema from another version. Every message is one sentence naming
-// what could not be done.
+// later may succeed); for a value the schema refuses that the engine should
+// have refused first (a CHECK, a foreign key), `invalid` (PostgreSQL) or
+// `internal` (SQLite, which does not tell constraints apart cheaply);
+// `internal` for I/O failure, corruption or a schema from another version.
+// Every message is one sentence naming what could not be done.
 //
 // VALUES. Times are Unix seconds. Text is stored and returned byte for byte
 // (UTF-8 in, the same UTF-8 out; no collation folds it except where a
@@ -455,8 +458,9 @@ class store {
 
   // Whole-table walks in key order (customers by id, tickets by id, events
   // by seq from after_seq + 1, timers by id, customer changes by seq), for
-  // export, audit and deliveries; each sees one snapshot and stops when `fn`
-  // returns false. `fn` must not call back into this store.
+  // export, audit and deliveries; each stops when `fn` returns false, and
+  // `fn` may read through this store. A walk sees every row committed
+  // before it began (rows written meanwhile may or may not be seen).
   virtual Status scan_customers(const std::function<bool(const customer&)>& fn) = 0;
   virtual Status scan_tickets(const std::function<bool(const ticket&)>& fn) = 0;
   virtual Status scan_events(std::int64_t after_seq,

@@ -18,7 +18,22 @@ using engine::Error;
 void params::push(std::optional<std::string> v, int format) {
   values_.push_back(std::move(v));
   formats_.push_back(format);
-  // The pointers are rebuilt: a push may have moved the strings.
+  refresh();
+}
+
+void params::set(int i, std::optional<std::string> v, int format) {
+  const auto at = static_cast<std::size_t>(i - 1);
+  if (values_.size() <= at) {
+    values_.resize(at + 1);
+    formats_.resize(at + 1, 0);
+  }
+  values_[at] = std::move(v);
+  formats_[at] = format;
+  refresh();
+}
+
+void params::refresh() {
+  // The pointers are rebuilt: a change may have moved the strings.
   pointers_.clear();
   lengths_.clear();
   for (const auto& x : values_) {
@@ -77,6 +92,10 @@ int result::rows() const { return r_ ? PQntuples(r_) : 0; }
 int result::columns() const { return r_ ? PQnfields(r_) : 0; }
 bool result::null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
 
+std::string_view result::view(int row, int col) const {
+  return std::string_view(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+}
+
 std::string result::text(int row, int col) const {
   return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
 }
@@ -110,6 +129,8 @@ std::string result::bytes(int row, int col) const {
   PQfreemem(raw);
   return out;
 }
+
+std::string result::command() const { return r_ ? PQcmdStatus(r_) : ""; }
 
 std::int64_t result::affected() const {
   const char* n = r_ ? PQcmdTuples(r_) : "";

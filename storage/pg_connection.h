@@ -40,6 +40,17 @@ class params {
   // Raw bytes (a bytea column), sent in binary so nothing is escaped.
   params& add_bytes(std::string_view bytes);
 
+  // By position, as storage::statement binds (storage/rows.h): $i.
+  void bind(int i, std::int64_t v) { set(i, std::to_string(v), 0); }
+  void bind(int i, std::string_view v) { set(i, std::string(v), 0); }
+  void bind(int i, const std::string& v) { set(i, v, 0); }
+  void bind(int i, const std::optional<std::int64_t>& v) {
+    set(i, v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt, 0);
+  }
+  void bind(int i, const std::optional<std::string>& v) { set(i, v, 0); }
+  void bind_null(int i) { set(i, std::nullopt, 0); }
+  void bind_blob(int i, std::string_view bytes) { set(i, std::string(bytes), 1); }
+
   int size() const { return static_cast<int>(values_.size()); }
   const char* const* values() const { return pointers_.data(); }
   const int* lengths() const { return lengths_.data(); }
@@ -47,6 +58,8 @@ class params {
 
  private:
   void push(std::optional<std::string> v, int format);
+  void set(int i, std::optional<std::string> v, int format);
+  void refresh();
   std::vector<std::optional<std::string>> values_;
   std::vector<const char*> pointers_;
   std::vector<int> lengths_;
@@ -73,9 +86,29 @@ class result {
   // Rows changed by an INSERT, UPDATE or DELETE.
   std::int64_t affected() const;
   pg_result* get() const { return r_; }
+  // The command tag: "COMMIT", "ROLLBACK", "INSERT 0 1", …
+  std::string command() const;
+  // The text of a value, valid while this result lives.
+  std::string_view view(int row, int col) const;
 
  private:
   pg_result* r_;
+};
+
+// One row of a result, read as storage::statement reads (storage/rows.h).
+class row {
+ public:
+  row(const result& r, int i) : r_(r), i_(i) {}
+  bool is_null(int c) const { return r_.null(i_, c); }
+  std::int64_t int_at(int c) const { return r_.integer(i_, c); }
+  std::optional<std::int64_t> opt_int_at(int c) const { return r_.opt_integer(i_, c); }
+  std::string_view view_at(int c) const { return r_.view(i_, c); }
+  std::string text_at(int c) const { return r_.text(i_, c); }
+  std::string blob_at(int c) const { return r_.bytes(i_, c); }
+
+ private:
+  const result& r_;
+  int i_;
 };
 
 class connection {

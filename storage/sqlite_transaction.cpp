@@ -327,7 +327,11 @@ engine::Status sqlite_transaction::put_token(const engine::api_token& t) {
   auto st = store_.stmts_.acquire(q::token_insert);
   PLAINT_TRY(st);
   bind_token(**st, t);
-  return run(store_.db_, **st, [&] { return fmt::format("cannot save token '{}' of {}", t.id, t.name); });
+  const int rc = (*st)->step();
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return Error{errc::conflict, fmt::format("cannot save token '{}' of {}: its id is taken", t.id, t.name)};
+  if (rc != sqlite_done) return store_.db_.error(rc, fmt::format("cannot save token '{}' of {}", t.id, t.name));
+  return {};
 }
 
 engine::Result<int> sqlite_transaction::revoke_tokens(std::string_view name_or_id, engine::timestamp at) {

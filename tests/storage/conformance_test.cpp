@@ -18,6 +18,9 @@ using engine::errc;
 
 namespace {
 
+// The code of a value the schema refuses (engine/store.h: ERRORS).
+errc refused_value(const backend_store& f) { return f.backend == "sqlite" ? errc::internal : errc::invalid; }
+
 engine::api_token sample_token(std::string id, std::string name, std::string role = "agent",
                                engine::timestamp created_at = 1'700'000'000) {
   engine::api_token t;
@@ -219,13 +222,15 @@ TEST_CASE("a ticket round-trips every field, with optional values unset and set"
   });
 }
 
-TEST_CASE("a ticket for an unknown customer is refused with SQLite's reason") {
+TEST_CASE("a ticket for an unknown customer is refused with the database's reason") {
   for_each_backend([&](backend_store& f) {
     auto tx = begin(*f.store);
     auto id = tx->insert_ticket(sample_ticket("nobody"));
     REQUIRE_FALSE(id.ok());
-    CHECK(id.error().code == errc::internal);
-    CHECK(id.error().message == "cannot add a ticket for customer 'nobody': FOREIGN KEY constraint failed");
+    CHECK(id.error().code == refused_value(f));
+    CHECK(id.error().message.find("cannot add a ticket for customer 'nobody': ") == 0);
+    CHECK(id.error().message.find(f.backend == "sqlite" ? "FOREIGN KEY constraint failed" : "foreign key") !=
+          std::string::npos);
   });
 }
 
@@ -310,13 +315,16 @@ TEST_CASE("timers written verbatim keep every field and still allow one pending 
     auto tx = begin(*f.store);
     require_ok(tx->insert_timer_verbatim(fired));
     require_ok(tx->insert_timer_verbatim(pending));
+    require_ok(tx->commit());
     engine::timer twin = pending;
     twin.id = 19;
-    auto s = tx->insert_timer_verbatim(twin);
-    REQUIRE_FALSE(s.ok());
-    CHECK(s.error().message ==
-          "cannot import timer 19 of ticket 1: UNIQUE constraint failed: timers.ticket, timers.kind");
-    require_ok(tx->commit());
+    {
+      auto again = begin(*f.store);
+      auto s = again->insert_timer_verbatim(twin);
+      REQUIRE_FALSE(s.ok());
+      CHECK(s.error().message.find("cannot import timer 19 of ticket 1: ") == 0);
+      // A failed write leaves the transaction good only for rolling back.
+    }
     std::vector<std::string> seen;
     require_ok(f.store->scan_timers([&](const engine::timer& t) {
       seen.push_back(fields(t));
@@ -625,8 +633,8 @@ TEST_CASE("a token id is taken once: a second put fails and leaves the first tok
       auto tx = begin(*f.store);
       auto s = tx->put_token(imposter);
       REQUIRE_FALSE(s.ok());
-      CHECK(s.error().code == errc::internal);
-      CHECK(s.error().message == "cannot save token '0123456789abcdef' of eve: UNIQUE constraint failed: tokens.id");
+      CHECK(s.error().code == errc::conflict);
+      CHECK(s.error().message == "cannot save token '0123456789abcdef' of eve: its id is taken");
       require_ok(tx->commit());
     }
     CHECK(fields(**f.store->find_token("0123456789abcdef")) == fields(first));
@@ -638,9 +646,9 @@ TEST_CASE("the database refuses a token whose role is not agent, supervisor or a
     auto tx = begin(*f.store);
     auto s = tx->put_token(sample_token("0123456789abcdef", "ann", "root"));
     REQUIRE_FALSE(s.ok());
-    CHECK(s.error().code == errc::internal);
-    CHECK(s.error().message.find("cannot save token '0123456789abcdef' of ann: CHECK constraint failed") == 0);
-    require_ok(tx->commit());
+    CHECK(s.error().code == refused_value(f));
+    CHECK(s.error().message.find("cannot save token '0123456789abcdef' of ann: ") == 0);
+    tx.reset();
     CHECK(f.store->list_tokens()->empty());
   });
 }

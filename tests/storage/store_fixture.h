@@ -14,7 +14,9 @@
 #include "engine/model.h"
 #include "engine/transfer.h"
 #include "engine/store.h"
+#include "storage/pg_store.h"
 #include "storage/sqlite_store.h"
+#include "tests/pg_fixture.h"
 #include "tests/raw_db.h"
 #include "tests/temp_dir.h"
 
@@ -78,12 +80,33 @@ struct sqlite_backend final : backend_store {
   std::unique_ptr<engine::store> open_again() override { return open_store(path); }
 };
 
+inline std::unique_ptr<engine::store> open_pg_store(const std::string& url) {
+  auto s = storage::pg_store::open(url);
+  REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  return std::move(*s);
+}
+
+struct pg_backend final : backend_store {
+  pg_database db;
+  pg_backend() {
+    backend = "postgresql";
+    store = open_pg_store(db.url);
+    require_ok(store->migrate());
+  }
+  ~pg_backend() override { store.reset(); }
+  std::unique_ptr<engine::store> open_again() override { return open_pg_store(db.url); }
+};
+
 // Runs `test` once per back end, each in a subcase of its name on a fresh
 // database.
 template <class Test>
 void for_each_backend(Test&& test) {
   SUBCASE("sqlite") {
     sqlite_backend b;
+    test(static_cast<backend_store&>(b));
+  }
+  SUBCASE("postgresql") {
+    pg_backend b;
     test(static_cast<backend_store&>(b));
   }
 }

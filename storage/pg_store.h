@@ -1,0 +1,96 @@
+// The PostgreSQL store: engine::store (engine/store.h, its contract) on one
+// libpq connection (pg_connection.h), the schema of pg_schema.h.
+//
+// Several nodes on one database:
+//  - The audit log and the customer log stay single gap-free chains: a
+//    transaction's first append (or next_event_seq) takes a
+//    transaction-level advisory lock and reads the chain's end under it, so
+//    appends from all nodes are serialised until each commits.
+//  - update_ticket's version check is one UPDATE … WHERE version = $v: a
+//    concurrent writer's row lock makes it wait, then see the new version
+//    and write nothing (`conflict`).
+//  - A timer is claimed by UPDATE … WHERE status = 'pending' (the same
+//    wait, then nothing to claim); outbox rows by SELECT … FOR UPDATE SKIP
+//    LOCKED in the claiming transaction.
+//  - Writes the engine expects to fail now and then (a Message-ID or token
+//    id taken) use ON CONFLICT DO NOTHING, so they leave the transaction
+//    usable, as the contract asks.
+// Search is substring ILIKE over the texts, through the pg_trgm index for
+// three characters or more.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/store.h"
+#include "storage/pg_connection.h"
+
+namespace plaint::storage {
+
+class pg_transaction;
+
+class pg_store final : public engine::store {
+ public:
+  // Connects to `url` (postgresql://…); the schema is checked by every call
+  // but migrate() ("not initialised; run plaint init" until it is).
+  static engine::Result<std::unique_ptr<pg_store>> open(const std::string& url);
+  ~pg_store() override;
+  pg_store(const pg_store&) = delete;
+  pg_store& operator=(const pg_store&) = delete;
+
+  engine::Status migrate() override;
+  std::string describe() const override;
+  engine::Result<std::unique_ptr<engine::store_transaction>> begin() override;
+
+  engine::Result<engine::ticket> get_ticket(engine::ticket_id id) override;
+  engine::Result<engine::customer> get_customer(std::string_view id) override;
+  engine::Result<std::vector<engine::customer>> list_customers() override;
+  engine::Result<engine::ticket_page> list_tickets(const engine::ticket_query& q) override;
+  engine::Result<std::vector<engine::event_record>> ticket_events(engine::ticket_id id) override;
+  engine::Result<engine::event_page> ticket_history(engine::ticket_id id, std::optional<std::int64_t> before,
+                                                    int limit) override;
+  engine::Result<std::vector<engine::customer_change>> customer_history(std::string_view id, int limit) override;
+  engine::Result<std::vector<engine::timer>> ticket_timers(engine::ticket_id id) override;
+  engine::Result<std::optional<std::string>> get_setting(std::string_view key) override;
+  engine::Result<std::vector<engine::notification>> ticket_notifications(engine::ticket_id id) override;
+  engine::Result<std::optional<engine::api_token>> find_token(std::string_view id) override;
+  engine::Result<std::vector<engine::api_token>> list_tokens() override;
+  engine::Result<std::optional<engine::person>> find_person(std::string_view id) override;
+  engine::Result<std::vector<engine::person>> list_people() override;
+  engine::Result<std::optional<engine::web_session>> find_session(std::string_view id) override;
+  engine::Result<std::vector<engine::attachment>> ticket_attachments(engine::ticket_id id) override;
+  engine::Result<std::optional<engine::attachment>> get_attachment(std::int64_t id) override;
+  engine::Result<std::vector<engine::webhook>> list_webhooks() override;
+  engine::Result<std::optional<engine::webhook>> find_webhook(std::int64_t id) override;
+  engine::Result<std::vector<engine::outbox_item>> list_outbox(std::string_view channel, std::string_view target,
+                                                               std::string_view state, int limit) override;
+  engine::Result<std::vector<engine::outbox_count>> count_outbox() override;
+  engine::Result<std::optional<engine::timestamp>> next_outbox_due() override;
+  engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override;
+  engine::Result<std::optional<engine::timestamp>> next_due() override;
+  engine::Result<std::int64_t> count_pending_timers() override;
+  engine::Result<std::vector<engine::ticket>> attention_board(engine::timestamp now, int limit) override;
+
+  engine::Status scan_customers(const std::function<bool(const engine::customer&)>& fn) override;
+  engine::Status scan_tickets(const std::function<bool(const engine::ticket&)>& fn) override;
+  engine::Status scan_events(std::int64_t after_seq,
+                             const std::function<bool(const engine::event_record&)>& fn) override;
+  engine::Status scan_timers(const std::function<bool(const engine::timer&)>& fn) override;
+  engine::Status scan_customer_changes(const std::function<bool(const engine::customer_change&)>& fn) override;
+
+ private:
+  friend class pg_transaction;
+  explicit pg_store(std::unique_ptr<pg::connection> c) : db_(std::move(c)) {}
+
+  // Every call but migrate(): the schema is the current one.
+  engine::Status ready();
+  // Runs a prepared statement; a lost connection is retried once on a new
+  // one when no transaction is open.
+  engine::Result<pg::result> run(const char* name, const char* sql, const pg::params& p, std::string_view what);
+
+  std::unique_ptr<pg::connection> db_;
+  int schema_ = -1;  // unknown until read
+  bool in_transaction_ = false;
+};
+
+}  // namespace plaint::storage
