@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "storage/sqlite_store.h"
+#include "storage/open_store.h"
 #include "workflows/policy.h"
 #include "workflows/registry.h"
 
@@ -37,10 +37,7 @@ engine::Result<engine::timestamp> app::now() {
 
 engine::Result<engine::store*> app::store() {
   if (store_) return store_.get();
-  const std::string& url = opts_.db;
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
-    return make_error(errc::invalid, "this build stores data in SQLite only; give --db a file path");
-  auto s = storage::sqlite_store::open(url, busy_timeout());
+  auto s = storage::open_store(opts_.db, busy_timeout());
   PLAINT_TRY(s);
   store_ = std::move(*s);
   return store_.get();

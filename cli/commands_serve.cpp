@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "cli/app.h"
 #include "server/outbox.h"
 #include "server/server.h"
+#include "storage/open_store.h"
 #include "storage/sqlite_store.h"
 #include "workflows/registry.h"
 
@@ -75,14 +77,20 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
   };
   const std::string path = a.opts().db;
   const auto busy = a.busy_timeout();
-  auto background = storage::sqlite_store::open(path, busy);
-  PLAINT_TRY(background);
-  checkpointer checkpoints(std::move(*background));
+  const bool shared = storage::is_postgresql_url(path);
+  std::optional<checkpointer> checkpoints;
+  if (!shared) {
+    auto background = storage::sqlite_store::open(path, busy);
+    PLAINT_TRY(background);
+    checkpoints.emplace(std::move(*background));
+  }
   auto settings = delivery_settings_of(d);
   PLAINT_TRY(settings);
   server::options with_delivery = opts;
   with_delivery.delivery = std::move(*settings);
-  auto open_store = [path, busy]() -> engine::Result<std::unique_ptr<engine::store>> {
+  if (shared) with_delivery.open_feed = [path] { return storage::open_commit_feed(path); };
+  auto open_store = [path, busy, shared]() -> engine::Result<std::unique_ptr<engine::store>> {
+    if (shared) return storage::open_store(path, busy);
     auto s = storage::sqlite_store::open(path, busy);
     PLAINT_TRY(s);
     PLAINT_TRY((*s)->manual_checkpoints());
@@ -91,7 +99,7 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
   return server::run(
       with_delivery, open_store, workflows::builtin_workflows(), std::move(stored->policy),
       [&](const std::string& url) {
-        std::cout << fmt::format("plaint serve: listening on {} (database {})", url, path) << std::endl;
+        std::cout << fmt::format("plaint serve: listening on {} (database {})", url, storage::printable_location(path)) << std::endl;
       },
       std::move(reload));
 }

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   CLI::App parser{"plaint — customer-complaint and service-ticket workflow engine", "plaint"};
   // Global options may be repeated; the last one counts (scripts prepend defaults).
   const auto last = CLI::MultiOptionPolicy::TakeLast;
-  parser.add_option("--db", opts.db, "database: a SQLite file path (default $PLAINT_DB, else ./plaint.db)")
+  parser.add_option("--db", opts.db, "database: a SQLite file path or a postgresql:// URL (default $PLAINT_DB, else ./plaint.db)")
       ->multi_option_policy(last);
   parser.add_flag("--json", opts.json, "machine-readable output: one JSON document on stdout");
   parser.add_option("--actor", opts.actor, "who acts (default $PLAINT_ACTOR, else $USER)")->multi_option_policy(last);

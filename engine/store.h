@@ -452,6 +452,8 @@ class store {
   virtual Result<std::optional<timestamp>> next_due() = 0;
   // How many timers are pending (for /metrics).
   virtual Result<std::int64_t> count_pending_timers() = 0;
+  // The seq of the audit log's last committed event; 0 when it is empty.
+  virtual Result<std::int64_t> last_event_seq() = 0;
   // The supervisor's board: open tickets that are escalated (level > 1),
   // breached, or at risk (past a warning threshold) as of `now`; oldest first.
   virtual Result<std::vector<ticket>> attention_board(timestamp now, int limit) = 0;
@@ -467,6 +469,18 @@ class store {
                              const std::function<bool(const event_record&)>& fn) = 0;
   virtual Status scan_timers(const std::function<bool(const timer&)>& fn) = 0;
   virtual Status scan_customer_changes(const std::function<bool(const customer_change&)>& fn) = 0;
+};
+
+// News of commits by other processes on a shared database (PostgreSQL's
+// LISTEN/NOTIFY). A node reads the audit log after the last seq it has seen
+// when told, and every so often anyway, since news can be lost.
+class commit_feed {
+ public:
+  virtual ~commit_feed() = default;
+  // Waits up to `timeout`: true when commits were announced (or the feed
+  // was re-established after a loss, so some may have been missed), false
+  // when the time passed; `unavailable` while the database cannot be reached.
+  virtual Result<bool> wait(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace plaint::engine

@@ -34,6 +34,7 @@
 
 #include "server/api.h"
 #include "server/api_util.h"
+#include "server/cluster.h"
 #include "server/hub.h"
 #include "server/metrics.h"
 #include "server/writer.h"
@@ -830,6 +831,18 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   // never holds up a transition.
   auto outbox_reads = open_store();
   if (!outbox_reads) return outbox_reads.error();
+  // Several nodes: every node's events reach this node's streams in seq
+  // order, and its timers hear of tickets changed elsewhere.
+  std::unique_ptr<node_feed> cluster;
+  if (opts.open_feed) {
+    auto feed = opts.open_feed();
+    PLAINT_TRY(feed);
+    auto feed_reads = open_store();
+    PLAINT_TRY(feed_reads);
+    cluster = std::make_unique<node_feed>(std::move(*feed_reads), std::move(*feed), events, [&w] { w.poke_timers(); });
+    PLAINT_TRY(cluster->start());
+    w.set_publisher([&c = *cluster](const std::vector<engine::event_record>& e) { c.committed(e); });
+  }
   w.start();
   auto through_writer = [&w](const write_work& work) -> engine::Status {
     auto done = std::make_shared<std::promise<engine::Result<engine::json>>>();
@@ -883,6 +896,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   reads.join();
   outbox.stop();
   w.stop();
+  if (cluster) cluster->stop();
   return {};
 }
 

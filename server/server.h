@@ -46,6 +46,10 @@ struct options {
   std::chrono::seconds idempotency_retention{24 * 3600};  // a key older than this is a new request; pruned
   web_options web;                                  // the web desk: --web-dir, session lifetime, Secure cookies
   delivery_settings delivery;                       // the outbox: SMTP for mail; webhooks always (server/outbox.h)
+  // Several nodes on one database (PostgreSQL): news of every node's
+  // commits, for the stream and the timers (server/cluster.h). Empty: this
+  // server is the database's only writer.
+  std::function<engine::Result<std::unique_ptr<engine::commit_feed>>()> open_feed;
 };
 
 // Reads the SLA policy stored in the database and returns it when it is not

@@ -228,7 +228,15 @@ void writer::prune_idempotency() {
   });
 }
 
-void writer::publish(const std::vector<engine::event_record>& events) { hub_.publish(events); }
+void writer::publish(const std::vector<engine::event_record>& events) {
+  if (events.empty()) return;
+  if (publisher_) return publisher_(events);
+  hub_.publish(events);
+}
+
+void writer::poke_timers() {
+  asio::post(*io_, [this] { scheduler_->poke(); });
+}
 
 writer::readiness writer::ready() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -69,6 +69,13 @@ class writer {
   };
   readiness ready() const;
   static const engine::Error& shutting_down();
+  // Where committed events go instead of the hub (several nodes on one
+  // database: server/cluster.h). Call before start().
+  void set_publisher(std::function<void(const std::vector<engine::event_record>&)> publish) {
+    publisher_ = std::move(publish);
+  }
+  // Another node changed tickets: the scheduler reads the next due time again.
+  void poke_timers();
   // The SLA policy in force, for readers on any thread.
   std::shared_ptr<const engine::sla_policy> policy() const { return std::atomic_load(&policy_); }
   void submit_customer(engine::customer_update u, customer_fn done);
@@ -106,6 +113,7 @@ class writer {
   engine::executor executor_;
   metrics& metrics_;
   hub& hub_;
+  std::function<void(const std::vector<engine::event_record>&)> publisher_;
   std::size_t max_batch_;
   boost::asio::io_context* completions_;
   std::unique_ptr<engine::scheduler> scheduler_;

@@ -1,5 +1,9 @@
 #include "storage/pg_connection.h"
 
+#include <poll.h>
+
+#include <cerrno>
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -194,6 +198,28 @@ engine::Status connection::connect() {
 }
 
 engine::Status connection::reconnect() { return connect(); }
+
+engine::Result<bool> connection::wait_notification(std::chrono::milliseconds timeout) {
+  auto drain = [this] {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      any = true;
+      PQfreemem(n);
+    }
+    return any;
+  };
+  auto lost = [this] {
+    return Error{errc::unavailable, fmt::format("lost the connection to PostgreSQL: {}", first_line(PQerrorMessage(conn_)))};
+  };
+  if (!ok()) return lost();
+  if (drain()) return true;
+  pollfd fd{PQsocket(conn_), POLLIN, 0};
+  const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+  if (ready < 0 && errno != EINTR) return lost();
+  if (ready <= 0) return false;
+  if (!PQconsumeInput(conn_) || !ok()) return lost();
+  return drain();
+}
 
 bool connection::ok() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 

@@ -132,6 +132,10 @@ class connection {
   bool ok() const;
   // Connects again to the same server; forgets every prepared statement.
   engine::Status reconnect();
+  // Waits up to `timeout` for a NOTIFY on a channel this connection LISTENs
+  // to (exec("LISTEN …") first); true when one or more arrived, false when
+  // the time passed; `unavailable` when the connection was lost.
+  engine::Result<bool> wait_notification(std::chrono::milliseconds timeout);
   // "postgresql 15.18, plaint@127.0.0.1:5432/desk": never a password.
   std::string describe() const;
   int server_version() const;

@@ -71,6 +71,7 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Result<std::optional<engine::ticket>> find_ticket(engine::ticket_id id) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     auto r = run("ticket_by_id", "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE id = $1",
                  pg::params().add(id), fmt::format("cannot read ticket {}", id));
     PLAINT_TRY(r);
@@ -102,6 +103,7 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Status put_customer(const engine::customer& c) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     pg::params p;
     bind_customer(p, c, json_);
     return done(run("customer_put",
@@ -114,6 +116,7 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Result<engine::ticket_id> insert_ticket(const engine::ticket& t) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     pg::params p;
     bind_ticket(p, t, json_);
     auto r = run("ticket_insert",
@@ -133,6 +136,7 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Status update_ticket(const engine::ticket& t, const engine::ticket& before) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     pg::params p;
     bind_ticket_update(p, t, before.version, json_);
     p.bind(24, t.state);
@@ -174,23 +178,26 @@ class pg_transaction final : public engine::store_transaction {
                             fmt::format("cannot append event {} of ticket {} to the audit log", e.seq, e.ticket)));
     last_seq_ = e.seq;
     last_hash_ = e.hash;
+    appended_ = true;
     return e;
   }
 
   engine::Status insert_event_verbatim(const engine::event_record& e) override {
     PLAINT_TRY(live());
-    have_tail_ = false;
     auto found = find_ticket(e.ticket);
     PLAINT_TRY(found);
     if (!*found)
       return Error{errc::invalid, fmt::format("event {} names ticket {}, which is not in the file", e.seq, e.ticket)};
     PLAINT_TRY(done(run("ticket_link", "UPDATE tickets SET last_event = $2 WHERE id = $1",
                         pg::params().add(e.ticket).add(e.seq), fmt::format("cannot import event {}", e.seq))));
-    return insert_event(e, (*found)->last_event, fmt::format("cannot import event {}", e.seq));
+    PLAINT_TRY(insert_event(e, (*found)->last_event, fmt::format("cannot import event {}", e.seq)));
+    have_tail_ = false;  // the chain's end moved: the next append reads it again
+    return {};
   }
 
   engine::Status schedule_timer(engine::ticket_id id, std::string_view kind, engine::timestamp due) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     const auto what = fmt::format("cannot schedule the {} timer of ticket {}", kind, id);
     auto moved = run("timer_move", "UPDATE timers SET due_at = $3 WHERE ticket = $1 AND kind = $2 AND status = 'pending'",
                      pg::params().add(id).add(kind).add(due), what);
@@ -202,6 +209,7 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Status cancel_timer(engine::ticket_id id, std::string_view kind) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     return done(run("timer_cancel",
                     "UPDATE timers SET status = 'cancelled' WHERE ticket = $1 AND kind = $2 AND status = 'pending'",
                     pg::params().add(id).add(kind), fmt::format("cannot cancel the {} timer of ticket {}", kind, id)));
@@ -253,6 +261,7 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Result<engine::customer_change> append_customer_change(engine::customer_change c) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     PLAINT_TRY(done(run("changes_lock", "SELECT pg_advisory_xact_lock($1)", pg::params().add(changes_lock),
                         "cannot wait for the customer log")));
     auto last = run("customer_change_last", "SELECT seq, hash FROM customer_changes ORDER BY seq DESC LIMIT 1",
@@ -283,9 +292,10 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Result<std::vector<engine::timer>> due_timers_of(engine::ticket_id id, engine::timestamp now) override {
     PLAINT_TRY(live());
+    PLAINT_TRY(serialise());
     auto r = run("timers_due_of_ticket",
                  "SELECT " PLAINT_TIMER_COLUMNS " FROM timers WHERE ticket = $1 AND status = 'pending' AND due_at <= $2 "
-                 "ORDER BY due_at, id",
+                 "ORDER BY due_at, id FOR UPDATE SKIP LOCKED",
                  pg::params().add(id).add(now), fmt::format("cannot read the due timers of ticket {}", id));
     PLAINT_TRY(r);
     return all_rows<engine::timer>(*r, read_timer<pg::row>);
@@ -293,7 +303,9 @@ class pg_transaction final : public engine::store_transaction {
 
   engine::Result<bool> claim_timer(std::int64_t timer_id, engine::timestamp at) override {
     PLAINT_TRY(live());
-    auto n = affected(run("timer_claim", "UPDATE timers SET status = 'fired', fired_at = $2 WHERE id = $1 AND status = 'pending'",
+    PLAINT_TRY(serialise());
+    auto n = affected(run("timer_claim", "UPDATE timers SET status = 'fired', fired_at = $2 WHERE id = (SELECT id FROM timers "
+                          "WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED)",
                           pg::params().add(timer_id).add(at), fmt::format("cannot fire timer {}", timer_id)));
     PLAINT_TRY(n);
     return *n == 1;
@@ -511,6 +523,11 @@ class pg_transaction final : public engine::store_transaction {
     if (failed_)
       return Error{errc::internal, fmt::format("the transaction on database {} was rolled back after an earlier failure",
                                                s_.db_->describe())};
+    // Every node's stream and timers hear of the new events: NOTIFY is
+    // delivered when (and only if) the transaction commits.
+    if (appended_)
+      PLAINT_TRY(done(run("commit_notify", "SELECT pg_notify('" PLAINT_PG_COMMIT_CHANNEL "', $1)",
+                          pg::params().add(std::to_string(last_seq_)), "cannot announce the commit")));
     auto r = s_.db_->exec("COMMIT", "cannot commit");
     done_ = true;
     s_.in_transaction_ = false;
@@ -548,6 +565,14 @@ class pg_transaction final : public engine::store_transaction {
     return static_cast<int>(r->affected());
   }
 
+  // Every transaction that touches tickets, timers or customers takes the
+  // audit log's lock first, and holds it until it ends: ticket writes from
+  // all nodes are serialised, so a ticket read in a transaction is the last
+  // committed one (no stale read, so no version conflict to retry), and
+  // the row locks taken afterwards (tickets, timers, customers, the customer
+  // log's lock) are always taken in this order, so nodes cannot deadlock.
+  engine::Status serialise() { return read_tail(); }
+
   // The audit log's end, read once per transaction under the lock that
   // serialises appends from every node until this transaction ends.
   engine::Status read_tail() {
@@ -576,6 +601,7 @@ class pg_transaction final : public engine::store_transaction {
   bool done_ = false;
   bool failed_ = false;
   bool have_tail_ = false;
+  bool appended_ = false;
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::string json_;
@@ -583,6 +609,38 @@ class pg_transaction final : public engine::store_transaction {
 };
 
 // ---- the store ------------------------------------------------------------------
+
+// ---- the commit feed ------------------------------------------------------------
+
+engine::Result<std::unique_ptr<pg_commit_feed>> pg_commit_feed::open(const std::string& url) {
+  auto c = pg::connection::open(url);
+  PLAINT_TRY(c);
+  std::unique_ptr<pg_commit_feed> feed(new pg_commit_feed(std::move(*c)));
+  PLAINT_TRY(feed->listen());
+  return feed;
+}
+
+pg_commit_feed::~pg_commit_feed() = default;
+
+engine::Status pg_commit_feed::listen() {
+  listening_ = false;
+  if (!db_->ok()) PLAINT_TRY(db_->reconnect());
+  PLAINT_TRY(db_->exec("LISTEN " PLAINT_PG_COMMIT_CHANNEL, "cannot listen for commits"));
+  listening_ = true;
+  return {};
+}
+
+engine::Result<bool> pg_commit_feed::wait(std::chrono::milliseconds timeout) {
+  if (!listening_) {
+    // Back after a loss: what was announced meanwhile is lost, so the
+    // caller is told to read the log again.
+    PLAINT_TRY(listen());
+    return true;
+  }
+  auto r = db_->wait_notification(timeout);
+  if (!r) listening_ = false;
+  return r;
+}
 
 engine::Result<std::unique_ptr<pg_store>> pg_store::open(const std::string& url) {
   auto c = pg::connection::open(url);
@@ -930,6 +988,14 @@ engine::Result<std::int64_t> pg_store::count_pending_timers() {
                "cannot count the pending timers");
   PLAINT_TRY(r);
   return r->integer(0, 0);
+}
+
+engine::Result<std::int64_t> pg_store::last_event_seq() {
+  PLAINT_TRY(ready());
+  auto r = run("event_last", "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", pg::params(),
+               "cannot read the end of the audit log");
+  PLAINT_TRY(r);
+  return r->rows() ? r->integer(0, 0) : std::int64_t{0};
 }
 
 engine::Result<std::vector<engine::ticket>> pg_store::attention_board(engine::timestamp now, int limit) {

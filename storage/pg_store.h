@@ -2,16 +2,18 @@
 // libpq connection (pg_connection.h), the schema of pg_schema.h.
 //
 // Several nodes on one database:
-//  - The audit log and the customer log stay single gap-free chains: a
-//    transaction's first append (or next_event_seq) takes a
-//    transaction-level advisory lock and reads the chain's end under it, so
-//    appends from all nodes are serialised until each commits.
-//  - update_ticket's version check is one UPDATE … WHERE version = $v: a
-//    concurrent writer's row lock makes it wait, then see the new version
-//    and write nothing (`conflict`).
-//  - A timer is claimed by UPDATE … WHERE status = 'pending' (the same
-//    wait, then nothing to claim); outbox rows by SELECT … FOR UPDATE SKIP
-//    LOCKED in the claiming transaction.
+//  - The audit log and the customer log stay single gap-free chains, and
+//    ticket writes never race: a transaction's first touch of a ticket,
+//    timer or customer takes a transaction-level advisory lock and reads
+//    the audit chain's end under it, so those transactions from all nodes
+//    run one at a time, each reading what the last one committed. The lock
+//    is always first, row locks after it: nodes cannot deadlock.
+//  - update_ticket still checks the version (UPDATE … WHERE version = $v,
+//    `conflict` when it moved), the contract's guard against a lost update.
+//  - A timer is claimed by UPDATE of the row picked by SELECT … FOR UPDATE
+//    SKIP LOCKED WHERE status = 'pending' (a timer fired or being fired
+//    elsewhere is not claimed again); outbox rows likewise in the claiming
+//    transaction.
 //  - Writes the engine expects to fail now and then (a Message-ID or token
 //    id taken) use ON CONFLICT DO NOTHING, so they leave the transaction
 //    usable, as the contract asks.
@@ -25,9 +27,26 @@
 #include "engine/store.h"
 #include "storage/pg_connection.h"
 
+// The channel every commit that logged events NOTIFYs (payload: its last seq).
+#define PLAINT_PG_COMMIT_CHANNEL "plaint_commits"
+
 namespace plaint::storage {
 
 class pg_transaction;
+
+// LISTENs on its own connection for the commits of every node.
+class pg_commit_feed final : public engine::commit_feed {
+ public:
+  static engine::Result<std::unique_ptr<pg_commit_feed>> open(const std::string& url);
+  ~pg_commit_feed() override;
+  engine::Result<bool> wait(std::chrono::milliseconds timeout) override;
+
+ private:
+  explicit pg_commit_feed(std::unique_ptr<pg::connection> c) : db_(std::move(c)) {}
+  engine::Status listen();
+  std::unique_ptr<pg::connection> db_;
+  bool listening_ = false;
+};
 
 class pg_store final : public engine::store {
  public:
@@ -69,6 +88,7 @@ class pg_store final : public engine::store {
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override;
   engine::Result<std::optional<engine::timestamp>> next_due() override;
   engine::Result<std::int64_t> count_pending_timers() override;
+  engine::Result<std::int64_t> last_event_seq() override;
   engine::Result<std::vector<engine::ticket>> attention_board(engine::timestamp now, int limit) override;
 
   engine::Status scan_customers(const std::function<bool(const engine::customer&)>& fn) override;

@@ -411,6 +411,16 @@ engine::Result<std::int64_t> sqlite_store::count_pending_timers() {
   return (*st)->int_at(0);
 }
 
+engine::Result<std::int64_t> sqlite_store::last_event_seq() {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::event_last);
+  PLAINT_TRY(st);
+  const int rc = (*st)->step();
+  if (rc == sqlite_row) return (*st)->int_at(0);
+  if (rc == sqlite_done) return std::int64_t{0};
+  return db_.error(rc, "cannot read the end of the audit log");
+}
+
 engine::Result<std::vector<engine::ticket>> sqlite_store::attention_board(engine::timestamp now, int limit) {
   PLAINT_TRY(ready());
   auto st = stmts_.acquire(q::attention_board);

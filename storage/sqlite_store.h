@@ -98,6 +98,7 @@ class sqlite_store final : public engine::store {
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override;
   engine::Result<std::optional<engine::timestamp>> next_due() override;
   engine::Result<std::int64_t> count_pending_timers() override;
+  engine::Result<std::int64_t> last_event_seq() override;
   engine::Result<std::vector<engine::ticket>> attention_board(engine::timestamp now, int limit) override;
 
   // Each scan reads one consistent snapshot (or the open transaction).

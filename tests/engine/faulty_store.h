@@ -101,6 +101,7 @@ class faulty_store final : public engine::store {
   }
   engine::Result<std::optional<engine::timestamp>> next_due() override { return real_.next_due(); }
   engine::Result<std::int64_t> count_pending_timers() override { return real_.count_pending_timers(); }
+  engine::Result<std::int64_t> last_event_seq() override { return real_.last_event_seq(); }
   engine::Result<std::vector<engine::ticket>> attention_board(engine::timestamp now, int limit) override {
     return real_.attention_board(now, limit);
   }

@@ -337,6 +337,9 @@ TEST_CASE("timers written verbatim keep every field and still allow one pending 
 TEST_CASE("events written verbatim keep their seq and hashes, and appends continue after them") {
   for_each_backend([&](backend_store& f) {
     add(*f.store, {sample_customer()}, {sample_ticket()});
+    auto empty = f.store->last_event_seq();
+    require_ok(empty);
+    CHECK(*empty == 0);
     engine::event_record e = event_of(1, "open", "", "intake", 1);
     e.seq = 1;
     e.prev_hash = engine::genesis_hash;
@@ -348,6 +351,9 @@ TEST_CASE("events written verbatim keep their seq and hashes, and appends contin
     CHECK(next->seq == 2);
     CHECK(next->prev_hash == e.hash);
     require_ok(tx->commit());
+    auto last = f.store->last_event_seq();
+    require_ok(last);
+    CHECK(*last == 2);
     CHECK(engine::to_json(all_events(*f.store).at(0)) == engine::to_json(e));
   });
 }
