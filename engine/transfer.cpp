@@ -384,7 +384,8 @@ Status check_tickets(import_state& st) {
 
 }  // namespace
 
-Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in) {
+Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in,
+                                     const std::function<void(std::int64_t)>& progress) {
   bool empty = true;
   PLAINT_TRY(s.scan_customers([&](const customer&) { return empty = false; }));
   PLAINT_TRY(s.scan_tickets([&](const ticket&) { return empty = false; }));
@@ -396,6 +397,7 @@ Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflow
   customer_log_import customer_log;
   std::string text;
   for (std::int64_t line_no = 1; std::getline(in, text); ++line_no) {
+    if (progress && line_no % 10000 == 0) progress(line_no);
     if (text.empty()) continue;
     const std::string line = fmt::format("line {}", line_no);
     if (!valid_utf8(text)) return make_error(errc::invalid, line + " is not valid UTF-8 text");

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <ostream>
 
@@ -51,6 +52,8 @@ Result<transfer_counts> export_csv(store& s, std::ostream& out, timestamp now);
 // not pass `audit verify` once imported (a ticket whose events are missing,
 // say). Nothing is written then: the checks of verify_audit run inside the
 // import's one transaction, before its commit.
-Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in);
+// `progress` (may be empty) hears the number of lines read, every 10,000.
+Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in,
+                                     const std::function<void(std::int64_t)>& progress = {});
 
 }  // namespace plaint::engine

@@ -4,6 +4,7 @@
 #
 #   tests/pg/server.sh start DIR   # prints the URL, postgresql://plaint@127.0.0.1:PORT/postgres
 #   tests/pg/server.sh stop DIR
+#   tests/pg/server.sh resume DIR  # starts a stopped one again, on its port
 #
 # `start` initialises a cluster in DIR/data (initdb, trust authentication on
 # loopback only, UTF-8), starts it on a free loopback port with its socket
@@ -11,7 +12,7 @@
 # runs the server as the `postgres` user (PostgreSQL refuses root).
 set -euo pipefail
 
-cmd=${1:?usage: server.sh start|stop DIR}
+cmd=${1:?usage: server.sh start|resume|stop DIR}
 dir=${2:?usage: server.sh start|stop DIR}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/initdb" ] || { echo "server.sh: PostgreSQL's server programs are not installed (Debian package postgresql)" >&2; exit 1; }
@@ -34,11 +35,20 @@ case "$cmd" in
     echo "$port" >"$dir/port"
     echo "postgresql://plaint@127.0.0.1:$port/postgres"
     ;;
+  resume)
+    # Starts a stopped server again on the port it had (a restart test).
+    dir=$(cd "$dir" && pwd)
+    port=$(cat "$dir/port")
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >/dev/null ||
+      { cat "$dir/server.log" >&2; exit 1; }
+    echo "postgresql://plaint@127.0.0.1:$port/postgres"
+    ;;
   stop)
     [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
     ;;
   *)
-    echo "usage: server.sh start|stop DIR" >&2
+    echo "usage: server.sh start|resume|stop DIR" >&2
     exit 2
     ;;
 esac

@@ -166,12 +166,14 @@ inline std::string error_message(const http_response& r) {
 // token per role — ann and bob are agents, sue a supervisor, root an admin.
 struct server_desk {
   temp_dir dir;
-  std::string db = dir.file("plaint.db");
+  std::string db;
   std::string ann, bob, sue, root;
   std::unique_ptr<server_process> server;
   std::unique_ptr<http_client> http;  // the test thread's kept-alive connection
 
-  explicit server_desk(bool start_now = true) {
+  explicit server_desk(bool start_now = true) : server_desk(start_now, "") {}
+  // On `database` (a postgresql:// URL, say) instead of a file of its own.
+  server_desk(bool start_now, const std::string& database) : db(database.empty() ? dir.file("plaint.db") : database) {
     auto init = plaint({"init"});
     REQUIRE_MESSAGE(init.code == 0, init.err);
     REQUIRE(plaint({"customer", "add", "--id", "acme", "--name", "ACME Ltd", "--tier", "gold"}).code == 0);
