@@ -10,6 +10,12 @@
 // Every request is a `comment` event (accepted in every open state, so a
 // connection can fire them back to back on its own ticket). Not a test.
 //
+//   bench_http_load --pg postgresql://USER@HOST:PORT/postgres [--seconds S]
+//
+// runs 64 connections against one, two and three `plaint serve` nodes on
+// one PostgreSQL database (a fresh database per run, created through that
+// URL; audit verify afterwards), with one SQLite node beside them.
+//
 //   bench_http_load --outbox [--seconds S]
 //
 // measures 64 connections twice, on a desk without webhooks and on one
@@ -44,8 +50,11 @@
 #include <fmt/format.h>
 
 #include "bench/support.h"
+#include "engine/audit.h"
 #include "engine/executor.h"
 #include "engine/tokens.h"
+#include "storage/open_store.h"
+#include "storage/pg_connection.h"
 #include "storage/sqlite_store.h"
 #include "workflows/registry.h"
 
@@ -61,8 +70,8 @@ using bench::must;
 using bench::open_store;
 
 // Creates the desk: one customer, `tickets` open complaints, an agent token.
-std::string seed(const std::string& path, int tickets) {
-  auto store = open_store(path);
+std::string seed_store(engine::store& s, int tickets) {
+  engine::store* store = &s;
   engine::system_clock clock;
   engine::executor ex(*store, workflows::builtin_workflows(), clock);
   engine::customer c;
@@ -83,6 +92,21 @@ std::string seed(const std::string& path, int tickets) {
   must(tx->put_token(token.record), "put token");
   must(tx->commit(), "commit");
   return token.text;
+}
+
+std::string seed(const std::string& path, int tickets) {
+  auto store = open_store(path);
+  return seed_store(*store, tickets);
+}
+
+// A new database `name` on the PostgreSQL server of `admin_url`; its URL.
+std::string fresh_pg_database(const std::string& admin_url, const std::string& name) {
+  auto admin = must(storage::pg::connection::open(admin_url), "connect to " + admin_url);
+  must(admin->exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "drop"), "drop " + name);
+  must(admin->exec("CREATE DATABASE " + name + " ENCODING 'UTF8' TEMPLATE template0", "create"), "create " + name);
+  const auto query = admin_url.find('?');
+  const auto slash = admin_url.rfind('/', query == std::string::npos ? admin_url.size() : query);
+  return admin_url.substr(0, slash + 1) + name + (query == std::string::npos ? "" : admin_url.substr(query));
 }
 
 // A webhook that wants every event: an outbox row per transition.
@@ -198,14 +222,21 @@ int take_answer(std::string& in) {
   return status;
 }
 
+load_figures run_load(const std::vector<int>& ports, int conns, double seconds, const std::string& token);
+
 load_figures run_load(int port, int conns, double seconds, const std::string& token) {
+  return run_load(std::vector<int>{port}, conns, seconds, token);
+}
+
+// Connection i goes to ports[i % ports.size()]: load spread over nodes.
+load_figures run_load(const std::vector<int>& ports, int conns, double seconds, const std::string& token) {
   const std::string body = R"({"event":"comment","note":"called the customer back"})";
   std::vector<client_conn> cs(static_cast<std::size_t>(conns));
   const int ep = epoll_create1(0);
   if (ep < 0) die("epoll_create1");
   for (int i = 0; i < conns; ++i) {
     auto& c = cs[static_cast<std::size_t>(i)];
-    c.fd = connect_loopback(port);
+    c.fd = connect_loopback(ports[static_cast<std::size_t>(i) % ports.size()]);
     c.request = fmt::format(
         "POST /api/v1/tickets/{}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
         "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
@@ -361,9 +392,11 @@ int main(int argc, char** argv) {
   std::vector<int> conn_counts{1, 16, 64};
   bool keep = false;
   bool outbox = false;
+  std::string pg_url;  // --pg: one, two and three nodes on this server
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--outbox") outbox = true;
+    else if (a == "--pg" && i + 1 < argc) pg_url = argv[++i];
     else if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
     else if (a == "--plaint" && i + 1 < argc) plaint = argv[++i];
     else if (a == "--keep") keep = true;
@@ -374,10 +407,57 @@ int main(int argc, char** argv) {
         const auto comma = s.find(',');
         s = comma == std::string::npos ? "" : s.substr(comma + 1);
       }
-    } else die("usage: bench_http_load [--seconds S] [--plaint PATH] [--conns 1,16,64] [--keep]");
+    } else die("usage: bench_http_load [--seconds S] [--plaint PATH] [--conns 1,16,64] [--keep] [--outbox] [--pg URL]");
   }
   const fs::path dir = fs::temp_directory_path() / fmt::format("plaint-http-bench-{}", getpid());
   fs::create_directories(dir);
+  if (!pg_url.empty()) {
+    // One, two and three nodes on one PostgreSQL database, 64 connections
+    // spread over them; the same load on one SQLite node beside it.
+    std::vector<std::pair<int, load_figures>> runs;
+    for (int nodes = 1; nodes <= 3; ++nodes) {
+      const std::string url = fresh_pg_database(pg_url, fmt::format("plaint_bench_{}", nodes));
+      auto store = must(storage::open_store(url, std::chrono::seconds(5)), "open " + url);
+      must(store->migrate(), "migrate");
+      const std::string token = seed_store(*store, 64);
+      store.reset();
+      std::vector<server_process> servers(static_cast<std::size_t>(nodes));
+      std::vector<int> ports;
+      for (auto& sp : servers) {
+        start_server(sp, plaint, url);
+        ports.push_back(sp.port);
+      }
+      runs.emplace_back(nodes, run_load(ports, 64, seconds, token));
+      auto check = must(storage::open_store(url, std::chrono::seconds(5)), "open " + url);
+      auto audit = must(engine::verify_audit(*check), "audit verify");
+      if (!audit.ok) die("audit verify failed after the run: " + audit.message);
+    }
+    load_figures sqlite_one;
+    {
+      const std::string db = (dir / "http.db").string();
+      const std::string token = seed(db, 64);
+      server_process sp;
+      start_server(sp, plaint, db);
+      sqlite_one = run_load(sp.port, 64, seconds, token);
+    }
+    fmt::print("plaint HTTP load on PostgreSQL, 64 connections spread over the nodes, {} s each ({} cores)\n", seconds,
+               std::thread::hardware_concurrency());
+    fmt::print("{:>14} {:>14} {:>10} {:>10} {:>8}\n", "nodes", "transitions/s", "p50 ms", "p99 ms", "errors");
+    std::string json = "{\"postgresql\":[";
+    for (const auto& [nodes, f] : runs) {
+      fmt::print("{:>14} {:>14.0f} {:>10.2f} {:>10.2f} {:>8}\n", fmt::format("{} (pg)", nodes), f.tps(), f.p50_ms,
+                 f.p99_ms, f.failed);
+      json += fmt::format("{}{{\"nodes\":{},\"tps\":{:.0f},\"p50_ms\":{:.2f},\"p99_ms\":{:.2f},\"errors\":{}}}",
+                          nodes == 1 ? "" : ",", nodes, f.tps(), f.p50_ms, f.p99_ms, f.failed);
+    }
+    fmt::print("{:>14} {:>14.0f} {:>10.2f} {:>10.2f} {:>8}\n", "1 (sqlite)", sqlite_one.tps(), sqlite_one.p50_ms,
+               sqlite_one.p99_ms, sqlite_one.failed);
+    fmt::print("audit verify passed on every PostgreSQL database afterwards\n");
+    json += fmt::format("],\"sqlite\":{{\"tps\":{:.0f},\"p99_ms\":{:.2f}}}}}", sqlite_one.tps(), sqlite_one.p99_ms);
+    fmt::print("{}\n", json);
+    if (!keep) fs::remove_all(dir);
+    return 0;
+  }
   if (outbox) {
     bench::sink_receiver receiver;
     load_figures off, on;
