@@ -47,10 +47,6 @@ Status copy_the_rest(store& from, store_transaction& to, migrate_counts& n) {
   n.webhooks = static_cast<std::int64_t>(hooks->size());
   auto pending = from.list_outbox("", "", "pending", max_pending_deliveries);
   PLAINT_TRY(pending);
-  if (static_cast<int>(pending->size()) >= max_pending_deliveries)
-    return make_error(errc::invalid, fmt::format("the source has {} or more deliveries pending; deliver them first "
-                                                 "(plaint notify run --once) and move the desk then",
-                                                 max_pending_deliveries));
   for (auto o : *pending) {
     o.claimed_until.reset();
     PLAINT_TRY(to.add_outbox(o));
@@ -87,6 +83,13 @@ Status copy_the_rest(store& from, store_transaction& to, migrate_counts& n) {
 Result<migrate_counts> migrate_database(store& from, store& to, const workflow_registry& workflows,
                                         const std::function<void(std::int64_t, std::int64_t)>& progress) {
   migrate_counts n;
+  // Checked before anything is written.
+  auto pending = from.list_outbox("", "", "pending", max_pending_deliveries);
+  PLAINT_TRY(pending);
+  if (static_cast<int>(pending->size()) >= max_pending_deliveries)
+    return make_error(errc::invalid, fmt::format("the source has {} or more deliveries pending; deliver them first "
+                                                 "(plaint notify run --once) and move the desk then",
+                                                 max_pending_deliveries));
   scratch_file file;
   {
     std::ofstream out(file.path, std::ios::binary | std::ios::trunc);

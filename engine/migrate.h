@@ -33,7 +33,10 @@ struct migrate_counts {
 };
 
 // `progress(done, total)` is called now and then with records imported of
-// those exported. `conflict` when the destination holds data; `invalid`
+// those exported. The refusals below come before anything is written; a
+// failure after the records' transaction committed (the database lost,
+// say) leaves them in the destination, which then refuses a second run as
+// not empty: drop it and run again. `conflict` when the destination holds data; `invalid`
 // when the source has more pending deliveries than one move carries
 // (max_pending_deliveries: deliver them first, `plaint notify run --once`).
 inline constexpr int max_pending_deliveries = 1000;

@@ -307,15 +307,7 @@ TEST_CASE("an SLA warning and breach reach the team leads through a real SMTP se
     REQUIRE(d.plaint({"user", "add", "--id", id, "--name", std::string("Lead ") + team, "--email",
                       std::string(id) + "@desk.example", "--role", "supervisor", "--team", team, "--lang", lang})
                 .code == 0);
-  // P1: first response due 3 s after intake, a warning at half of it.
-  std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/tests/web/fast-p1-policy.toml");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string policy = text.str();
-  policy.replace(policy.find("first_response = \"6s\""), 21, "first_response = \"3s\"");
-  const std::string file = d.dir.file("policy.toml");
-  std::ofstream(file) << policy;
-  REQUIRE(d.plaint({"policy", "load", file}).code == 0);
+  d.load_fast_p1_policy();  // P1: first response due 3 s after intake, a warning at half of it
   d.start({"--smtp", sink.url(), "--mail-from", "support@desk.example", "--retry-base", "1"});
   const json t = d.open("冰箱不制冷", "wang", json{{"priority", "P1"}});
   const auto deadline = std::chrono::steady_clock::now() + 20s;

@@ -21,20 +21,6 @@ using namespace plaint::testing;
 
 namespace {
 
-// The browser tests' seconds-level policy with the P1 first response due
-// 3 s after intake, its warning at half of it.
-void load_fast_policy(server_desk& d) {
-  std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/tests/web/fast-p1-policy.toml");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string policy = text.str();
-  policy.replace(policy.find("first_response = \"6s\""), 21, "first_response = \"3s\"");
-  const std::string file = d.dir.file("policy.toml");
-  std::ofstream(file) << policy;
-  auto loaded = d.plaint({"policy", "load", file});
-  REQUIRE_MESSAGE(loaded.code == 0, loaded.err);
-}
-
 struct cluster {
   server_desk& d;
   std::vector<std::unique_ptr<server_process>> nodes;
@@ -59,6 +45,12 @@ struct cluster {
 http_response post_to(http_client& c, const std::string& target, const std::string& token, const json& body,
                       header_list more = {}) {
   return c.request("POST", target, body.dump(), server_desk::auth(token, std::move(more)));
+}
+
+// A note from the customer on ticket `id` (it stops no clock).
+http_response customer_note(http_client& c, const std::string& token, std::int64_t id, const std::string& note) {
+  return post_to(c, "/api/v1/tickets/" + std::to_string(id) + "/events", token,
+                 {{"event", "comment"}, {"note", note}, {"fields", {{"from", "customer"}}}});
 }
 
 // A stream from seq 1 (Last-Event-ID 0): the replay, then live.
@@ -105,7 +97,7 @@ bool eventually(const std::function<bool()>& done, std::chrono::seconds within =
 TEST_CASE("three nodes on one database: no lost update, every timer fired once, one chain, every stream in order") {
   pg_database pdb;
   server_desk d(false, pdb.url);
-  load_fast_policy(d);
+  d.load_fast_p1_policy();
   cluster c(d, 3);
   std::vector<http_client> streams;
   for (int i = 0; i < 3; ++i) streams.push_back(whole_stream(c.port(i), d.sue));
@@ -132,8 +124,7 @@ TEST_CASE("three nodes on one database: no lost update, every timer fired once, 
       http_client h(c.port(n));
       for (int k = 0; k < 60; ++k) {
         const std::int64_t id = ids[static_cast<std::size_t>((k * 7 + n) % 12)];
-        auto r = post_to(h, "/api/v1/tickets/" + std::to_string(id) + "/events", d.ann,
-                         {{"event", "comment"}, {"note", "还在等 " + std::to_string(k)}, {"fields", {{"from", "customer"}}}});
+        auto r = customer_note(h, d.ann, id, "还在等 " + std::to_string(k));
         if (r.status != 200) {
           ++refused;
           continue;
@@ -223,9 +214,7 @@ TEST_CASE("a node killed with SIGKILL mid-load loses nothing it acknowledged, an
     load.emplace_back([&, n] {
       http_client h(c.port(static_cast<std::size_t>(n)));
       for (int k = 0; !stop; ++k) {
-        auto r = post_to(h, "/api/v1/tickets/" + std::to_string(id) + "/events", d.ann,
-                         {{"event", "comment"}, {"note", std::to_string(n) + "/" + std::to_string(k)},
-                          {"fields", {{"from", "customer"}}}});
+        auto r = customer_note(h, d.ann, id, std::to_string(n) + "/" + std::to_string(k));
         if (r.status == 0) {  // the node is gone, and the connection with it
           if (n == 1) return;
           h.close();
@@ -251,7 +240,7 @@ TEST_CASE("a node killed with SIGKILL mid-load loses nothing it acknowledged, an
   auto verified = d.plaint({"audit", "verify"});
   CHECK_MESSAGE(verified.code == 0, verified.out << verified.err);
   // The surviving node still takes writes.
-  d.fire(id, d.ann, {{"event", "comment"}, {"note", "still here"}, {"fields", {{"from", "customer"}}}});
+  CHECK(customer_note(*d.http, d.ann, id, "still here").status == 200);
 }
 
 namespace {
@@ -292,8 +281,7 @@ TEST_CASE("PostgreSQL restarted mid-load: the nodes answer 503 meanwhile and rec
     load.emplace_back([&, n] {
       http_client h(c.port(static_cast<std::size_t>(n)));
       for (int k = 0; !stop; ++k) {
-        auto r = post_to(h, "/api/v1/tickets/" + std::to_string(id) + "/events", d.ann,
-                         {{"event", "comment"}, {"note", std::to_string(k)}, {"fields", {{"from", "customer"}}}});
+        auto r = customer_note(h, d.ann, id, std::to_string(k));
         if (r.status == 0) h.close();  // a closed keep-alive
         std::lock_guard<std::mutex> lock(mu);
         ++statuses[r.status];
@@ -320,8 +308,7 @@ TEST_CASE("PostgreSQL restarted mid-load: the nodes answer 503 meanwhile and rec
   for (int n = 0; n < 2; ++n) {
     http_client h(c.port(static_cast<std::size_t>(n)));
     CHECK(eventually([&] {
-      auto r = post_to(h, "/api/v1/tickets/" + std::to_string(id) + "/events", d.ann,
-                       {{"event", "comment"}, {"note", "back"}, {"fields", {{"from", "customer"}}}});
+      auto r = customer_note(h, d.ann, id, "back");
       if (r.status == 0) h.close();
       return r.status == 200;
     }));

@@ -262,6 +262,21 @@ struct server_desk {
     return t;
   }
 
+  // The browser tests' seconds-level policy (tests/web/fast-p1-policy.toml)
+  // with the P1 first response due 3 s after intake, its warning at half
+  // of it, put in force.
+  void load_fast_p1_policy() {
+    std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/tests/web/fast-p1-policy.toml");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string policy = text.str();
+    policy.replace(policy.find("first_response = \"6s\""), 21, "first_response = \"3s\"");
+    const std::string file = dir.file("policy.toml");
+    std::ofstream(file) << policy;
+    auto loaded = plaint({"policy", "load", file});
+    REQUIRE_MESSAGE(loaded.code == 0, loaded.err);
+  }
+
   // Everything in the database, for "nothing was written" checks.
   std::string exported() const {
     auto r = plaint({"export"});
