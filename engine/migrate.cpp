@@ -101,14 +101,14 @@ Result<migrate_counts> migrate_database(store& from, store& to, const workflow_r
   const std::int64_t total = n.records.customers + n.records.tickets + n.records.events + n.records.timers +
                              n.records.customer_changes;
   std::ifstream in(file.path, std::ios::binary);
-  auto imported = import_jsonl(to, workflows, in, [&](std::int64_t lines) {
-    if (progress) progress(lines, total);
-  });
+  // One transaction: the records and the rest commit together or not at all.
+  auto imported = import_jsonl(
+      to, workflows, in,
+      [&](std::int64_t lines) {
+        if (progress) progress(lines, total);
+      },
+      [&](store_transaction& tx) { return copy_the_rest(from, tx, n); });
   PLAINT_TRY(imported);
-  auto tx = to.begin();
-  PLAINT_TRY(tx);
-  PLAINT_TRY(copy_the_rest(from, **tx, n));
-  PLAINT_TRY((*tx)->commit());
   if (progress) progress(total, total);
   return n;
 }

@@ -4,9 +4,9 @@
 // The records of export/import (engine/transfer.h: customers, tickets, the
 // audit log, timers, the customer log) go through a temporary JSON Lines
 // file into the destination's one import transaction, which re-checks the
-// chain and writes nothing if anything is wrong; then one more transaction
-// carries the rest a desk keeps: the policy in force, people, API tokens,
-// webhooks, the ladder's notifications, attachments, and deliveries still
+// chain; the rest a desk keeps is written in that same transaction: the
+// policy in force, people, API tokens, webhooks, the ladder's
+// notifications, attachments, and deliveries still
 // pending. Left behind, on purpose: web sessions (people sign in again),
 // idempotency keys (a retry after the move is a new request), the record
 // of mail plaint sent (a reply still threads by the [plaint #ID] in its
@@ -33,10 +33,7 @@ struct migrate_counts {
 };
 
 // `progress(done, total)` is called now and then with records imported of
-// those exported. The refusals below come before anything is written; a
-// failure after the records' transaction committed (the database lost,
-// say) leaves them in the destination, which then refuses a second run as
-// not empty: drop it and run again. `conflict` when the destination holds data; `invalid`
+// those exported. Any failure writes nothing to the destination. `conflict` when the destination holds data; `invalid`
 // when the source has more pending deliveries than one move carries
 // (max_pending_deliveries: deliver them first, `plaint notify run --once`).
 inline constexpr int max_pending_deliveries = 1000;

@@ -385,7 +385,8 @@ Status check_tickets(import_state& st) {
 }  // namespace
 
 Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in,
-                                     const std::function<void(std::int64_t)>& progress) {
+                                     const std::function<void(std::int64_t)>& progress,
+                                     const std::function<Status(store_transaction&)>& also) {
   bool empty = true;
   PLAINT_TRY(s.scan_customers([&](const customer&) { return empty = false; }));
   PLAINT_TRY(s.scan_tickets([&](const ticket&) { return empty = false; }));
@@ -415,6 +416,7 @@ Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflow
     return make_error(logged.error().code, fmt::format("the file would not pass audit verify: {}; nothing was imported",
                                                        logged.error().message));
   st.n.customer_changes = customer_log.count();
+  if (also) PLAINT_TRY(also(**tx));
   PLAINT_TRY((*tx)->commit());
   return st.n;
 }

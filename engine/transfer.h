@@ -52,8 +52,12 @@ Result<transfer_counts> export_csv(store& s, std::ostream& out, timestamp now);
 // not pass `audit verify` once imported (a ticket whose events are missing,
 // say). Nothing is written then: the checks of verify_audit run inside the
 // import's one transaction, before its commit.
-// `progress` (may be empty) hears the number of lines read, every 10,000.
+// `progress` (may be empty) hears the number of lines read, every 10,000;
+// `also` (may be empty) writes more in the import's transaction, after the
+// checks and before the commit, so that it commits with the records or not
+// at all (plaint migrate: engine/migrate.h).
 Result<transfer_counts> import_jsonl(store& s, const workflow_registry& workflows, std::istream& in,
-                                     const std::function<void(std::int64_t)>& progress = {});
+                                     const std::function<void(std::int64_t)>& progress = {},
+                                     const std::function<Status(store_transaction&)>& also = {});
 
 }  // namespace plaint::engine
