@@ -72,6 +72,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -477,10 +479,12 @@ class store {
 class commit_feed {
  public:
   virtual ~commit_feed() = default;
-  // Waits up to `timeout`: true when commits were announced (or the feed
-  // was re-established after a loss, so some may have been missed), false
-  // when the time passed; `unavailable` while the database cannot be reached.
-  virtual Result<bool> wait(std::chrono::milliseconds timeout) = 0;
+  // Waits up to `timeout`: the highest seq that commits announced, 0 when
+  // none came in the time, `anything` when the feed was re-established
+  // after a loss (some may have been missed); `unavailable` while the
+  // database cannot be reached.
+  static constexpr std::int64_t anything = std::numeric_limits<std::int64_t>::max();
+  virtual Result<std::int64_t> wait(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace plaint::engine

@@ -67,11 +67,14 @@ void node_feed::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the database is away; try again
       continue;
     }
-    if (!*heard && now - last_poll < poll_) continue;
-    last_poll = now;
+    const bool polling = now - last_poll >= poll_;
+    if (*heard == 0 && !polling) continue;
     std::int64_t before = 0, after = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      // This node's own commits were published by its writer: no read.
+      if (*heard < next_ && !polling) continue;
+      last_poll = now;
       before = next_;
       catch_up(0);
       after = next_;

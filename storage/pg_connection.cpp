@@ -1,12 +1,10 @@
 #include "storage/pg_connection.h"
 
+#include <libpq-fe.h>
 #include <poll.h>
 
-#include <cerrno>
-
-#include <libpq-fe.h>
-
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -199,24 +197,27 @@ engine::Status connection::connect() {
 
 engine::Status connection::reconnect() { return connect(); }
 
-engine::Result<bool> connection::wait_notification(std::chrono::milliseconds timeout) {
+engine::Result<std::optional<std::int64_t>> connection::wait_notification(std::chrono::milliseconds timeout) {
   auto drain = [this] {
-    bool any = false;
+    std::optional<std::int64_t> highest;
     while (PGnotify* n = PQnotifies(conn_)) {
-      any = true;
+      std::int64_t v = 0;
+      const char* text = n->extra ? n->extra : "";
+      std::from_chars(text, text + std::strlen(text), v);
+      highest = std::max(highest.value_or(0), v);
       PQfreemem(n);
     }
-    return any;
+    return highest;
   };
   auto lost = [this] {
     return Error{errc::unavailable, fmt::format("lost the connection to PostgreSQL: {}", first_line(PQerrorMessage(conn_)))};
   };
   if (!ok()) return lost();
-  if (drain()) return true;
+  if (auto heard = drain()) return heard;
   pollfd fd{PQsocket(conn_), POLLIN, 0};
   const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
   if (ready < 0 && errno != EINTR) return lost();
-  if (ready <= 0) return false;
+  if (ready <= 0) return std::optional<std::int64_t>();
   if (!PQconsumeInput(conn_) || !ok()) return lost();
   return drain();
 }

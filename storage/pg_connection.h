@@ -133,9 +133,10 @@ class connection {
   // Connects again to the same server; forgets every prepared statement.
   engine::Status reconnect();
   // Waits up to `timeout` for a NOTIFY on a channel this connection LISTENs
-  // to (exec("LISTEN …") first); true when one or more arrived, false when
-  // the time passed; `unavailable` when the connection was lost.
-  engine::Result<bool> wait_notification(std::chrono::milliseconds timeout);
+  // to (exec("LISTEN …") first): the highest payload read as a number (0
+  // for one that is not) when one or more arrived, nullopt when the time
+  // passed; `unavailable` when the connection was lost.
+  engine::Result<std::optional<std::int64_t>> wait_notification(std::chrono::milliseconds timeout);
   // "postgresql 15.18, plaint@127.0.0.1:5432/desk": never a password.
   std::string describe() const;
   int server_version() const;

@@ -191,7 +191,10 @@ class pg_transaction final : public engine::store_transaction {
     PLAINT_TRY(done(run("ticket_link", "UPDATE tickets SET last_event = $2 WHERE id = $1",
                         pg::params().add(e.ticket).add(e.seq), fmt::format("cannot import event {}", e.seq))));
     PLAINT_TRY(insert_event(e, (*found)->last_event, fmt::format("cannot import event {}", e.seq)));
-    have_tail_ = false;  // the chain's end moved: the next append reads it again
+    if (e.seq > last_seq_) {  // the chain's end moved (find_ticket read it under the lock)
+      last_seq_ = e.seq;
+      last_hash_ = e.hash;
+    }
     return {};
   }
 
@@ -630,16 +633,19 @@ engine::Status pg_commit_feed::listen() {
   return {};
 }
 
-engine::Result<bool> pg_commit_feed::wait(std::chrono::milliseconds timeout) {
+engine::Result<std::int64_t> pg_commit_feed::wait(std::chrono::milliseconds timeout) {
   if (!listening_) {
     // Back after a loss: what was announced meanwhile is lost, so the
     // caller is told to read the log again.
     PLAINT_TRY(listen());
-    return true;
+    return anything;
   }
   auto r = db_->wait_notification(timeout);
-  if (!r) listening_ = false;
-  return r;
+  if (!r) {
+    listening_ = false;
+    return r.error();
+  }
+  return r->value_or(0);
 }
 
 engine::Result<std::unique_ptr<pg_store>> pg_store::open(const std::string& url) {

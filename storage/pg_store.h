@@ -39,7 +39,7 @@ class pg_commit_feed final : public engine::commit_feed {
  public:
   static engine::Result<std::unique_ptr<pg_commit_feed>> open(const std::string& url);
   ~pg_commit_feed() override;
-  engine::Result<bool> wait(std::chrono::milliseconds timeout) override;
+  engine::Result<std::int64_t> wait(std::chrono::milliseconds timeout) override;
 
  private:
   explicit pg_commit_feed(std::unique_ptr<pg::connection> c) : db_(std::move(c)) {}

@@ -10,6 +10,7 @@
 
 #include "engine/audit.h"
 #include "engine/customers.h"
+#include "storage/open_store.h"
 #include "tests/storage/store_fixture.h"
 
 using namespace plaint;
@@ -680,4 +681,16 @@ TEST_CASE("prune_idempotency deletes at most its limit of keys created before th
     CHECK(tx->find_idempotency("k4")->has_value());
     require_ok(tx->commit());
   });
+}
+
+TEST_CASE("a database location is printed without a password or a query that may hold one") {
+  using storage::printable_location;
+  CHECK(printable_location("/var/lib/plaint/plaint.db") == "/var/lib/plaint/plaint.db");
+  CHECK(printable_location("postgresql://desk:s3cret@db:5432/plaint") == "postgresql://desk@db:5432/plaint");
+  CHECK(printable_location("postgres://desk:p@ss:w@rd@db/plaint") == "postgres://desk@db/plaint");
+  CHECK(printable_location("postgresql://desk@db/plaint?password=s3cret&sslmode=require") == "postgresql://desk@db/plaint");
+  CHECK(printable_location("postgresql://db/plaint") == "postgresql://db/plaint");
+  CHECK(printable_location("postgresql://desk:s3cret@db") == "postgresql://desk@db");
+  CHECK(storage::is_postgresql_url("postgres://db/x"));
+  CHECK_FALSE(storage::is_postgresql_url("postgresql.db"));
 }
