@@ -205,6 +205,9 @@ Status cmd_migrate(app& a, const std::string& from, const std::string& to) {
   if (from == to) return make_error(errc::invalid, "--from and --to name the same database");
   auto source = storage::open_store(from, a.busy_timeout());
   PLAINT_TRY(source);
+  // A source that is not a desk (a mistyped path, say) is refused before
+  // the destination is touched.
+  PLAINT_TRY((*source)->last_event_seq());
   auto dest = storage::open_store(to, a.busy_timeout());
   PLAINT_TRY(dest);
   PLAINT_TRY((*dest)->migrate());

@@ -375,4 +375,10 @@ TEST_CASE("migrate moves a desk from SQLite to PostgreSQL and back without loss,
   CHECK(again.err.find("already holds") != std::string::npos);
   CHECK(run_plaint({"--db", pdb.url, "export"}).out == d.exported());
   CHECK(run_plaint({"migrate", "--from", back, "--to", back}).code == 2);
+  // A source that holds no desk: refused, and the destination not created.
+  const std::string nowhere = d.dir.file("typo.db"), fresh = d.dir.file("fresh.db");
+  auto typo = run_plaint({"migrate", "--from", nowhere, "--to", fresh});
+  CHECK(typo.code != 0);
+  CHECK(typo.err.find("plaint init") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(fresh));
 }
