@@ -9,6 +9,7 @@
 
 #include "storage/open_store.h"
 #include "workflows/policy.h"
+#include "workflows/policy_history.h"
 #include "workflows/registry.h"
 
 namespace plaint::cli {
@@ -87,8 +88,7 @@ engine::Result<std::int64_t> app::apply_policy(const std::string& text, const st
   {
     auto tx = (*s)->begin();
     PLAINT_TRY(tx);
-    PLAINT_TRY((*tx)->put_setting("policy", text));
-    PLAINT_TRY((*tx)->put_setting("policy_name", name));
+    PLAINT_TRY(workflows::record_policy(**s, **tx, text, name, opts_.actor, clock_->now()));
     PLAINT_TRY((*tx)->commit());
   }
   return (*ex)->apply_policy(std::move(*parsed), opts_.actor);

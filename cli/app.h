@@ -78,11 +78,18 @@ struct delivery_options {
 void add_delivery_options(CLI::App* sub, delivery_options& d);
 engine::Result<server::delivery_settings> delivery_settings_of(const delivery_options& d);
 
+// A period [from, to) from --from/--to texts (ISO 8601): `to` defaults to
+// now, `from` to 30 days before `to`. `invalid` names the option at fault.
+engine::Result<std::pair<engine::timestamp, engine::timestamp>> period_of(app& a, const std::string& from,
+                                                                          const std::string& to);
+
 // Registers the subcommands on `cli`; each sets `run` to its handler.
 using handler = std::function<engine::Status(app&)>;
 void add_ticket_commands(CLI::App& cli, handler& run);
 void add_admin_commands(CLI::App& cli, handler& run);
 void add_sla_commands(CLI::App& cli, handler& run);
+// `plaint sla explain` and `plaint policy whatif` (`policy` is the policy command).
+void add_explain_commands(CLI::App& cli, CLI::App& policy, handler& run);
 void add_serve_commands(CLI::App& cli, handler& run);
 void add_token_commands(CLI::App& cli, handler& run);
 void add_people_commands(CLI::App& cli, handler& run);

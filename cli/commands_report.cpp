@@ -1,6 +1,8 @@
 // `plaint report`: the KPIs of SPEC §7 for a period, optionally grouped.
 #include <iostream>
 #include <memory>
+#include <tuple>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -19,11 +21,6 @@ using engine::Status;
 
 namespace {
 
-struct report_options {
-  std::string from, to, by;
-  std::string format = "text";
-};
-
 engine::Result<engine::timestamp> parse_time(const std::string& option, const std::string& text) {
   auto t = engine::parse_iso(text);
   if (!t)
@@ -31,6 +28,37 @@ engine::Result<engine::timestamp> parse_time(const std::string& option, const st
                       fmt::format("{} '{}' is not an ISO 8601 time such as 2026-11-23T08:00:00Z", option, text));
   return *t;
 }
+
+}  // namespace
+
+engine::Result<std::pair<engine::timestamp, engine::timestamp>> period_of(app& a, const std::string& from_text,
+                                                                          const std::string& to_text) {
+  engine::timestamp from = 0, to = 0;
+  if (to_text.empty()) {
+    auto now = a.now();
+    PLAINT_TRY(now);
+    to = *now;
+  } else {
+    auto t = parse_time("--to", to_text);
+    PLAINT_TRY(t);
+    to = *t;
+  }
+  if (from_text.empty()) {
+    from = to - 30 * 86400;
+  } else {
+    auto f = parse_time("--from", from_text);
+    PLAINT_TRY(f);
+    from = *f;
+  }
+  return std::make_pair(from, to);
+}
+
+namespace {
+
+struct report_options {
+  std::string from, to, by;
+  std::string format = "text";
+};
 
 // Rates as percentages, durations as "2h 05m"; "-" where there is no figure.
 std::string pct(const json& j) { return j.is_null() ? "-" : fmt::format("{:.1f}%", j.get<double>() * 100); }
@@ -139,22 +167,9 @@ void print_csv(const json& report) {
 Status cmd_report(app& a, const report_options& o) {
   engine::kpi_query q;
   q.by = o.by;
-  if (o.to.empty()) {
-    auto now = a.now();
-    PLAINT_TRY(now);
-    q.to = *now;
-  } else {
-    auto to = parse_time("--to", o.to);
-    PLAINT_TRY(to);
-    q.to = *to;
-  }
-  if (o.from.empty()) {
-    q.from = q.to - 30 * 86400;
-  } else {
-    auto from = parse_time("--from", o.from);
-    PLAINT_TRY(from);
-    q.from = *from;
-  }
+  auto period = period_of(a, o.from, o.to);
+  PLAINT_TRY(period);
+  std::tie(q.from, q.to) = *period;
   auto ex = a.executor();
   PLAINT_TRY(ex);
   auto s = a.store();

@@ -16,6 +16,8 @@
 #include "server/server.h"
 #include "storage/open_store.h"
 #include "storage/sqlite_store.h"
+#include "workflows/policy.h"
+#include "workflows/policy_history.h"
 #include "workflows/registry.h"
 
 namespace plaint::cli {
@@ -88,6 +90,12 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
   PLAINT_TRY(settings);
   server::options with_delivery = opts;
   with_delivery.delivery = std::move(*settings);
+  with_delivery.sla.history = [](engine::store& st) {
+    return workflows::load_policy_timeline(st, workflows::builtin_workflows());
+  };
+  with_delivery.sla.parse = [](std::string_view text, std::string_view name) {
+    return workflows::parse_policy(text, name, workflows::builtin_workflows());
+  };
   if (shared) with_delivery.open_feed = [path] { return storage::open_commit_feed(path); };
   auto open_store = [path, busy, shared]() -> engine::Result<std::unique_ptr<engine::store>> {
     if (shared) return storage::open_store(path, busy);

@@ -148,6 +148,7 @@ void add_sla_commands(CLI::App& cli, handler& run) {
   auto* policy = cli.add_subcommand("policy", "the SLA policy: targets, calendar, escalation ladder");
   policy->require_subcommand(1);
   policy->add_subcommand("show", "print the policy in force")->callback([&run] { run = cmd_policy_show; });
+  add_explain_commands(cli, *policy, run);
   {
     auto path = std::make_shared<std::string>();
     auto* sub = policy->add_subcommand("load", "put a TOML policy in force and recompute open tickets");

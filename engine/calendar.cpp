@@ -72,7 +72,8 @@ Result<business_calendar> business_calendar::always(const std::string& zone) {
 }
 
 Result<business_calendar> business_calendar::weekly(const std::string& zone, std::array<day_hours, 7> week,
-                                                    const std::vector<std::string>& holidays) {
+                                                    const std::vector<std::string>& holidays,
+                                                    const std::map<std::string, std::string>& holiday_names) {
   auto c = always(zone);
   if (!c) return c.error();
   bool any = false;
@@ -84,8 +85,12 @@ Result<business_calendar> business_calendar::weekly(const std::string& zone, std
   for (const auto& h : holidays) {
     const auto day = parse_date(h);
     if (!day) return make_error(errc::invalid, "holiday '" + h + "' is not a date YYYY-MM-DD");
-    c->holidays_.insert(*day);
+    auto named = holiday_names.find(h);
+    c->holidays_[*day] = named == holiday_names.end() ? std::string() : named->second;
   }
+  for (const auto& [date, name] : holiday_names)
+    if (std::find(holidays.begin(), holidays.end(), date) == holidays.end())
+      return make_error(errc::invalid, "holiday name '" + name + "' is given for " + date + ", which is not a holiday");
   c->always_ = false;
   c->week_ = std::move(week);
   return c;
@@ -99,8 +104,13 @@ std::vector<std::pair<timestamp, timestamp>> business_calendar::intervals_of_day
   std::vector<std::pair<timestamp, timestamp>> out;
   if (holidays_.count(local_day) != 0) return out;
   const std::int64_t midnight = local_day * 86400;
-  for (const auto& [from, to] : week_[static_cast<std::size_t>(weekday_of(local_day))]) {
-    const timestamp a = zone_->to_utc(midnight + from * 60), b = zone_->to_utc(midnight + to * 60);
+  const auto& hours = week_[static_cast<std::size_t>(weekday_of(local_day))];
+  if (hours.empty()) return out;
+  // Most days keep one offset from end to end: one lookup converts them all.
+  const auto fixed = zone_->offset_throughout(midnight - 2 * 86400, midnight + 3 * 86400);
+  for (const auto& [from, to] : hours) {
+    const std::int64_t la = midnight + from * 60, lb = midnight + to * 60;
+    const timestamp a = fixed ? la - *fixed : zone_->to_utc(la), b = fixed ? lb - *fixed : zone_->to_utc(lb);
     if (a < b) out.emplace_back(a, b);  // an interval inside a spring-forward gap is empty
   }
   return out;
@@ -140,6 +150,55 @@ std::int64_t business_calendar::weekly_seconds() const {
   for (const auto& day : week_)
     for (const auto& [from, to] : day) minutes += to - from;
   return minutes * 60;
+}
+
+const char* kind_name(calendar_segment::kind k) {
+  switch (k) {
+    case calendar_segment::kind::counted: return "counted";
+    case calendar_segment::kind::off_hours: return "off_hours";
+    case calendar_segment::kind::weekend: return "weekend";
+    case calendar_segment::kind::holiday: return "holiday";
+  }
+  return "counted";
+}
+
+std::vector<calendar_segment> business_calendar::segments(timestamp a, timestamp b) const {
+  std::vector<calendar_segment> out;
+  auto push = [&](timestamp from, timestamp to, calendar_segment::kind k, const std::string& name) {
+    from = std::max(from, a);
+    to = std::min(to, b);
+    if (to <= from) return;
+    if (!out.empty() && out.back().what == k && out.back().holiday == name && out.back().to == from) {
+      out.back().to = to;
+      return;
+    }
+    out.push_back({from, to, k, name});
+  };
+  if (b <= a) return out;
+  if (always_) {
+    push(a, b, calendar_segment::kind::counted, "");
+    return out;
+  }
+  for (std::int64_t day = local_day_of(a), last = local_day_of(b); day <= last; ++day) {
+    const std::int64_t midnight = day * 86400;
+    const timestamp day_from = zone_->to_utc(midnight), day_to = zone_->to_utc(midnight + 86400);
+    if (auto h = holidays_.find(day); h != holidays_.end()) {
+      push(day_from, day_to, calendar_segment::kind::holiday, h->second);
+      continue;
+    }
+    if (week_[static_cast<std::size_t>(weekday_of(day))].empty()) {
+      push(day_from, day_to, calendar_segment::kind::weekend, "");
+      continue;
+    }
+    timestamp at = day_from;
+    for (const auto& [from, to] : intervals_of_day(day)) {
+      push(at, from, calendar_segment::kind::off_hours, "");
+      push(from, to, calendar_segment::kind::counted, "");
+      at = std::max(at, to);
+    }
+    push(at, day_to, calendar_segment::kind::off_hours, "");
+  }
+  return out;
 }
 
 bool business_calendar::is_working(timestamp t) const {

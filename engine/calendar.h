@@ -14,8 +14,8 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +26,16 @@
 namespace plaint::engine {
 
 class time_zone;
+
+// One stretch of wall time as the calendar sees it (`business_calendar::segments`).
+struct calendar_segment {
+  enum class kind { counted, off_hours, weekend, holiday };
+  timestamp from = 0;
+  timestamp to = 0;  // [from, to)
+  kind what = kind::counted;
+  std::string holiday;  // the holiday's name ("" when it has none or `what` is not a holiday)
+};
+const char* kind_name(calendar_segment::kind k);  // "counted", "off_hours", "weekend", "holiday"
 
 class business_calendar {
  public:
@@ -39,11 +49,13 @@ class business_calendar {
   business_calendar& operator=(const business_calendar&);
 
   // A weekly schedule. `week[0]` is Sunday … `week[6]` Saturday. `holidays`
-  // are local dates "YYYY-MM-DD". Returns `invalid` for an unknown zone, an
-  // interval outside 00:00-24:00 or with end ≤ start, overlapping intervals,
-  // a malformed holiday, or a week with no working time at all.
+  // are local dates "YYYY-MM-DD"; `holiday_names` may name some of them
+  // (date → name). Returns `invalid` for an unknown zone, an interval
+  // outside 00:00-24:00 or with end ≤ start, overlapping intervals, a
+  // malformed holiday, or a week with no working time at all.
   static Result<business_calendar> weekly(const std::string& zone, std::array<day_hours, 7> week,
-                                          const std::vector<std::string>& holidays);
+                                          const std::vector<std::string>& holidays,
+                                          const std::map<std::string, std::string>& holiday_names = {});
   // 24x7 in `zone` (the zone only matters for display).
   static Result<business_calendar> always(const std::string& zone);
 
@@ -66,6 +78,12 @@ class business_calendar {
   std::int64_t between(timestamp a, timestamp b) const;
   // Whether `t` lies inside a working interval (24x7: always).
   bool is_working(timestamp t) const;
+  // [a, b) cut where the calendar changes its mind: working time
+  // (`counted`), the rest of a working day (`off_hours`), a weekday without
+  // working hours (`weekend`) and a holiday (`holiday`, named), in order,
+  // adjacent segments of one kind merged. Their `counted` seconds add up to
+  // between(a, b). 24x7: one counted segment. Cost: one step per local day.
+  std::vector<calendar_segment> segments(timestamp a, timestamp b) const;
 
  private:
   // The working intervals (UTC instants, ascending, non-empty) of one local
@@ -77,7 +95,7 @@ class business_calendar {
   std::string zone_name_ = "UTC";
   std::shared_ptr<const time_zone> zone_;
   std::array<day_hours, 7> week_{};  // each day sorted, non-overlapping
-  std::set<std::int64_t> holidays_;  // local days since 1970-01-01
+  std::map<std::int64_t, std::string> holidays_;  // local days since 1970-01-01 → name ("" unnamed)
 };
 
 }  // namespace plaint::engine

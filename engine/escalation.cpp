@@ -8,6 +8,7 @@
 
 #include "engine/channels.h"
 #include "engine/executor.h"
+#include "engine/ladder.h"
 
 namespace plaint::engine {
 
@@ -27,7 +28,9 @@ std::string raised(const std::string& priority) {
   return priority;
 }
 
-std::vector<std::string> recipients(const escalation_step& step, const ticket& t) {
+}  // namespace
+
+std::vector<std::string> rung_recipients(const escalation_step& step, const ticket& t) {
   std::vector<std::string> out;
   for (const auto& who : step.notify) {
     if (who != "owner")
@@ -42,7 +45,67 @@ std::vector<std::string> recipients(const escalation_step& step, const ticket& t
   return out;
 }
 
-}  // namespace
+std::optional<timer_effect> plan_timer(const ticket& before, std::string_view kind_view, timestamp due,
+                                       const sla_policy& policy, const workflow& wf) {
+  const std::string kind(kind_view);
+  // A pending row the ticket no longer wants (it should not happen: timers
+  // follow every transition) is retired without effects.
+  const auto wanted = desired_timers(before, policy.mode_of(wf, before.state));
+  auto it = wanted.find(kind);
+  if (it == wanted.end() || it->second != due) return std::nullopt;
+
+  timer_effect p;
+  ticket& after = p.after;
+  after = before;
+  after.version = before.version + 1;
+  after.fired |= timer_bit_of(kind);
+  p.payload = json{{"timer", kind}, {"due", format_iso(due)}};
+
+  if (kind == "follow_up") {
+    static const escalation_step follow_up_step{false, false, {"owner"}};
+    p.step = &follow_up_step;
+    p.rung = "follow_up";
+    p.event = "follow_up_due";
+    p.kind = "follow_up";
+    p.what = "follow-up call is due";
+  } else if (kind.size() > 5 && kind.compare(kind.size() - 5, 5, "_warn") == 0) {
+    const std::string clock = clock_of_kind(kind);
+    p.step = &policy.ladder.warning;
+    p.rung = "warning";
+    p.event = "sla_warning";
+    p.payload["clock"] = clock;
+    p.kind = "sla_warning";
+    const auto clock_due = clock == "first_response" ? before.first_response_due : before.resolution_due;
+    p.what = fmt::format("{} target {} is at risk", clock_label(clock), clock_due ? format_iso(*clock_due) : "-");
+  } else {
+    const std::string clock = clock_of_kind(kind);
+    const unsigned other = clock == "first_response" ? fired_resolution : fired_first_response;
+    const bool second = (before.fired & other) != 0;
+    p.step = second ? &policy.ladder.second_breach
+             : clock == "first_response" ? &policy.ladder.first_response_breach
+                                         : &policy.ladder.resolution_breach;
+    p.rung = second ? "second_breach" : clock + "_breach";
+    p.event = "escalate";
+    // A breach makes its clock's warning moot: it will not fire afterwards.
+    after.fired |= timer_bit_of(clock + "_warn");
+    p.payload["clock"] = clock;
+    p.payload["reason"] = clock + " breached";
+    p.kind = "sla_breach";
+    p.what = fmt::format("{} target {} breached", clock_label(clock), format_iso(due));
+  }
+  if (p.step->raise_level && after.level < 3) after.level += 1;
+  if (p.step->raise_priority) after.priority = raised(before.priority);
+  if (p.event == "escalate") {
+    p.payload["level"] = after.level;
+    p.what += after.level > before.level ? fmt::format("; escalated to level {}", after.level)
+                                         : fmt::format("; already at level {}", after.level);
+  }
+  if (after.priority != before.priority) {
+    p.payload["priority"] = after.priority;
+    p.what += fmt::format("; priority raised to {}", after.priority);
+  }
+  return p;
+}
 
 struct executor::planned_fire {
   ticket after;
@@ -56,65 +119,22 @@ std::optional<executor::planned_fire> executor::plan_fire(const ticket& before, 
                                                           timestamp now) const {
   const workflow* wf = workflows_.find(before.workflow);
   if (!wf) return std::nullopt;
-  // A pending row the ticket no longer wants (it should not happen: timers
-  // follow every transition) is retired without effects.
-  const auto wanted = desired_timers(before, policy_.mode_of(*wf, before.state));
-  auto it = wanted.find(t.kind);
-  if (it == wanted.end() || it->second != t.due_at) return std::nullopt;
-
+  auto effect = plan_timer(before, t.kind, t.due_at, policy_, *wf);
+  if (!effect) return std::nullopt;
   planned_fire p;
-  ticket& after = p.after;
+  p.after = std::move(effect->after);
+  p.step = effect->step;
+  p.kind = std::move(effect->kind);
+  p.what = std::move(effect->what);
   event_record& e = p.event;
-  after = before;
-  after.version = before.version + 1;
-  after.fired |= timer_bit_of(t.kind);
   e.ticket = before.id;
   e.at = now;
   e.actor = "system";
+  e.event = std::move(effect->event);
   e.from_state = before.state;
   e.to_state = before.state;
-  e.version = after.version;
-  e.payload = json{{"timer", t.kind}, {"due", format_iso(t.due_at)}};
-
-  if (t.kind == "follow_up") {
-    static const escalation_step follow_up_step{false, false, {"owner"}};
-    p.step = &follow_up_step;
-    e.event = "follow_up_due";
-    p.kind = "follow_up";
-    p.what = "follow-up call is due";
-  } else if (t.kind.size() > 5 && t.kind.compare(t.kind.size() - 5, 5, "_warn") == 0) {
-    const std::string clock = clock_of_kind(t.kind);
-    p.step = &policy_.ladder.warning;
-    e.event = "sla_warning";
-    e.payload["clock"] = clock;
-    p.kind = "sla_warning";
-    const auto due = clock == "first_response" ? before.first_response_due : before.resolution_due;
-    p.what = fmt::format("{} target {} is at risk", clock_label(clock), due ? format_iso(*due) : "-");
-  } else {
-    const std::string clock = clock_of_kind(t.kind);
-    const unsigned other = clock == "first_response" ? fired_resolution : fired_first_response;
-    p.step = (before.fired & other) ? &policy_.ladder.second_breach
-             : clock == "first_response" ? &policy_.ladder.first_response_breach
-                                         : &policy_.ladder.resolution_breach;
-    e.event = "escalate";
-    // A breach makes its clock's warning moot: it will not fire afterwards.
-    after.fired |= timer_bit_of(clock + "_warn");
-    e.payload["clock"] = clock;
-    e.payload["reason"] = clock + " breached";
-    p.kind = "sla_breach";
-    p.what = fmt::format("{} target {} breached", clock_label(clock), format_iso(t.due_at));
-  }
-  if (p.step->raise_level && after.level < 3) after.level += 1;
-  if (p.step->raise_priority) after.priority = raised(before.priority);
-  if (e.event == "escalate") {
-    e.payload["level"] = after.level;
-    p.what += after.level > before.level ? fmt::format("; escalated to level {}", after.level)
-                                         : fmt::format("; already at level {}", after.level);
-  }
-  if (after.priority != before.priority) {
-    e.payload["priority"] = after.priority;
-    p.what += fmt::format("; priority raised to {}", after.priority);
-  }
+  e.version = p.after.version;
+  e.payload = std::move(effect->payload);
   return p;
 }
 
@@ -136,7 +156,7 @@ Result<std::optional<fired_timer>> executor::fire_in(store_transaction& tx, cons
   fired_timer f{t, after, plan->event, {}, {}};
   f.fired.status = "fired";
   f.fired.fired_at = now;
-  for (const auto& who : recipients(*plan->step, after)) {
+  for (const auto& who : rung_recipients(*plan->step, after)) {
     notification n{0, after.id, f.event.seq, now, who, plan->kind,
                    fmt::format("ticket {} ({}, {}): {}", after.id, after.priority, after.customer, plan->what)};
     PLAINT_TRY(tx.add_notification(n));
@@ -157,12 +177,8 @@ Result<std::vector<timer>> executor::overdue_timers(store_transaction& tx, const
   // (nothing overdue) costs no read.
   const workflow* wf = workflows_.find(t.workflow);
   if (!wf) return std::vector<timer>();
-  bool any = false;
-  for (const auto& [kind, due] : desired_timers(t, policy_.mode_of(*wf, t.state))) {
-    (void)kind;
-    any = any || due <= now;
-  }
-  if (!any) return std::vector<timer>();
+  const auto earliest = earliest_timer(t, policy_.mode_of(*wf, t.state));
+  if (!earliest || *earliest > now) return std::vector<timer>();
   return tx.due_timers_of(t.id, now);
 }
 

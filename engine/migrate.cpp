@@ -25,7 +25,7 @@ struct scratch_file {
 // The policy, people, tokens, webhooks, notifications, attachments and
 // pending deliveries, in `to`'s open transaction.
 Status copy_the_rest(store& from, store_transaction& to, migrate_counts& n) {
-  for (const char* key : {"policy", "policy_name"}) {
+  for (const char* key : {"policy", "policy_name", "policy_history"}) {
     auto v = from.get_setting(key);
     PLAINT_TRY(v);
     if (*v) PLAINT_TRY(to.put_setting(key, **v));

@@ -200,6 +200,24 @@ std::map<std::string, timestamp> desired_timers(const ticket& t, clock_mode mode
   return out;
 }
 
+std::optional<timestamp> earliest_timer(const ticket& t, clock_mode mode) {
+  std::optional<timestamp> first;
+  auto want = [&](unsigned bit, const std::optional<timestamp>& due) {
+    if (due && !(t.fired & bit) && (!first || *due < *first)) first = due;
+  };
+  const bool open = mode == clock_mode::running || mode == clock_mode::paused;
+  if (open && !t.first_response_at) {
+    want(fired_first_response_warn, t.first_response_warn_at);
+    want(fired_first_response, t.first_response_due);
+  }
+  if (mode == clock_mode::running) {
+    want(fired_resolution_warn, t.resolution_warn_at);
+    want(fired_resolution, t.resolution_due);
+  }
+  if (mode == clock_mode::resolved) want(fired_follow_up, t.follow_up_due);
+  return first;
+}
+
 std::vector<timer_change> timer_changes(const std::map<std::string, timestamp>& before,
                                         const std::map<std::string, timestamp>& after) {
   std::vector<timer_change> out;

@@ -103,6 +103,8 @@ bool same_clocks(const ticket& a, const ticket& b);
 
 // The pending timers a ticket in `mode` should have.
 std::map<std::string, timestamp> desired_timers(const ticket& t, clock_mode mode);
+// The earliest due instant among them (nullopt: none), without building them.
+std::optional<timestamp> earliest_timer(const ticket& t, clock_mode mode);
 
 std::vector<timer_change> timer_changes(const std::map<std::string, timestamp>& before,
                                         const std::map<std::string, timestamp>& after);

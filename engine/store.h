@@ -471,6 +471,12 @@ class store {
                              const std::function<bool(const event_record&)>& fn) = 0;
   virtual Status scan_timers(const std::function<bool(const timer&)>& fn) = 0;
   virtual Status scan_customer_changes(const std::function<bool(const customer_change&)>& fn) = 0;
+  // Every ticket active in [from, to): created before `to` and not closed
+  // before `from` (open now, or closed at or after `from`), in no
+  // particular order; through indexes on the instants, so the cost follows
+  // the tickets that touch the period, not the whole history. Stops when
+  // `fn` returns false; `fn` may read through this store.
+  virtual Status scan_tickets_active(timestamp from, timestamp to, const std::function<bool(const ticket&)>& fn) = 0;
 };
 
 // News of commits by other processes on a shared database (PostgreSQL's

@@ -304,6 +304,20 @@ std::int32_t time_zone::utc_offset_at(timestamp utc) const {
   return offset_after_[static_cast<std::size_t>(it - transitions_.begin() - 1)];
 }
 
+std::optional<std::int32_t> time_zone::offset_throughout(timestamp a, timestamp b) const {
+  const std::int32_t first = utc_offset_at(a);
+  if (utc_offset_at(b) != first) return std::nullopt;
+  // Inside the table, equal offsets at both ends may hide a change and its
+  // reversal: the transitions themselves decide. A rule (the footer) changes
+  // twice a year at most, never twice within a few days.
+  if (!transitions_.empty() && b >= transitions_.front() && a <= transitions_.back()) {
+    const auto lo = std::upper_bound(transitions_.begin(), transitions_.end(), a);
+    const auto hi = std::upper_bound(transitions_.begin(), transitions_.end(), b);
+    if (lo != hi) return std::nullopt;
+  }
+  return first;
+}
+
 timestamp time_zone::to_utc(std::int64_t local) const {
   // The offsets just before and just after any transition near `local`; zones
   // never change twice within a day, so these are the only candidates.

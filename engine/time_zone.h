@@ -62,6 +62,11 @@ class time_zone {
   // clocks go back: 02:30 on Berlin's fall-back day gives 02:30 CEST.
   timestamp to_utc(std::int64_t local_seconds) const;
 
+  // The offset in effect throughout [a, b] (b - a at most a few days) when
+  // the zone does not change it in that span; nullopt when it may. Lets a
+  // caller convert many wall times of one day with one lookup.
+  std::optional<std::int32_t> offset_throughout(timestamp a, timestamp b) const;
+
  private:
   // One `std[offset]dst[offset],start[/time],end[/time]` rule; offsets are
   // seconds east of UTC, `time`s seconds after local midnight (may be < 0 or > 24h).

@@ -108,6 +108,7 @@ const std::vector<route_info>& api::routes() {
       {"GET", "/api/v1/tickets/{id}", "agent", {}, h::get_ticket},
       {"POST", "/api/v1/tickets/{id}/events", "agent", {}, h::post_event},
       {"GET", "/api/v1/tickets/{id}/events", "agent", {"limit", "cursor"}, h::ticket_events},
+      {"GET", "/api/v1/tickets/{id}/sla", "agent", {}, h::sla_explain},
       {"GET", "/api/v1/tickets/{id}/attachments/{attachment}", "agent", {}, h::get_attachment},
       {"GET", "/api/v1/webhooks", "admin", {}, h::list_webhooks},
       {"POST", "/api/v1/webhooks", "admin", {}, h::add_webhook},
@@ -117,6 +118,7 @@ const std::vector<route_info>& api::routes() {
       {"GET", "/api/v1/escalations", "supervisor", {}, h::escalations},
       {"GET", "/api/v1/reports/kpi", "supervisor", {"from", "to", "by"}, h::kpi},
       {"GET", "/api/v1/reports/kpi/series", "supervisor", {"from", "to", "step"}, h::kpi_series},
+      {"POST", "/api/v1/reports/whatif", "supervisor", {"from", "to", "by", "examples"}, h::whatif},
       {"GET", "/api/v1/stream", "any", {}, h::stream_head},
       {"GET", "/api/v1/me", "any", {}, h::me},
       {"GET", "/api/v1/users", "agent", {}, h::list_people},
@@ -164,17 +166,18 @@ const std::string& api::openapi_document() {
 bool api::blocking(const request& req) {
   if (req.method != "POST") return false;
   const auto path = path_only(req.target);
-  return path == "/signin" || path == "/api/v1/users";
+  return path == "/signin" || path == "/api/v1/users" || path == "/api/v1/reports/whatif";
 }
 
 api::api(writer& w, store_pool& readers, metrics& m, const engine::clock& clock,
-         const engine::workflow_registry& workflows, web_options web)
+         const engine::workflow_registry& workflows, web_options web, policy_tools sla)
     : writer_(w),
       readers_(readers),
       metrics_(m),
       clock_(clock),
       workflows_(workflows),
       web_(std::move(web)),
+      sla_(std::move(sla)),
       guard_(std::make_unique<signin_guard>()) {}
 
 api::~api() = default;

@@ -10,12 +10,14 @@
 // unavailable → 503 with Retry-After: 1, internal → 500.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "engine/replay.h"
 #include "engine/time.h"
 #include "engine/tokens.h"
 #include "engine/workflow.h"
@@ -55,10 +57,18 @@ struct web_options {
   bool secure_cookies = false;               // add Secure (behind TLS)
 };
 
+// What `GET /tickets/{id}/sla` and `POST /reports/whatif` need from the
+// workflows module, which parses policies (the server does not link it).
+// Empty: those routes answer 503.
+struct policy_tools {
+  std::function<engine::Result<engine::policy_timeline>(engine::store&)> history;
+  std::function<engine::Result<engine::sla_policy>(std::string_view text, std::string_view name)> parse;
+};
+
 class api {
  public:
   api(writer& w, store_pool& readers, metrics& m, const engine::clock& clock,
-      const engine::workflow_registry& workflows, web_options web = {});
+      const engine::workflow_registry& workflows, web_options web = {}, policy_tools sla = {});
   ~api();
 
   // Answers one request; `respond` runs exactly once, maybe on another thread.
@@ -90,6 +100,7 @@ class api {
   const engine::clock& clock() const { return clock_; }
   const engine::workflow_registry& workflows() const { return workflows_; }
   const web_options& web() const { return web_; }
+  const policy_tools& sla() const { return sla_; }
   signin_guard& guard() { return *guard_; }
 
  private:
@@ -99,6 +110,7 @@ class api {
   const engine::clock& clock_;
   const engine::workflow_registry& workflows_;
   web_options web_;
+  policy_tools sla_;
   std::unique_ptr<signin_guard> guard_;
 };
 

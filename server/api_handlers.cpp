@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include "engine/channels.h"
+#include "engine/explain.h"
 #include "engine/kpi.h"
 #include "engine/sla.h"
+#include "engine/utf8.h"
+#include "engine/whatif.h"
 #include "server/api.h"
 #include "server/api_util.h"
 #include "server/handlers.h"
@@ -313,6 +316,58 @@ void escalations(api& a, call& c) {
       arr.push_back(std::move(j));
     }
     c.respond(api::json_response(200, arr));
+  });
+}
+
+// GET /tickets/{id}/sla: `plaint sla explain --json`.
+void sla_explain(api& a, call& c) {
+  auto id = ticket_param(c);
+  if (!id) return fail(c, id.error());
+  if (!a.sla().history) return fail(c, {errc::unavailable, "this server cannot read the policy history"});
+  with_reader(a, c, [&](engine::store& s) {
+    auto t = s.get_ticket(*id);
+    if (!t) return fail(c, t.error());
+    auto events = s.ticket_events(*id);
+    if (!events) return fail(c, events.error());
+    auto policies = a.sla().history(s);
+    if (!policies) return fail(c, policies.error());
+    c.respond(api::json_response(200, engine::explain_sla(*t, *events, *policies, a.workflows(), c.now)));
+  });
+}
+
+// POST /reports/whatif?from=&to=&by=: the body is the proposed policy's
+// TOML; `plaint policy whatif FILE --json`. Runs on the read pool (it may
+// take seconds) within the read timeout; reads only.
+void whatif(api& a, call& c) {
+  if (!a.sla().history || !a.sla().parse)
+    return fail(c, {errc::unavailable, "this server cannot read or parse policies"});
+  const std::string& body = c.req.body;
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return fail(c, {errc::invalid, "the request body must be the proposed policy, as TOML"});
+  if (!engine::valid_utf8(body)) return fail(c, {errc::invalid, "the proposed policy is not valid UTF-8 text"});
+  auto period = report_period(c.query, c.now);
+  if (!period) return fail(c, period.error());
+  engine::whatif_query q;
+  q.from = period->first;
+  q.to = period->second;
+  q.now = c.now;
+  if (auto it = c.query.find("by"); it != c.query.end()) q.by = it->second;
+  if (c.query.count("examples")) {
+    auto n = query_int(c.query, "examples", 0, 1000);
+    if (!n) return fail(c, n.error());
+    q.examples = static_cast<std::size_t>(n->value_or(50));
+  }
+  auto proposed = a.sla().parse(body, "the proposed policy");
+  if (!proposed) return fail(c, proposed.error());
+  engine::policy_version pv;
+  pv.name = "proposed";
+  pv.policy = std::make_shared<const engine::sla_policy>(std::move(*proposed));
+  with_reader(a, c, [&](engine::store& s) {
+    auto policies = a.sla().history(s);
+    if (!policies) return fail(c, policies.error());
+    auto r = engine::what_if(s, *policies, pv, a.workflows(), q);
+    if (!r) return fail(c, r.error());
+    c.respond(api::json_response(200, *r));
   });
 }
 

@@ -34,6 +34,8 @@ void webhook_deliveries(api&, call&);
 void notification_status(api&, call&);
 void escalations(api&, call&);
 void kpi(api&, call&);
+void sla_explain(api&, call&);
+void whatif(api&, call&);
 
 // web_handlers.cpp: the web desk (docs/web.md).
 void page_index(api&, call&);

@@ -814,7 +814,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
            std::move(reload));
   w.set_max_queue(opts.max_queued_writes);
   w.set_idempotency_retention(opts.idempotency_retention);
-  api endpoints(w, readers, stats, clock, workflows, opts.web);
+  api endpoints(w, readers, stats, clock, workflows, opts.web, opts.sla);
   shared_state& st = shared.emplace(opts, endpoints, events, stats, readers, reads, conns);
 
   tcp::acceptor acceptor(ioc);

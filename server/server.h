@@ -45,6 +45,7 @@ struct options {
   std::chrono::seconds stream_ping{15};             // ": ping" on idle streams
   std::chrono::seconds idempotency_retention{24 * 3600};  // a key older than this is a new request; pruned
   web_options web;                                  // the web desk: --web-dir, session lifetime, Secure cookies
+  policy_tools sla;                                 // SLA explain and what-if (the policy history, the parser)
   delivery_settings delivery;                       // the outbox: SMTP for mail; webhooks always (server/outbox.h)
   // Several nodes on one database (PostgreSQL): news of every node's
   // commits, for the stream and the timers (server/cluster.h). Empty: this

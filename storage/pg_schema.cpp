@@ -17,7 +17,8 @@ struct migration_step {
   const char* sql;
 };
 
-// Version 8, whole: the SQLite schema of versions 1 to 8 as it stands.
+// Version 8, whole: the SQLite schema of versions 1 to 8 as it stands; then
+// one step per version, as SQLite has them.
 constexpr migration_step steps[] = {
     {8, R"sql(
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -246,6 +247,9 @@ CREATE TABLE outbox (
   events        INTEGER NOT NULL DEFAULT 1 CHECK (events >= 0)
 );
 CREATE INDEX outbox_pending ON outbox (next_at, id) WHERE state = 'pending';
+)sql"},
+    {9, R"sql(
+CREATE INDEX tickets_closed ON tickets (closed_at, id) WHERE closed_at IS NOT NULL;
 )sql"},
 };
 

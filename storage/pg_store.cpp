@@ -1064,6 +1064,45 @@ engine::Status pg_store::scan_tickets(const std::function<bool(const engine::tic
       [](const pg::row& r) { return read_ticket(r); }, [](const engine::ticket& t) { return t.id; }, fn, &pg_store::run);
 }
 
+engine::Status pg_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
+                                            const std::function<bool(const engine::ticket&)>& fn) {
+  PLAINT_TRY(ready());
+  // The open tickets by id, then the closed ones by (closed_at, id) from
+  // `from` on, a page at a time: the indexes on the instants drive both.
+  std::int64_t after = 0;
+  for (;;) {
+    auto r = run("tickets_active_open",
+                 "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE state <> 'closed' AND closed_at IS NULL"
+                 " AND created_at < $2 AND id > $1 ORDER BY id LIMIT $3",
+                 pg::params().add(after).add(to).add(std::int64_t{scan_page}), "cannot read the tickets of the period");
+    PLAINT_TRY(r);
+    for (int i = 0; i < r->rows(); ++i) {
+      auto t = read_ticket(pg::row(*r, i));
+      PLAINT_TRY(t);
+      after = t->id;
+      if (!fn(*t)) return {};
+    }
+    if (r->rows() < scan_page) break;
+  }
+  std::int64_t closed_after = from, id_after = 0;
+  for (;;) {
+    auto r = run("tickets_active_closed",
+                 "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE closed_at >= $1 AND (closed_at, id) > ($1, $2)"
+                 " AND created_at < $3 ORDER BY closed_at, id LIMIT $4",
+                 pg::params().add(closed_after).add(id_after).add(to).add(std::int64_t{scan_page}),
+                 "cannot read the tickets of the period");
+    PLAINT_TRY(r);
+    for (int i = 0; i < r->rows(); ++i) {
+      auto t = read_ticket(pg::row(*r, i));
+      PLAINT_TRY(t);
+      closed_after = t->closed_at.value_or(closed_after);
+      id_after = t->id;
+      if (!fn(*t)) return {};
+    }
+    if (r->rows() < scan_page) return {};
+  }
+}
+
 engine::Status pg_store::scan_events(std::int64_t after_seq, const std::function<bool(const engine::event_record&)>& fn) {
   PLAINT_TRY(ready());
   return walk<engine::event_record>(

@@ -4,6 +4,6 @@
 
 namespace plaint::storage {
 
-inline constexpr int current_schema = 8;
+inline constexpr int current_schema = 9;
 
 }  // namespace plaint::storage

@@ -187,6 +187,10 @@ const char* const query_sql[q::count] = {
     // index), those settled before ?1.
     "DELETE FROM outbox WHERE id IN (SELECT id FROM (SELECT id, state, created_at FROM outbox ORDER BY id LIMIT ?2)"
     " WHERE state != 'pending' AND created_at < ?1)",
+    // tickets_active: the open ones through tickets_created, the closed
+    // ones through tickets_closed (schema 9); the branches are disjoint.
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE state <> 'closed' AND closed_at IS NULL AND created_at < ?2"
+    " UNION ALL SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE closed_at >= ?1 AND created_at < ?2",
 };
 
 q::id list_query_for(const engine::ticket_query& query, bool fts) {

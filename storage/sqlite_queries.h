@@ -106,6 +106,7 @@ enum id : std::size_t {
   outbox_counts,
   outbox_next_due,
   outbox_prune,           // ?1 before, ?2 how many of the oldest rows to look at
+  tickets_active,         // ?1 from, ?2 to: created before ?2 and open, or closed at or after ?1
   count
 };
 }  // namespace q

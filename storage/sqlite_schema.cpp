@@ -2,7 +2,7 @@
 // appended; a released step is never edited, since files in the field have
 // already run it.
 //
-// THE SCHEMA (versions 1 to 8)
+// THE SCHEMA (versions 1 to 9)
 //
 // Times are INTEGER Unix seconds (UTC); optional times are NULL when unset.
 // Lists and free-form data are JSON text, checked with json_valid().
@@ -42,6 +42,8 @@
 //               message. Written in the transaction of the event that
 //               caused them (SLA warnings and breaches).
 //   tickets_created  open tickets oldest first, for the escalation board.
+//   tickets_closed   (v9) closed tickets by closing time: with tickets_created
+//                    the tickets active in a period (what-if, reports).
 //
 // Version 3 adds:
 //   tokens      API tokens (engine/tokens.h). id TEXT PK (the public part
@@ -403,6 +405,12 @@ ALTER TABLE outbox ADD COLUMN events INTEGER NOT NULL DEFAULT 1 CHECK (events >=
 UPDATE outbox SET last_seq = event_seq;
 
 PRAGMA user_version = 8;
+)sql",
+     nullptr},
+    {9, R"sql(
+CREATE INDEX tickets_closed ON tickets (closed_at, id) WHERE closed_at IS NOT NULL;
+
+PRAGMA user_version = 9;
 )sql",
      nullptr},
 };

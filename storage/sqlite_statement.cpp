@@ -42,6 +42,12 @@ namespace {
 void configure_sqlite_once() {
   static const bool configured = [] {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE if already initialized: harmless
+    // No bulk page-cache allocation per pager. Every recursive CTE (a
+    // ticket's history is one) opens an ephemeral table whose pager would
+    // grab about 400 KiB up front; malloc serves that with mmap and frees it
+    // with munmap, so a walk over thousands of histories spent most of its
+    // time in page faults (17 s instead of 1.5 s for 38,000 histories).
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
     return true;
   }();
   (void)configured;

@@ -446,6 +446,16 @@ engine::Status sqlite_store::scan_tickets(const std::function<bool(const engine:
   return scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, fn, "cannot read the tickets");
 }
 
+engine::Status sqlite_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
+                                                const std::function<bool(const engine::ticket&)>& fn) {
+  PLAINT_TRY(ready());
+  auto st = stmts_.acquire(q::tickets_active);
+  PLAINT_TRY(st);
+  (*st)->bind(1, from);
+  (*st)->bind(2, to);
+  return scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, fn, "cannot read the tickets of the period");
+}
+
 engine::Status sqlite_store::scan_events(std::int64_t after_seq,
                                          const std::function<bool(const engine::event_record&)>& fn) {
   PLAINT_TRY(ready());

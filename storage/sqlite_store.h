@@ -104,6 +104,8 @@ class sqlite_store final : public engine::store {
   // Each scan reads one consistent snapshot (or the open transaction).
   engine::Status scan_customers(const std::function<bool(const engine::customer&)>& fn) override;
   engine::Status scan_tickets(const std::function<bool(const engine::ticket&)>& fn) override;
+  engine::Status scan_tickets_active(engine::timestamp from, engine::timestamp to,
+                                     const std::function<bool(const engine::ticket&)>& fn) override;
   engine::Status scan_events(std::int64_t after_seq,
                              const std::function<bool(const engine::event_record&)>& fn) override;
   engine::Status scan_timers(const std::function<bool(const engine::timer&)>& fn) override;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -276,17 +277,34 @@ Result<engine::business_calendar> read_weekly(const reader& r, const toml::table
   }
   if (!any) return r.fail(*hours, "calendar.hours has no working time on any day");
   std::vector<std::string> holidays;
+  std::map<std::string, std::string> names;
   if (const toml::node* n = c.get("holidays")) {
-    if (!n->is_array()) return r.wrong_type(*n, "calendar.holidays", "a list of dates such as [\"2026-12-25\"]");
+    constexpr std::string_view expected = "a list of dates such as [\"2026-12-25\"]";
+    if (!n->is_array()) return r.wrong_type(*n, "calendar.holidays", expected);
     for (const toml::node& e : *n->as_array()) {
-      if (!e.is_string()) return r.wrong_type(e, "each of calendar.holidays", "a quoted date such as \"2026-12-25\"");
-      const std::string& day = e.as_string()->get();
+      // "2026-12-25", or { date = "2026-12-25", name = "Christmas Day" }.
+      const toml::node* date = &e;
+      std::string name;
+      if (const toml::table* t = e.as_table()) {
+        PLAINT_TRY(r.only(*t, "each of calendar.holidays", {"date", "name"}));
+        auto d = r.text(*t, "calendar.holidays", "date");
+        PLAINT_TRY(d);
+        auto nm = r.text(*t, "calendar.holidays", "name");
+        PLAINT_TRY(nm);
+        date = t->get("date");
+        name = *nm;
+      }
+      if (!date->is_string())
+        return r.wrong_type(e, "each of calendar.holidays",
+                            "a quoted date such as \"2026-12-25\" or { date = \"2026-12-25\", name = \"Christmas Day\" }");
+      const std::string& day = date->as_string()->get();
       if (day.size() != 10 || !engine::parse_iso(day))
-        return r.fail(&e, fmt::format("calendar.holidays \"{}\" is not a date such as \"2026-12-25\"", day));
+        return r.fail(date, fmt::format("calendar.holidays \"{}\" is not a date such as \"2026-12-25\"", day));
       holidays.push_back(day);
+      if (!name.empty()) names[day] = name;
     }
   }
-  auto cal = engine::business_calendar::weekly(zone, std::move(week), holidays);
+  auto cal = engine::business_calendar::weekly(zone, std::move(week), holidays, names);
   if (!cal) return r.fail(&c, fmt::format("the calendar is refused: {}", cal.error().message));
   return cal;
 }

@@ -3,6 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
+#include "storage/schema_version.h"
 #include "tests/cli/cli_fixture.h"
 
 using plaint::testing::cli_desk;
@@ -13,7 +16,7 @@ TEST_CASE("init is idempotent and names the database") {
   auto r = d.plaint({"init"});
   CHECK(r.code == 0);
   CHECK(r.out.find("database ready: sqlite") != std::string::npos);
-  CHECK(r.out.find("schema 8, ") != std::string::npos);
+  CHECK(r.out.find(fmt::format("schema {}, ", plaint::storage::current_schema)) != std::string::npos);
   CHECK(r.out.find("; policy built-in policy.toml") != std::string::npos);
 }
 

@@ -111,6 +111,10 @@ class faulty_store final : public engine::store {
   engine::Status scan_tickets(const std::function<bool(const engine::ticket&)>& fn) override {
     return real_.scan_tickets(fn);
   }
+  engine::Status scan_tickets_active(engine::timestamp from, engine::timestamp to,
+                                     const std::function<bool(const engine::ticket&)>& fn) override {
+    return real_.scan_tickets_active(from, to, fn);
+  }
   engine::Status scan_events(std::int64_t after_seq, const std::function<bool(const engine::event_record&)>& fn) override {
     return real_.scan_events(after_seq, fn);
   }

@@ -104,7 +104,7 @@ TEST_CASE("PostgreSQL: no server, or a connection lost, is unavailable; reconnec
   CHECK(back->integer(0, 0) == 5);
 }
 
-TEST_CASE("PostgreSQL: migrate creates schema 8 once, even from two nodes at once, and is idempotent") {
+TEST_CASE("PostgreSQL: migrate creates the current schema once, even from two nodes at once, and is idempotent") {
   pg_database db;
   auto a = connect(db.url);
   auto b = connect(db.url);

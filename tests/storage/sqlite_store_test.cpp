@@ -395,7 +395,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
     require_ok(tx->commit());
     // Back to version 3: no links, the (ticket, seq) index.
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_7) + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_9) + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());

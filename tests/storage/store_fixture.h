@@ -180,6 +180,9 @@ inline constexpr const char* undo_schema_5 =
 // Takes a schema 6 file back to schema 5 (before the directory of people).
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
+// Takes a schema 9 file back to schema 8 (before the index of closing times).
+inline constexpr const char* undo_schema_9 = "DROP INDEX tickets_closed; ";
+
 // Takes a schema 7 file back to schema 6 (before the channels).
 inline constexpr const char* undo_schema_7 =
     "DROP TABLE outbox; DROP TABLE webhooks; DROP TABLE attachments; DROP TABLE mail_links; "
