@@ -228,7 +228,9 @@ class explainer {
     const sla_policy& p = r.policy ? *r.policy->policy : *policies.current().policy;
     const business_calendar& cal = p.calendar;
     const timestamp until = r.stop.value_or(now_);
-    const timestamp span_end = std::max(until, r.due.value_or(r.start));
+    // A stopped clock up to its stop; a running one up to now or, when
+    // later, its due instant (marked "after_now"): how the due is reached.
+    const timestamp span_end = r.stop ? *r.stop : std::max(until, r.due.value_or(r.start));
     json out{{"clock", r.clock},
              {"cycle", r.cycle},
              {"policy", policy_ref(r.policy)},
