@@ -2,7 +2,7 @@
 // a note box and one button per event the ticket's state accepts.
 import {get, request, enc} from './api.js';
 import {h, replace, field, select} from './dom.js';
-import {t, label, fmt_time, fmt_left} from './i18n.js';
+import {t, label, fmt_time, fmt_left, fmt_duration} from './i18n.js';
 import {subscribe} from './stream.js';
 import {event_form} from './forms.js';
 
@@ -189,6 +189,54 @@ export async function render(main, ctx, id) {
       s.breached ? h('p', null, h('span', {class: 'tag tag-breached'}, t('sla_breached'))) : null);
   }
 
+  // "Why these due times?": GET /tickets/{id}/sla, drawn when opened.
+  function explain_section() {
+    const out = h('div', {class: 'explain-body'});
+    const box = h('details', {class: 'card explain', id: 'sla-explain'},
+      h('summary', null, t('explain_show')), out);
+    const seg_row = (s) => h('li', {class: ['segment', `segment-${s.kind}`], dataset: {kind: s.kind}},
+      h('span', {class: 'seg-kind'}, t(`seg_${s.kind}`) + (s.holiday ? ` (${s.holiday})` : '')), ' ',
+      h('span', {class: 'seg-span'}, `${fmt_time(s.from)} – ${fmt_time(s.to)}`), ' ',
+      h('span', {class: 'seg-counted'}, fmt_duration(s.counted_seconds)));
+    const clock_block = (c) => {
+      const name = c.clock === 'follow_up' ? t('follow_up_clock') : t(c.clock);
+      const head = c.clock === 'first_response' ? name : t('explain_cycle', {clock: name, n: c.cycle});
+      const segs = c.segments || [];
+      const shown = segs.length <= 12 ? segs : [...segs.slice(0, 5), null, ...segs.slice(-5)];
+      const hidden = segs.length - 10 + (c.segments_omitted || 0);
+      const due = !c.due_at ? null : (c.paused_seconds ? t('explain_due_paused', {at: fmt_time(c.due_at),
+        start: fmt_time(c.started_at), d: fmt_duration(c.target_seconds), p: fmt_duration(c.paused_seconds)})
+        : t('explain_due', {at: fmt_time(c.due_at), start: fmt_time(c.started_at), d: fmt_duration(c.target_seconds)}));
+      return h('section', {class: 'explain-clock', dataset: {clock: c.clock, cycle: String(c.cycle)}},
+        h('h3', null, head, ' · ', h('span', {class: 'explain-status'}, t(`st_${c.status}`))),
+        c.policy ? h('p', {class: 'explain-target'}, t('explain_target', {d: fmt_duration(c.target_seconds),
+          row: c.row, name: c.policy.name, v: c.policy.version})) : null,
+        due ? h('p', {class: 'explain-due'}, due) : null,
+        h('ol', {class: 'segments'}, shown.map((s) => s ? seg_row(s) : h('li', {class: 'segment-more'},
+          t('explain_more', {n: hidden})))),
+        (c.recomputes || []).filter((r) => r.cause !== 'opened' && r.cause !== 'resolved').map((r) =>
+          h('p', {class: 'explain-recompute'}, t('explain_recompute', {event: label('event', r.event), seq: r.seq,
+            cause: r.cause, from: fmt_time(r.due_before), to: fmt_time(r.due_after)}))),
+        c.warning ? h('p', {class: 'explain-fired'}, t('explain_warning', {at: fmt_time(c.warning.fired_at),
+          seq: c.warning.seq})) : null,
+        c.breach ? h('p', {class: 'explain-fired explain-breach'}, t('explain_breach', {
+          at: fmt_time(c.breach.fired_at), seq: c.breach.seq, level: c.breach.level})) : null);
+    };
+    box.addEventListener('toggle', async () => {
+      if (!box.open) return;
+      replace(out, h('p', {class: 'loading'}, t('explain_loading')));
+      try {
+        const x = await get(`/api/v1/tickets/${tid}/sla`);
+        replace(out, (x.clocks || []).map(clock_block),
+          h('p', {class: x.check.matches ? 'explain-check' : 'explain-check error'},
+            x.check.matches ? t('explain_ok') : t('explain_bad', {why: x.check.error || x.check.differences.join('; ')})));
+      } catch (e) {
+        replace(out, h('p', {class: 'error'}, e.message));
+      }
+    });
+    return box;
+  }
+
   function customer_section() {
     const sec = h('section', {class: 'card customer', 'aria-labelledby': 'cust-h'},
       h('h2', {id: 'cust-h'}, t('customer_title')), h('p', {class: 'loading'}, t('loading')));
@@ -257,7 +305,7 @@ export async function render(main, ctx, id) {
     replace(body,
       h('div', {class: 'grid'},
         h('div', {class: 'col-main'}, details, actions_section(wf), note_section(wf), history_section()),
-        h('div', {class: 'col-side'}, clocks_section(), customer_section())));
+        h('div', {class: 'col-side'}, clocks_section(), explain_section(), customer_section())));
   }
 
   await load();

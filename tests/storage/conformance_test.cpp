@@ -416,6 +416,43 @@ TEST_CASE("scans walk each table in key order and stop when the callback says so
   });
 }
 
+TEST_CASE("scan_tickets_active finds the tickets that touch a period: open ones and those closed in or after it") {
+  for_each_backend([&](backend_store& f) {
+    // Created at 100, 200, 300, 400 (+1.7e9); closed at —, 250, 350, 150.
+    auto at = [](std::int64_t t) { return 1'700'000'000 + t; };
+    std::vector<engine::ticket> tickets;
+    const std::pair<std::int64_t, std::int64_t> life[] = {{100, 0}, {200, 250}, {300, 350}, {120, 150}, {400, 0}};
+    for (const auto& [created, closed] : life) {
+      engine::ticket t = sample_ticket();
+      t.created_at = t.updated_at = t.resolution_started_at = at(created);
+      if (closed != 0) {
+        t.state = "closed";
+        t.closed_at = at(closed);
+      }
+      tickets.push_back(t);
+    }
+    add(*f.store, {sample_customer()}, tickets);
+    auto active = [&](std::int64_t from, std::int64_t to) {
+      std::vector<engine::ticket_id> ids;
+      require_ok(f.store->scan_tickets_active(at(from), at(to), [&](const engine::ticket& t) {
+        ids.push_back(t.id);
+        return true;
+      }));
+      std::sort(ids.begin(), ids.end());
+      return ids;
+    };
+    using ids = std::vector<engine::ticket_id>;
+    CHECK(active(0, 1000) == ids{1, 2, 3, 4, 5});
+    CHECK(active(260, 320) == ids{1, 3});     // 2 closed before; 5 not yet created
+    CHECK(active(150, 200) == ids{1, 4});     // closed exactly at the start counts; created at the end does not
+    CHECK(active(360, 1000) == ids{1, 5});
+    CHECK(active(0, 100) == ids{});
+    std::size_t seen = 0;
+    require_ok(f.store->scan_tickets_active(at(0), at(1000), [&](const engine::ticket&) { return ++seen < 2; }));
+    CHECK(seen == 2);
+  });
+}
+
 TEST_CASE("list_tickets filters by state, owner, customer, level and open_only, alone and combined") {
   for_each_backend([&](backend_store& f) {
     add(*f.store, {sample_customer(), sample_customer("cn-001", "星辰")},

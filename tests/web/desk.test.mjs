@@ -220,6 +220,23 @@ test('web desk', {timeout: 170000}, async (t) => {
     await page.locator('.clock[data-clock="first_response"] .clock-done').waitFor();
   });
 
+  await step('explains the due times on the ticket page: targets, segments and the check', async () => {
+    const page = s.agent;
+    await page.locator('#sla-explain summary').click();
+    const fr = page.locator('.explain-clock[data-clock="first_response"]');
+    await fr.waitFor();
+    const target = await fr.locator('.explain-target').textContent();
+    assert.match(target, /row P\d\/\w+ of policy/);
+    assert.ok(await fr.locator('.segment').count() >= 1, 'the first response has segments');
+    await page.locator('.explain-clock[data-clock="resolution"]').waitFor();
+    const check = await page.locator('.explain-check').textContent();
+    assert.equal(check, 'The replay of the history gives exactly these due times.');
+    const direct = await api(page, 'GET', `/api/v1/tickets/${s.ticket}/sla`);
+    assert.equal(direct.status, 200);
+    assert.equal(direct.data.check.matches, true);
+    await shot(page, 'ticket-explained');
+  });
+
   await step("a refused event shows the server's sentence as it is", async () => {
     const page = s.agent;
     const version = await page.locator('#ticket-version').textContent();
