@@ -187,10 +187,20 @@ const char* const query_sql[q::count] = {
     // index), those settled before ?1.
     "DELETE FROM outbox WHERE id IN (SELECT id FROM (SELECT id, state, created_at FROM outbox ORDER BY id LIMIT ?2)"
     " WHERE state != 'pending' AND created_at < ?1)",
-    // tickets_active: the open ones through tickets_created, the closed
-    // ones through tickets_closed (schema 9); the branches are disjoint.
-    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE state <> 'closed' AND closed_at IS NULL AND created_at < ?2"
-    " UNION ALL SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE closed_at >= ?1 AND created_at < ?2",
+    // tickets_active_open (tickets_created), tickets_active_closed_in,
+    // tickets_spanning_by_closed (tickets_closed, schema 9, covering the
+    // created_at test), tickets_spanning_by_created (tickets_opened),
+    // probe_closed_from, probe_created_before.
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE state <> 'closed' AND closed_at IS NULL AND created_at < ?2",
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets INDEXED BY tickets_closed"
+    " WHERE closed_at >= ?1 AND closed_at < ?2 AND closed_at IS NOT NULL",
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets INDEXED BY tickets_closed"
+    " WHERE closed_at >= ?2 AND created_at < ?2 AND closed_at IS NOT NULL",
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets INDEXED BY tickets_opened"
+    " WHERE created_at < ?2 AND closed_at >= ?2",
+    "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_closed"
+    " WHERE closed_at >= ?1 AND closed_at IS NOT NULL LIMIT ?2)",
+    "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_opened WHERE created_at < ?1 LIMIT ?2)",
 };
 
 q::id list_query_for(const engine::ticket_query& query, bool fts) {

@@ -106,7 +106,17 @@ enum id : std::size_t {
   outbox_counts,
   outbox_next_due,
   outbox_prune,           // ?1 before, ?2 how many of the oldest rows to look at
-  tickets_active,         // ?1 from, ?2 to: created before ?2 and open, or closed at or after ?1
+  // The tickets active in [?1, ?2) (store::scan_tickets_active), in three
+  // disjoint parts: open ones created before ?2; those closed in the
+  // period; those closed after it but created before its end ("spanning"),
+  // read from whichever index holds fewer candidates (the probes count up
+  // to ?3 entries of each, index only).
+  tickets_active_open,
+  tickets_active_closed_in,
+  tickets_spanning_by_closed,
+  tickets_spanning_by_created,
+  probe_closed_from,      // ?1 instant, ?2 cap
+  probe_created_before,   // ?1 instant, ?2 cap
   count
 };
 }  // namespace q

@@ -42,8 +42,10 @@
 //               message. Written in the transaction of the event that
 //               caused them (SLA warnings and breaches).
 //   tickets_created  open tickets oldest first, for the escalation board.
-//   tickets_closed   (v9) closed tickets by closing time: with tickets_created
-//                    the tickets active in a period (what-if, reports).
+//   tickets_closed   (v9) closed tickets by closing time, and tickets_opened
+//                    every ticket by opening time, each carrying the other
+//                    instant: with tickets_created, the tickets active in a
+//                    period (reports, what-if) without reading the others.
 //
 // Version 3 adds:
 //   tokens      API tokens (engine/tokens.h). id TEXT PK (the public part
@@ -408,7 +410,8 @@ PRAGMA user_version = 8;
 )sql",
      nullptr},
     {9, R"sql(
-CREATE INDEX tickets_closed ON tickets (closed_at, id) WHERE closed_at IS NOT NULL;
+CREATE INDEX tickets_closed ON tickets (closed_at, created_at) WHERE closed_at IS NOT NULL;
+CREATE INDEX tickets_opened ON tickets (created_at, closed_at);
 
 PRAGMA user_version = 9;
 )sql",

@@ -449,11 +449,37 @@ engine::Status sqlite_store::scan_tickets(const std::function<bool(const engine:
 engine::Status sqlite_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
                                                 const std::function<bool(const engine::ticket&)>& fn) {
   PLAINT_TRY(ready());
-  auto st = stmts_.acquire(q::tickets_active);
-  PLAINT_TRY(st);
-  (*st)->bind(1, from);
-  (*st)->bind(2, to);
-  return scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, fn, "cannot read the tickets of the period");
+  const std::string what = "cannot read the tickets of the period";
+  // Up to this many index entries per probe (index only, well under a ms).
+  constexpr std::int64_t probe_cap = 4096;
+  auto probe = [&](q::id query, engine::timestamp at) -> engine::Result<std::int64_t> {
+    auto st = stmts_.acquire(query);
+    PLAINT_TRY(st);
+    (*st)->bind(1, at);
+    (*st)->bind(2, probe_cap);
+    const int rc = (*st)->step();
+    if (rc != sqlite_row) return db_.error(rc, what);
+    return (*st)->int_at(0);
+  };
+  // Tickets closed after the period but opened before its end: from the
+  // side with fewer candidates — the closing times after `to` for a recent
+  // period, the opening times before `to` for an early one.
+  auto after = probe(q::probe_closed_from, to);
+  PLAINT_TRY(after);
+  auto before = probe(q::probe_created_before, to);
+  PLAINT_TRY(before);
+  const q::id spanning = *after <= *before ? q::tickets_spanning_by_closed : q::tickets_spanning_by_created;
+  bool stopped = false;
+  auto pass_on = [&](const engine::ticket& t) { return !(stopped = !fn(t)); };
+  for (const q::id part : {q::tickets_active_open, q::tickets_active_closed_in, spanning}) {
+    auto st = stmts_.acquire(part);
+    PLAINT_TRY(st);
+    (*st)->bind(1, from);
+    (*st)->bind(2, to);
+    PLAINT_TRY(scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, pass_on, what));
+    if (stopped) break;
+  }
+  return {};
 }
 
 engine::Status sqlite_store::scan_events(std::int64_t after_seq,

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <set>
 
 #include "engine/explain.h"
 #include "engine/whatif.h"
@@ -365,6 +366,29 @@ TEST_CASE("sla explain adds up to exactly the stored due times and breach flags 
   CHECK(paused > 3);
   CHECK(reopened > 0);
   CHECK(recomputed_by_policy > 0);
+}
+
+TEST_CASE("the tickets active in a period are exactly those a KPI report counts, whatever the period") {
+  desk d;
+  varied_desk(d, true);
+  std::vector<engine::ticket> all;
+  REQUIRE(d.store->scan_tickets([&](const engine::ticket& t) {
+    all.push_back(t);
+    return true;
+  }).ok());
+  const auto first = at("2026-03-16T00:00:00Z");
+  for (std::int64_t from = first - 86400; from < d.clock.now() + 86400; from += 5 * 3600 + 1234) {
+    for (const std::int64_t length : {std::int64_t{3600}, std::int64_t{86400}, std::int64_t{7 * 86400}}) {
+      std::set<engine::ticket_id> want, got;
+      for (const auto& t : all)  // the KPI report's definition (engine/kpi.cpp)
+        if (t.created_at < from + length && (!t.closed_at || *t.closed_at >= from)) want.insert(t.id);
+      REQUIRE(d.store->scan_tickets_active(from, from + length, [&](const engine::ticket& t) {
+        CHECK(got.insert(t.id).second);  // each once
+        return true;
+      }).ok());
+      CHECK(got == want);
+    }
+  }
 }
 
 TEST_CASE("policy whatif of the policy in force against itself changes nothing on a varied desk") {

@@ -181,7 +181,7 @@ inline constexpr const char* undo_schema_5 =
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
 // Takes a schema 9 file back to schema 8 (before the index of closing times).
-inline constexpr const char* undo_schema_9 = "DROP INDEX tickets_closed; ";
+inline constexpr const char* undo_schema_9 = "DROP INDEX tickets_closed; DROP INDEX tickets_opened; ";
 
 // Takes a schema 7 file back to schema 6 (before the channels).
 inline constexpr const char* undo_schema_7 =
