@@ -305,12 +305,15 @@ class explainer {
       pieces.push_back(p);
     };
     const auto cut = cal.segments(r.start, span_end);
+    std::size_t first_pause = 0;  // pauses and segments both go forward in time
     for (const auto& seg : cut) {
       timestamp at = seg.from;
       const bool counted = seg.what == calendar_segment::kind::counted;
       const char* kind = kind_name(seg.what);
       const std::string* holiday = seg.what == calendar_segment::kind::holiday ? &seg.holiday : nullptr;
-      for (std::size_t i = 0; i < r.pauses.size() && at < seg.to; ++i) {
+      while (first_pause < r.pauses.size() && r.pauses[first_pause].to && *r.pauses[first_pause].to <= seg.from)
+        ++first_pause;
+      for (std::size_t i = first_pause; i < r.pauses.size() && at < seg.to && r.pauses[i].from < seg.to; ++i) {
         const timestamp pa = r.pauses[i].from, pb = r.pauses[i].to.value_or(span_end);
         if (pb <= at || pa >= seg.to) continue;
         const timestamp a2 = std::max(at, pa), b2 = std::min(seg.to, pb);

@@ -24,6 +24,12 @@ const policy_version& policy_timeline::at_seq(std::int64_t seq) const {
   return it == versions_.begin() ? versions_.front() : *std::prev(it);
 }
 
+const policy_version& policy_timeline::at_time(timestamp t) const {
+  auto it = std::partition_point(versions_.begin(), versions_.end(),
+                                 [t](const policy_version& v) { return v.at <= t; });
+  return it == versions_.begin() ? versions_.front() : *std::prev(it);
+}
+
 namespace {
 
 bool is_timer_event(const event_record& e) {
@@ -211,7 +217,7 @@ Result<ticket> replay_recorded(const ticket& stored, const std::vector<event_rec
     }
   }
   if (!r.opened()) return make_error(errc::internal, fmt::format("ticket {} has no open event", stored.id));
-  if (fire_until) r.fire_due(*fire_until, policies.current());
+  if (fire_until) r.fire_due(*fire_until, policies.at_time(*fire_until));
   return r.current();
 }
 

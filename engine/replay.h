@@ -40,6 +40,9 @@ class policy_timeline {
   // The version an event with this seq was applied under.
   const policy_version& at_seq(std::int64_t seq) const;
   const policy_version& current() const { return versions_.back(); }
+  // The version in force at instant `t`: the last one put in force at or
+  // before it (by the time it was loaded).
+  const policy_version& at_time(timestamp t) const;
   const std::vector<policy_version>& versions() const { return versions_; }
 
  private:
@@ -78,8 +81,8 @@ using replay_observer = std::function<void(const replay_step&)>;
 // event the workflow refuses, a timer the clocks did not want): then the
 // stored clocks were not computed the way this build computes them.
 // With `fire_until`, the timers still pending after the history that are
-// due at or before it fire too (under the policy in force), as a running
-// server would have fired them.
+// due at or before it fire too (under the policy in force then), as a
+// running server would have fired them.
 Result<ticket> replay_recorded(const ticket& stored, const std::vector<event_record>& events,
                                const policy_timeline& policies, const workflow_registry& workflows,
                                const replay_observer& observe = {},

@@ -192,6 +192,7 @@ struct whatif_tally {
   std::map<ticket_id, json> changed;
   std::int64_t changed_count = 0;
   std::map<ticket_id, json> not_replayed;
+  std::int64_t not_replayed_count = 0;
   Status failed;
 
   static void keep_smallest(std::map<ticket_id, json>& m, std::size_t n) {
@@ -209,6 +210,7 @@ struct whatif_tally {
     keep_smallest(changed, examples);
     changed_count += o.changed_count;
     not_replayed.merge(o.not_replayed);
+    not_replayed_count += o.not_replayed_count;
     keep_smallest(not_replayed, examples);
     if (failed && !o.failed) failed = o.failed;
   }
@@ -223,7 +225,8 @@ Result<json> what_if(store& s, const policy_timeline& recorded, const policy_ver
     return make_error(errc::invalid,
                       fmt::format("a what-if groups by {}, not '{}'", join(groupings), q.by));
   const policy_timeline proposed_timeline({proposed}, *proposed.policy);
-  const timestamp end = std::min(q.now, q.to);
+  // The last instant replayed: now, or the period's last second ([from, to)).
+  const timestamp end = std::min(q.now, q.to - 1);
 
   // One ticket's two replays and what they add to a worker's tally.
   auto replay_one = [&](whatif_tally& w, const ticket& t, std::vector<event_record>& events) {
@@ -236,6 +239,7 @@ Result<json> what_if(store& s, const policy_timeline& recorded, const policy_ver
     auto a = replay_recorded(t, events, recorded, workflows, tally(before, q), end);
     auto b = a ? replay_simulated(t, events, proposed_timeline, workflows, end, tally(after, q)) : a;
     if (!a || !b) {
+      ++w.not_replayed_count;
       w.not_replayed.emplace(t.id, json{{"ticket", t.id}, {"error", (!a ? a : b).error().message}});
       whatif_tally::keep_smallest(w.not_replayed, q.examples);
       return;
@@ -249,7 +253,7 @@ Result<json> what_if(store& s, const policy_timeline& recorded, const policy_ver
     }
     if (same_outcome(before, after)) return;
     ++w.changed_count;
-    if (w.changed.size() < q.examples || t.id < w.changed.rbegin()->first) {
+    if (q.examples > 0 && (w.changed.size() < q.examples || t.id < w.changed.rbegin()->first)) {
       w.changed.emplace(t.id, json{{"ticket", t.id},
                                    {"customer", t.customer},
                                    {"tier", t.tier},
@@ -274,9 +278,12 @@ Result<json> what_if(store& s, const policy_timeline& recorded, const policy_ver
     ids.push_back(t.id);
     return true;
   }));
+  // Once each, whatever a store's walk does under concurrent writes.
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   std::atomic<std::size_t> next{0};
   constexpr std::size_t slice = 64;
-  auto work = [&](store& st, whatif_tally& w) {
+  auto work_on = [&](store& st, whatif_tally& w) {
     for (;;) {
       const std::size_t from = next.fetch_add(slice);
       if (from >= ids.size()) return;
@@ -293,9 +300,23 @@ Result<json> what_if(store& s, const policy_timeline& recorded, const policy_ver
       }
     }
   };
+  auto work = [&](store& st, whatif_tally& w) noexcept {
+    try {
+      work_on(st, w);
+    } catch (const std::exception& e) {
+      w.failed = make_error(errc::internal, fmt::format("the what-if stopped: {}", e.what()));
+      next = ids.size();
+    }
+  };
   whatif_tally total, second;
-  std::thread helper;
   std::unique_ptr<store> other;
+  std::thread helper;
+  struct joiner {  // the helper is joined on every way out, before `other` goes
+    std::thread& t;
+    ~joiner() {
+      if (t.joinable()) t.join();
+    }
+  } join_helper{helper};
   if (open_more && ids.size() > 4 * slice) {
     auto opened = open_more();
     if (opened) {
@@ -336,7 +357,8 @@ Result<json> what_if(store& s, const policy_timeline& recorded, const policy_ver
               {"overall", overall.to_json()},
               {"groups", std::move(group_list)},
               {"changed", {{"count", changed_count}, {"tickets", std::move(changed_list)}}},
-              {"not_replayed", std::move(not_replayed_list)}};
+              {"not_replayed", std::move(not_replayed_list)},
+              {"not_replayed_count", total.not_replayed_count}};
 }
 
 }  // namespace plaint::engine

@@ -327,6 +327,13 @@ void sla_explain(api& a, call& c) {
   with_reader(a, c, [&](engine::store& s) {
     auto t = s.get_ticket(*id);
     if (!t) return fail(c, t.error());
+    // The whole history is read and replayed: bounded, so that no ticket
+    // can make a read thread hold it all (the CLI explains any length).
+    constexpr std::int64_t max_events = 100'000;
+    if (t->version > max_events)
+      return fail(c, {errc::invalid, fmt::format("ticket {} has {} events; the API explains tickets of up to {} "
+                                                 "events (plaint sla explain has no limit)",
+                                                 *id, t->version, max_events)});
     auto events = s.ticket_events(*id);
     if (!events) return fail(c, events.error());
     auto policies = a.sla().history(s);

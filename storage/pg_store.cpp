@@ -1067,6 +1067,24 @@ engine::Status pg_store::scan_tickets(const std::function<bool(const engine::tic
 engine::Status pg_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
                                             const std::function<bool(const engine::ticket&)>& fn) {
   PLAINT_TRY(ready());
+  // Both walks read one snapshot (a ticket closed or reopened meanwhile
+  // is seen once, in one of them), in a read-only transaction of its own
+  // unless the caller has one open.
+  bool own = false;
+  if (!in_transaction_) {
+    if (!db_->ok()) PLAINT_TRY(db_->reconnect());
+    PLAINT_TRY(db_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot begin a read"));
+    own = in_transaction_ = true;
+  }
+  struct end_read {
+    pg_store& s;
+    bool own;
+    ~end_read() {
+      if (!own) return;
+      (void)s.db_->exec("COMMIT", "end a read");
+      s.in_transaction_ = false;
+    }
+  } finish{*this, own};
   // The open tickets by id, then the closed ones by (closed_at, id) from
   // `from` on, a page at a time: the indexes on the instants drive both.
   std::int64_t after = 0;

@@ -165,6 +165,11 @@ TEST_CASE("policy whatif refuses a policy with a mistake naming file and line, a
   CHECK(empty.code == 2);
   CHECK(empty.err.find("the period's end must come after its start") != std::string::npos);
   CHECK(d.plaint({"policy", "whatif", business_hours, "--by", "colour"}).code == 2);
+  // No example asked for: the figures and the count, no list.
+  auto none = d.plaint({"--json", "policy", "whatif", business_hours, "--examples", "0", "--from",
+                        "2026-03-01T00:00:00Z", "--to", "2026-04-01T00:00:00Z"});
+  REQUIRE_MESSAGE(none.code == 0, none.err);
+  CHECK(none.json()["changed"]["tickets"].empty());
   // The policy in force is the one loaded before, untouched.
   CHECK(d.plaint({"--json", "policy", "show"}).json()["name"] == business_hours);
 }

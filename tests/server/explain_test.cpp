@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "tests/server/server_fixture.h"
 
@@ -61,13 +62,26 @@ TEST_CASE("POST /reports/whatif: supervisors only, the policy TOML in the body, 
   auto same = d.post("/api/v1/reports/whatif?by=tier&from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z", d.sue, default_policy, {{"Content-Type", "application/toml"}});
   REQUIRE_MESSAGE(same.status == 200, same.body);
   const json s = same.json();
-  CHECK(s["tickets"] == 1);
+  CHECK(s["tickets"] == 1);  // (before the second ticket below)
   CHECK(s["by"] == "tier");
   CHECK(s["changed"]["count"] == 0);
   CHECK(s["overall"]["in_force"] == s["overall"]["proposed"]);
   REQUIRE(s["groups"].size() == 1);
   CHECK(s["groups"][0]["key"] == "gold");
   CHECK(s["note"].get<std::string>().find("acted differently") != std::string::npos);
+
+  // A P3 gold first response of one second breaches a ticket nobody
+  // answered: counted, listed only when examples are asked for.
+  d.open("nobody answers");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  const std::string tight = replaced(default_policy, "[targets.P3.gold]\nfirst_response = \"6h\"",
+                                     "[targets.P3.gold]\nfirst_response = \"1s\"");
+  auto none = d.post("/api/v1/reports/whatif?examples=0&from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z", d.sue,
+                     tight);
+  REQUIRE_MESSAGE(none.status == 200, none.body);
+  CHECK(none.json()["changed"]["count"].get<int>() >= 1);
+  CHECK(none.json()["changed"]["tickets"].empty());
+  CHECK(d.get("/healthz", d.sue).status == 200);
 
   CHECK(d.post("/api/v1/reports/whatif", d.ann, default_policy).status == 403);
   CHECK(d.http->request("POST", "/api/v1/reports/whatif", default_policy, {}).status == 401);
