@@ -9,7 +9,7 @@
 // 30 days before its newest event, the proposed policy to the one in force
 // (a what-if of a policy against itself must change nothing). The explain
 // ticket is built in a scratch database: N events (default 1000) of
-// comments, pauses, priority changes, hand-offs and a reopen on a business-
+// comments, pauses, priority changes and hand-offs on a business-
 // hours calendar, so every part of the explanation has work to do.
 #include <sqlite3.h>
 
