@@ -90,10 +90,9 @@ class explainer {
       compute(*res_, s, p, a, "opened", std::nullopt);
       return;
     }
-    const std::string cause = cause_of(s);
     // First response.
     if (a.first_response_due != b.first_response_due || a.first_response_warn_at != b.first_response_warn_at)
-      compute(*fr_, s, p, a, cause, b.first_response_due);
+      compute(*fr_, s, p, a, nullptr, b.first_response_due);
     if (a.first_response_at && !b.first_response_at) stop(*fr_, *a.first_response_at, s.event, "answered");
     if (a.closed_at && !b.closed_at && !fr_->stop) stop(*fr_, *a.closed_at, s.event, "closed unanswered");
 
@@ -103,9 +102,9 @@ class explainer {
       if (fu_ && !fu_->stop) stop(*fu_, a.resolution_started_at, s.event, "reopened");
       res_ = add_run("resolution", a.resolution_started_at, s.event);
       res_->cycle = ++resolution_cycles_;
-      compute(*res_, s, p, a, cause, std::nullopt);
+      compute(*res_, s, p, a, nullptr, std::nullopt);
     } else if (a.resolution_due != b.resolution_due || a.resolution_warn_at != b.resolution_warn_at) {
-      compute(*res_, s, p, a, cause, b.resolution_due);
+      compute(*res_, s, p, a, nullptr, b.resolution_due);
     }
     if (a.paused_at && (!b.paused_at || a.resolution_started_at != b.resolution_started_at))
       res_->pauses.push_back({*a.paused_at, std::nullopt, a.state, s.event, nullptr, 0});
@@ -124,7 +123,7 @@ class explainer {
       fu_->cycle = resolution_cycles_;
       compute(*fu_, s, p, a, "resolved", std::nullopt);
     } else if (fu_ && !fu_->stop && a.follow_up_due != b.follow_up_due && a.follow_up_due) {
-      compute(*fu_, s, p, a, cause, b.follow_up_due);
+      compute(*fu_, s, p, a, nullptr, b.follow_up_due);
     }
     if (fu_ && !fu_->stop && a.closed_at && !b.closed_at) stop(*fu_, *a.closed_at, s.event, "closed");
 
@@ -171,7 +170,9 @@ class explainer {
     return "recomputed";
   }
 
-  void compute(clock_run& r, const replay_step& s, const sla_policy& p, const ticket& a, const std::string& cause,
+  // `cause` null: said from the step (most steps move no clock, so the
+  // sentence is written only for those that do).
+  void compute(clock_run& r, const replay_step& s, const sla_policy& p, const ticket& a, const char* cause,
                std::optional<timestamp> due_before) {
     const sla_targets& tg = p.targets_for(a.priority, a.tier);
     r.policy = s.policy;
@@ -194,7 +195,7 @@ class explainer {
     json entry{{"seq", s.event ? json(s.event->seq) : json(nullptr)},
                {"event", s.event ? json(s.event->event) : json(nullptr)},
                {"at", format_iso(s.at)},
-               {"cause", cause},
+               {"cause", cause ? std::string(cause) : cause_of(s)},
                {"policy", policy_ref(s.policy)},
                {"row", r.row},
                {"target_seconds", r.target},

@@ -189,9 +189,14 @@ Error unreplayable(const ticket& stored, const event_record& e, const std::strin
 
 }  // namespace
 
-Result<ticket> replay_recorded(const ticket& stored, const std::vector<event_record>& events,
-                               const policy_timeline& policies, const workflow_registry& workflows,
-                               const replay_observer& observe, std::optional<timestamp> fire_until) {
+namespace {
+
+// The walk both replays share. Recorded: every event as it was. Simulated:
+// the people's actions only, each after the timers due by its instant.
+// Then the timers due by `until` fire, under the policy in force then.
+Result<ticket> walk(const ticket& stored, const std::vector<event_record>& events, const policy_timeline& policies,
+                    const workflow_registry& workflows, const replay_observer& observe, bool simulated,
+                    std::optional<timestamp> until) {
   auto wf = workflow_of(stored, workflows);
   PLAINT_TRY(wf);
   replayer r(stored, **wf, observe);
@@ -202,7 +207,10 @@ Result<ticket> replay_recorded(const ticket& stored, const std::vector<event_rec
       continue;
     }
     if (!r.opened()) return unreplayable(stored, e, "the history does not begin with open");
-    if (is_timer_event(e)) {
+    const bool timer = is_timer_event(e);
+    if (simulated && (timer || e.event == "sla_recomputed")) continue;
+    if (simulated) r.fire_due(e.at, pv);
+    if (timer) {
       const std::string kind = payload_text(e.payload, "timer", "");
       const auto due = parse_iso(payload_text(e.payload, "due", ""));
       if (!due) return unreplayable(stored, e, "the timer event names no due instant");
@@ -213,35 +221,26 @@ Result<ticket> replay_recorded(const ticket& stored, const std::vector<event_rec
     } else {
       auto accepted = r.action(e, pv);
       PLAINT_TRY(accepted);
-      if (!*accepted) return unreplayable(stored, e, "the workflow refuses it on the replayed ticket");
+      if (!*accepted && !simulated) return unreplayable(stored, e, "the workflow refuses it on the replayed ticket");
     }
   }
   if (!r.opened()) return make_error(errc::internal, fmt::format("ticket {} has no open event", stored.id));
-  if (fire_until) r.fire_due(*fire_until, policies.at_time(*fire_until));
+  if (until) r.fire_due(*until, policies.at_time(*until));
   return r.current();
+}
+
+}  // namespace
+
+Result<ticket> replay_recorded(const ticket& stored, const std::vector<event_record>& events,
+                               const policy_timeline& policies, const workflow_registry& workflows,
+                               const replay_observer& observe, std::optional<timestamp> fire_until) {
+  return walk(stored, events, policies, workflows, observe, false, fire_until);
 }
 
 Result<ticket> replay_simulated(const ticket& stored, const std::vector<event_record>& events,
                                 const policy_timeline& policies, const workflow_registry& workflows, timestamp end,
                                 const replay_observer& observe) {
-  auto wf = workflow_of(stored, workflows);
-  PLAINT_TRY(wf);
-  replayer r(stored, **wf, observe);
-  for (const event_record& e : events) {
-    const policy_version& pv = policies.at_seq(e.seq);
-    if (e.event == "open" && !r.opened()) {
-      r.open(e, pv);
-      continue;
-    }
-    if (!r.opened()) return unreplayable(stored, e, "the history does not begin with open");
-    if (is_timer_event(e) || e.event == "sla_recomputed") continue;
-    r.fire_due(e.at, pv);
-    auto accepted = r.action(e, pv);
-    PLAINT_TRY(accepted);
-  }
-  if (!r.opened()) return make_error(errc::internal, fmt::format("ticket {} has no open event", stored.id));
-  r.fire_due(end, policies.current());
-  return r.current();
+  return walk(stored, events, policies, workflows, observe, true, end);
 }
 
 std::vector<std::string> clock_differences(const ticket& replayed, const ticket& stored) {

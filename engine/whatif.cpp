@@ -53,20 +53,22 @@ struct figures {
   std::array<std::int64_t, 2> warnings{}, breaches{};
   std::array<std::int64_t, 4> reached{};  // [2], [3]: tickets that reached the level in the period
 
-  void add(const outcome& o) {
-    ++tickets;
-    resolved += o.resolved;
-    on_time += o.on_time;
-    follow_up_calls += o.follow_up_calls;
-    notifications += o.notifications;
-    refused += o.refused;
-    for (std::size_t i = 0; i < 2; ++i) {
-      warnings[i] += o.warnings[i];
-      breaches[i] += o.breaches[i];
-    }
+  // One ticket's outcome as figures.
+  static figures of(const outcome& o) {
+    figures f;
+    f.tickets = 1;
+    f.resolved = o.resolved;
+    f.on_time = o.on_time;
+    f.follow_up_calls = o.follow_up_calls;
+    f.notifications = o.notifications;
+    f.refused = o.refused;
+    f.warnings = o.warnings;
+    f.breaches = o.breaches;
     for (int level = 2; level <= 3; ++level)
-      if (o.level_reached >= level) ++reached[static_cast<std::size_t>(level)];
+      if (o.level_reached >= level) f.reached[static_cast<std::size_t>(level)] = 1;
+    return f;
   }
+  void add(const outcome& o) { add(of(o)); }
 
   void add(const figures& o) {
     tickets += o.tickets;

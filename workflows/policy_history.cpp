@@ -18,12 +18,24 @@ namespace {
 
 constexpr const char* history_key = "policy_history";
 
+// The stored history; a desk whose policy was stored before the history
+// was kept reads as that one policy, in force since the first event.
 engine::Result<json> read_history(engine::store& s) {
   auto stored = s.get_setting(history_key);
   PLAINT_TRY(stored);
-  if (!*stored) return json::array();
-  json h = json::parse(**stored, nullptr, false);
-  if (!h.is_array()) return make_error(errc::internal, "the stored policy history is not a JSON array");
+  if (*stored) {
+    json h = json::parse(**stored, nullptr, false);
+    if (!h.is_array()) return make_error(errc::internal, "the stored policy history is not a JSON array");
+    return h;
+  }
+  auto text = s.get_setting("policy");
+  PLAINT_TRY(text);
+  auto name = s.get_setting("policy_name");
+  PLAINT_TRY(name);
+  json h = json::array();
+  if (*text)
+    h.push_back({{"version", 1}, {"name", name->value_or("policy")}, {"since_seq", 0}, {"at", nullptr},
+                 {"actor", ""}, {"text", **text}});
   return h;
 }
 
@@ -57,20 +69,6 @@ engine::Status record_policy(engine::store& s, engine::store_transaction& tx, st
   PLAINT_TRY(next);
   auto history = read_history(s);
   PLAINT_TRY(history);
-  if (history->empty()) {
-    // A desk whose policy was stored before the history was kept.
-    auto old_text = s.get_setting("policy");
-    PLAINT_TRY(old_text);
-    auto old_name = s.get_setting("policy_name");
-    PLAINT_TRY(old_name);
-    if (*old_text)
-      history->push_back({{"version", 1},
-                          {"name", old_name->value_or("policy")},
-                          {"since_seq", 0},
-                          {"at", nullptr},
-                          {"actor", ""},
-                          {"text", **old_text}});
-  }
   const int version = history->empty() ? 1 : history->back().value("version", 0) + 1;
   history->push_back({{"version", version},
                       {"name", std::string(name)},
@@ -87,14 +85,6 @@ engine::Result<engine::policy_timeline> load_policy_timeline(engine::store& s,
                                                              const engine::workflow_registry& workflows) {
   auto history = read_history(s);
   PLAINT_TRY(history);
-  if (history->empty()) {
-    auto text = s.get_setting("policy");
-    PLAINT_TRY(text);
-    auto name = s.get_setting("policy_name");
-    PLAINT_TRY(name);
-    if (*text)
-      history->push_back({{"version", 1}, {"name", name->value_or("policy")}, {"since_seq", 0}, {"text", **text}});
-  }
   std::vector<engine::policy_version> versions;
   for (const json& v : *history) {
     if (!v.is_object() || !v.contains("text") || !v["text"].is_string() || !v.contains("since_seq") ||

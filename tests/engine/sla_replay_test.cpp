@@ -106,6 +106,41 @@ std::vector<std::string> kinds(const json& clock) {
 
 }  // namespace
 
+TEST_CASE("the policy history: a desk from before it reads as one policy since the first event; damage is refused") {
+  desk d;
+  auto put = [&d](const char* key, const std::string& value) {
+    auto tx = d.store->begin();
+    REQUIRE(tx.ok());
+    REQUIRE((*tx)->put_setting(key, value).ok());
+    REQUIRE((*tx)->commit().ok());
+  };
+  put("policy", berlin_policy);  // as an older plaint stored it: no history row
+  put("policy_name", "berlin.toml");
+  auto old = timeline(d);
+  REQUIRE(old.versions().size() == 1);
+  CHECK(old.current().version == 1);
+  CHECK(old.current().name == "berlin.toml");
+  CHECK(old.current().since_seq == 0);
+  d.add_customer("c1");
+  d.open();
+  load_policy(d, workflows::default_policy_text(), "policy.toml");
+  auto now = timeline(d);
+  REQUIRE(now.versions().size() == 2);  // the old one kept as version 1
+  CHECK(now.versions()[0].name == "berlin.toml");
+  CHECK(now.current().version == 2);
+  CHECK(now.current().since_seq == 1);
+  CHECK(&now.at_seq(1) == &now.versions()[0]);
+  CHECK(&now.at_seq(2) == &now.versions()[1]);
+  put("policy_history", "{\"not\": \"a list\"}");
+  auto bad = workflows::load_policy_timeline(*d.store, workflows::builtin_workflows());
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "the stored policy history is not a JSON array");
+  put("policy_history", "[{\"version\": 1}]");
+  bad = workflows::load_policy_timeline(*d.store, workflows::builtin_workflows());
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "the stored policy history has a malformed entry");
+}
+
 TEST_CASE("calendar segments: counted, off hours, a named holiday, the weekend; counted adds up to between") {
   const auto p = parse(berlin_policy, "berlin.toml");
   const auto& cal = p.calendar;
