@@ -4,7 +4,7 @@
 //
 //   bench_sla_replay --db DESK [--from T] [--to T] [--policy FILE] [--events N]
 //
-// DESK is a desk such as bench_make_desk builds (1,000,000 tickets over
+// DESK is a desk such as bench_desk builds (1,000,000 tickets over
 // three years: about 30,000 active in a month); the period defaults to the
 // 30 days before its newest event, the proposed policy to the one in force
 // (a what-if of a policy against itself must change nothing). The explain

@@ -4,7 +4,7 @@
 #
 #   bash bench/web_paint.sh [TICKETS] [RUNS]      # defaults: 1000000 tickets, 7 loads
 #
-# The desk of TICKETS complaints is made once by build/bench/bench_make_desk
+# The desk of TICKETS complaints is made once by build/bench/bench_desk
 # (through the executor, so `plaint audit verify` passes; checked once, after
 # it is made) and kept in build/bench-desk/desk-TICKETS.db for later runs
 # (PLAINT_BENCH_DESK_DIR to keep it elsewhere; delete the file to make it
@@ -15,7 +15,7 @@
 # empty cache and RUNS times reloading, and weighs every response.
 #
 # Targets: first paint < 300 ms, page weight < 200 KB compressed.
-# Needs: build/cli/plaint and build/bench/bench_make_desk (built here with
+# Needs: build/cli/plaint and build/bench/bench_desk (built here with
 # `nice cmake --build build -j2` when missing), /usr/bin/chromium (or
 # $PLAINT_CHROMIUM), tests/web/node_modules (npm install there).
 set -euo pipefail
@@ -26,14 +26,14 @@ tickets="${1:-1000000}"
 runs="${2:-7}"
 build="$repo/build"
 plaint="$build/cli/plaint"
-make_desk="$build/bench/bench_make_desk"
+make_desk="$build/bench/bench_desk"
 desk_dir="${PLAINT_BENCH_DESK_DIR:-$build/bench-desk}"
 desk="$desk_dir/desk-$tickets.db"
 user=bench.agent
 password=bench-agent-pw
 
 if [[ ! -x "$plaint" || ! -x "$make_desk" ]]; then
-  nice cmake --build "$build" -j2 --target plaint bench_make_desk
+  nice cmake --build "$build" -j2 --target plaint bench_desk
 fi
 if [[ ! -d "$repo/tests/web/node_modules/playwright-core" ]]; then
   (cd "$repo/tests/web" && npm install --no-audit --no-fund --loglevel=error)

@@ -392,7 +392,7 @@ Status executor::persist(store_transaction& tx, const ticket& before, ticket& af
         PLAINT_TRY(tx.cancel_timer(after.id, change.kind));
     }
   }
-  if (!text.empty()) PLAINT_TRY(tx.index_text(after.id, text));
+  if (!text.empty()) PLAINT_TRY(tx.index_text(after.id, opened ? 0 : after.version, text));
   // Webhook deliveries of this event, written with it (engine/channels.h).
   return queue_webhooks(tx, e, after, e.at);
 }

@@ -278,8 +278,10 @@ class store_transaction {
   virtual Status cancel_timer(ticket_id id, std::string_view kind) = 0;
   // Writes a timer exactly as given, pending or fired (import).
   virtual Status insert_timer_verbatim(const timer& t) = 0;
-  // Makes `text` findable by full-text search for this ticket.
-  virtual Status index_text(ticket_id id, std::string_view text) = 0;
+  // Makes `text` findable by full-text search for this ticket. `slot` is 0
+  // for the ticket's opening text (subject and description), else the
+  // version of the event whose note it is: one text per slot and ticket.
+  virtual Status index_text(ticket_id id, std::int64_t slot, std::string_view text) = 0;
   // Records the first use of an idempotency key; `conflict` when the key is
   // recorded already (two requests with one key: the second loses).
   virtual Status put_idempotency(const idempotency_record& r) = 0;

@@ -321,7 +321,7 @@ Status import_ticket(store_transaction& tx, const json& j, import_state& st) {
   ++st.n.tickets;
   t->last_event = 0;  // linked by its events as they are imported
   PLAINT_TRY(tx.insert_ticket(*t));
-  return tx.index_text(t->id, t->subject + "\n" + t->description);
+  return tx.index_text(t->id, 0, t->subject + "\n" + t->description);
 }
 
 Status import_event(store_transaction& tx, const json& j, import_state& st) {
@@ -335,7 +335,7 @@ Status import_event(store_transaction& tx, const json& j, import_state& st) {
   ++st.n.events;
   PLAINT_TRY(tx.insert_event_verbatim(*e));
   if (auto note = e->payload.find("note"); note != e->payload.end() && note->is_string())
-    return tx.index_text(e->ticket, note->get<std::string>());
+    return tx.index_text(e->ticket, e->version, note->get<std::string>());
   return {};
 }
 

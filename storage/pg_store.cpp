@@ -229,7 +229,7 @@ class pg_transaction final : public engine::store_transaction {
                     pg::params().add(t.id), "cannot move the timer numbers on"));
   }
 
-  engine::Status index_text(engine::ticket_id id, std::string_view text) override {
+  engine::Status index_text(engine::ticket_id id, std::int64_t /*slot*/, std::string_view text) override {
     PLAINT_TRY(live());
     return done(run("search_insert", "INSERT INTO search (ticket, body) VALUES ($1, $2)", pg::params().add(id).add(text),
                     fmt::format("cannot index the text of ticket {}", id)));

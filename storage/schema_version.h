@@ -4,6 +4,6 @@
 
 namespace plaint::storage {
 
-inline constexpr int current_schema = 9;
+inline constexpr int current_schema = 10;
 
 }  // namespace plaint::storage

@@ -2,6 +2,8 @@
 // source of column order for SELECTs, INSERTs and the bind_/read_ functions.
 #include "storage/sqlite_queries.h"
 
+#include "engine/utf8.h"
+#include "storage/cjk.h"
 #include "storage/columns.h"
 
 #include <fmt/format.h>
@@ -11,18 +13,26 @@ namespace plaint::storage {
 using engine::errc;
 using engine::Error;
 
-#define PLAINT_LIST_TICKETS(driver)                                                           \
-  "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"                                              \
-  " WHERE " driver                                                                            \
-  " AND (?1 IS NULL OR state = ?1)"                                                            \
-  " AND (?2 IS NULL OR owner = ?2)"                                                            \
-  " AND (?3 IS NULL OR customer = ?3)"                                                         \
-  " AND (?4 IS NULL OR level = ?4)"                                                            \
-  " AND (?5 = 0 OR state <> 'closed')"                                                         \
-  " AND (?6 = 0 OR " PLAINT_BREACHED("?7") ")"                                                 \
-  " AND (?8 IS NULL OR id IN (SELECT ticket FROM search WHERE search MATCH ?8))"               \
-  " AND (?9 IS NULL OR id IN (SELECT ticket FROM search WHERE body LIKE ?9 ESCAPE '\\'))" \
-  " AND id < ?10"                                                                              \
+// A ticket's search rows are the rowids id << 32 .. (id << 32) + 0xFFFFFFFF
+// (search_slot_bits), so "one of its texts matches" is a rowid range of the
+// full-text index.
+#define PLAINT_SEARCH_ROWS_OF_TICKET(table) \
+  table ".rowid BETWEEN tickets.id * 4294967296 AND tickets.id * 4294967296 + 4294967295"
+
+#define PLAINT_LIST_TICKETS(driver)                                                 \
+  "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets"                                    \
+  " WHERE " driver                                                                  \
+  " AND (?1 IS NULL OR state = ?1)"                                                  \
+  " AND (?2 IS NULL OR owner = ?2)"                                                  \
+  " AND (?3 IS NULL OR customer = ?3)"                                               \
+  " AND (?4 IS NULL OR level = ?4)"                                                  \
+  " AND (?5 = 0 OR state <> 'closed')"                                               \
+  " AND (?6 = 0 OR " PLAINT_BREACHED("?7") ")"                                       \
+  " AND (?8 IS NULL OR EXISTS (SELECT 1 FROM search WHERE search MATCH ?8"           \
+  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search") "))"                                \
+  " AND (?9 IS NULL OR EXISTS (SELECT 1 FROM search_cjk WHERE search_cjk MATCH ?9"   \
+  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search_cjk") "))"                            \
+  " AND id < ?10"                                                                    \
   " ORDER BY id DESC LIMIT ?11"
 
 const char* const query_sql[q::count] = {
@@ -60,9 +70,17 @@ const char* const query_sql[q::count] = {
     PLAINT_LIST_TICKETS("1"),
     PLAINT_LIST_TICKETS("customer = ?3"),
     PLAINT_LIST_TICKETS("owner = ?2"),
-    PLAINT_LIST_TICKETS("id IN (SELECT ticket FROM search WHERE search MATCH ?8)"),
     PLAINT_LIST_TICKETS("state = ?1"),
     PLAINT_LIST_TICKETS("level = ?4"),
+    // ticket_if_listed: one ticket, if it passes the filter (?12 its id)
+    PLAINT_LIST_TICKETS("id = ?12"),
+    // search_rows_match, search_rows_cjk: the tickets of the rows that match
+    // ?1, newest ticket first, below the rowid ?2; a ticket's rows are
+    // consecutive (search_slot_bits). search_rows_like: every text, newest
+    // first, with its key and whether it is LIKE ?1.
+    "SELECT rowid >> 32 FROM search WHERE search MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
+    "SELECT rowid >> 32 FROM search_cjk WHERE search_cjk MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
+    "SELECT key, body LIKE ?1 ESCAPE '\\' FROM search_text ORDER BY rowid DESC",
     // events_of_ticket: the ticket's history, walked from its newest event
     // back through ticket_prev (see engine::event_record). Each step must
     // stay on the ticket and go back in seq, so a damaged link ends the walk.
@@ -85,8 +103,10 @@ const char* const query_sql[q::count] = {
     "INSERT INTO timers (ticket, kind, due_at, status) VALUES (?1, ?2, ?3, 'pending')",
     "UPDATE timers SET status = 'cancelled' WHERE ticket = ?1 AND kind = ?2 AND status = 'pending'",
     "INSERT INTO timers (" PLAINT_TIMER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    // search_insert
-    "INSERT INTO search (ticket, body) VALUES (?1, ?2)",
+    // search_text_insert, search_insert, search_cjk_insert
+    "INSERT INTO search_text (key, body) VALUES (?1, ?2)",
+    "INSERT INTO search (rowid, body) VALUES (?1, ?2)",
+    "INSERT INTO search_cjk (rowid, body) VALUES (?1, ?2)",
     // idempotency_by_key, idempotency_put
     "SELECT " PLAINT_IDEMPOTENCY_COLUMNS " FROM idempotency WHERE key = ?1",
     "INSERT INTO idempotency (" PLAINT_IDEMPOTENCY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -203,10 +223,17 @@ const char* const query_sql[q::count] = {
     "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_opened WHERE created_at < ?1 LIMIT ?2)",
 };
 
-q::id list_query_for(const engine::ticket_query& query, bool fts) {
-  if (query.customer) return q::list_tickets_by_customer;
+search_kind search_kind_of(std::string_view text) {
+  if (text.empty()) return search_kind::none;
+  const std::size_t length = engine::utf8_length(text);
+  if (length >= 3) return search_kind::trigram;
+  return all_cjk(text) ? search_kind::cjk : search_kind::like;
+}
+
+q::id list_query_for(const engine::ticket_query& query) {
+  if (query.customer && search_kind_of(query.search) != search_kind::like) return q::list_tickets_by_customer;
+  if (!query.search.empty()) return q::ticket_if_listed;  // driven by the search rows, newest first
   if (query.owner) return q::list_tickets_by_owner;
-  if (fts) return q::list_tickets_by_match;
   if (query.state) return q::list_tickets_by_state;
   if (query.level) return q::list_tickets_by_level;
   return q::list_tickets;

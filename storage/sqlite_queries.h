@@ -40,9 +40,12 @@ enum id : std::size_t {
   // so that a rare value is found without walking every ticket.
   list_tickets_by_customer,
   list_tickets_by_owner,
-  list_tickets_by_match,
   list_tickets_by_state,
   list_tickets_by_level,
+  ticket_if_listed,   // the same filter for one ticket, ?12 its id
+  search_rows_match,  // ?1 FTS5 query, ?2 rowid bound: the tickets of the rows, newest first
+  search_rows_cjk,
+  search_rows_like,   // ?1 LIKE pattern: every text newest first, with its key and whether it matches
   events_of_ticket,
   events_after,
   event_last,
@@ -54,7 +57,9 @@ enum id : std::size_t {
   timer_arm,   // ?1 ticket, ?2 kind, ?3 due
   timer_cancel,
   timer_insert,
-  search_insert,
+  search_text_insert,  // ?1 key, ?2 text
+  search_insert,       // ?1 key, ?2 text
+  search_cjk_insert,   // ?1 key, ?2 cjk_terms
   idempotency_by_key,
   idempotency_put,
   setting_get,
@@ -123,12 +128,27 @@ enum id : std::size_t {
 
 extern const char* const query_sql[q::count];
 
+// How a search text is looked up: 3+ characters by the trigram index, CJK
+// words of 1–2 characters by the bigram index (storage/cjk.h), other short
+// text ("ok", "a%") by LIKE over the texts.
+enum class search_kind { none, trigram, cjk, like };
+search_kind search_kind_of(std::string_view text);
+
 // The list_tickets variant for `query`: driven by the filter likely to match
-// fewest tickets (a customer has few, an owner a queue, a search term of 3+
-// characters few; most tickets sit at level 1 and in `closed`). `fts` says
-// the search goes through the trigram index (shorter text uses LIKE, which
-// cannot drive).
-q::id list_query_for(const engine::ticket_query& query, bool fts);
+// fewest tickets (a customer has few; most tickets sit at level 1 and in
+// `closed`). A search is driven by its matches (ticket_if_listed: the
+// matching texts newest ticket first, each ticket checked against the rest
+// of the filter, so the first page of a word found in every ticket reads
+// one page's worth), unless a customer is given and the search is indexed.
+q::id list_query_for(const engine::ticket_query& query);
+
+// Search keys: the key of a ticket's text in slot n (engine::store::
+// index_text) is (id << search_slot_bits) + n. The full-text rowid is the
+// key, so matches come newest ticket first and a ticket's texts are one
+// rowid range.
+inline constexpr int search_slot_bits = 32;
+inline constexpr std::int64_t search_max_slot = (std::int64_t{1} << search_slot_bits) - 1;
+inline constexpr std::int64_t search_max_ticket = (std::int64_t{1} << (62 - search_slot_bits)) - 1;
 
 // Parameters of q::list_tickets and its variants. A NULL filter (or 0 flag)
 // matches everything.
@@ -140,10 +160,11 @@ enum list_param : int {
   lp_open_only,
   lp_breached_only,
   lp_now,
-  lp_match,   // an FTS5 string literal, for searches of 3+ characters
-  lp_like,    // a LIKE pattern with '\' escapes, for shorter searches
+  lp_match,   // an FTS5 string literal for the trigram index (search_kind::trigram)
+  lp_cjk,     // an FTS5 query of the bigram index (search_kind::cjk)
   lp_cursor,  // only ids below this; INT64_MAX for the first page
   lp_limit,
+  lp_id,      // ticket_if_listed: the ticket
 };
 
 // The query text as one FTS5 string literal: "..." with inner quotes doubled,

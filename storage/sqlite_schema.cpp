@@ -110,6 +110,20 @@
 //               the row stands for: counted by `notify status`).
 //   people.lang '' | en | zh: the language of the mail plaint sends them.
 //
+// Version 10 keys the search by ticket and adds the CJK index:
+//   search_text  key (ticket << 32 + slot; engine::store::index_text: slot
+//               0 is the opening text, else the event's version) · body.
+//               One row per indexed text in the order written (a rowid
+//               table with no index: appends only); read by short LIKE
+//               searches, newest first.
+//   search      FTS5 trigram, contentless (no columnsize): rowid = key, so
+//               matches come newest ticket first and a ticket's texts are
+//               one rowid range.
+//   search_cjk  FTS5, contentless, detail none, unicode61 over the CJK
+//               bigrams of the same text (storage/cjk.h), rowid = key;
+//               texts without CJK are left out. Two-character Chinese
+//               words are found here.
+//
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
 #include "storage/sqlite_schema.h"
@@ -119,6 +133,7 @@
 
 #include "engine/audit.h"
 #include "engine/customers.h"
+#include "storage/cjk.h"
 #include "storage/sqlite_queries.h"
 
 // The column order read_customer expects (sqlite_queries.cpp).
@@ -127,6 +142,8 @@
 namespace plaint::storage {
 
 namespace {
+
+engine::Status index_cjk_terms(const connection& db);
 
 constexpr int plaint_application_id = 0x706c6e74;  // "plnt"; 1886154356 in step 1
 
@@ -416,6 +433,22 @@ CREATE INDEX tickets_opened ON tickets (created_at, closed_at);
 PRAGMA user_version = 9;
 )sql",
      nullptr},
+    {10, R"sql(
+ALTER TABLE search RENAME TO search_v9;
+CREATE TABLE search_text (key INTEGER NOT NULL, body TEXT NOT NULL);
+INSERT INTO search_text (key, body)
+  SELECT ticket * 4294967296 + row_number() OVER (PARTITION BY ticket ORDER BY rowid) - 1, body
+  FROM search_v9 ORDER BY rowid;
+DROP TABLE search_v9;
+CREATE VIRTUAL TABLE search USING fts5 (body, content = '', columnsize = 0, tokenize = 'trigram');
+INSERT INTO search (search, rank) VALUES ('pgsz', 1000);
+INSERT INTO search (rowid, body) SELECT key, body FROM search_text ORDER BY key;
+CREATE VIRTUAL TABLE search_cjk USING fts5 (
+  body, content = '', columnsize = 0, detail = 'none', tokenize = 'unicode61');
+
+PRAGMA user_version = 10;
+)sql",
+     index_cjk_terms},
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,
@@ -481,6 +514,26 @@ engine::Status log_existing_customers(const connection& db) {
       return db.error(irc, fmt::format("cannot log customer '{}'", c->id));
     insert->reset();
     prev = change.hash;
+  }
+}
+
+// Version 10: the bigram index of every search row with CJK text.
+engine::Status index_cjk_terms(const connection& db) {
+  auto rows = statement::prepare(db, "SELECT key, body FROM search_text ORDER BY key");
+  PLAINT_TRY(rows);
+  auto insert = statement::prepare(db, "INSERT INTO search_cjk (rowid, body) VALUES (?1, ?2)");
+  PLAINT_TRY(insert);
+  for (;;) {
+    const int rc = rows->step();
+    if (rc == sqlite_done) return {};
+    if (rc != sqlite_row) return db.error(rc, "cannot read the search texts to index their Chinese words");
+    const std::string terms = cjk_terms(rows->view_at(1));
+    if (terms.empty()) continue;
+    insert->bind(1, rows->int_at(0));
+    insert->bind(2, terms);
+    if (const int irc = insert->step(); irc != sqlite_done)
+      return db.error(irc, "cannot index the Chinese words of the search texts");
+    insert->reset();
   }
 }
 

@@ -213,6 +213,8 @@ void statement::reset() {
   bind_rc_ = SQLITE_OK;
 }
 
+void statement::rewind() { sqlite3_reset(stmt_); }
+
 statement_cache::statement_cache(const connection& db, const char* const* sql, std::size_t count)
     : db_(db), sql_(sql), stmts_(count), in_use_(new bool[count]()) {}
 

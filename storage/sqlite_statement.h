@@ -123,6 +123,8 @@ class statement {
 
   // Makes the statement ready to run again: resets it and clears bindings.
   void reset();
+  // Makes the statement ready to run again with the same bindings.
+  void rewind();
 
  private:
   sqlite3_stmt* stmt_ = nullptr;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -195,16 +196,15 @@ engine::Result<std::vector<engine::customer>> sqlite_store::list_customers() {
 engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::ticket_query& query) {
   PLAINT_TRY(ready());
   const int limit = std::clamp(query.limit, 1, max_page);
-  // Trigram MATCH needs at least one trigram; shorter text (退款, "a%")
-  // falls back to LIKE over the same rows.
-  std::string match, like;
-  if (!query.search.empty()) {
-    if (engine::utf8_length(query.search) >= 3)
-      match = fts5_literal(query.search);
-    else
-      like = like_contains(query.search);
-  }
-  auto st = stmts_.acquire(list_query_for(query, !match.empty()));
+  const std::size_t wanted = static_cast<std::size_t>(limit) + 1;  // one more: is there a next page?
+  const search_kind kind = search_kind_of(query.search);
+  std::string pattern;  // the FTS5 query, or the LIKE pattern
+  if (kind == search_kind::trigram) pattern = fts5_literal(query.search);
+  if (kind == search_kind::cjk) pattern = fts5_literal(query.search) + (engine::utf8_length(query.search) == 1 ? "*" : "");
+  if (kind == search_kind::like) pattern = like_contains(query.search);
+  const q::id variant = list_query_for(query);
+  const bool by_search = variant == q::ticket_if_listed;
+  auto st = stmts_.acquire(variant);
   PLAINT_TRY(st);
   statement& s = **st;
   s.bind(lp_state, query.state);
@@ -217,19 +217,79 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   s.bind(lp_open_only, std::int64_t{query.open_only});
   s.bind(lp_breached_only, std::int64_t{query.breached_only});
   s.bind(lp_now, query.now);
-  if (match.empty())
-    s.bind_null(lp_match);
-  else
-    s.bind(lp_match, match);
-  if (like.empty())
-    s.bind_null(lp_like);
-  else
-    s.bind(lp_like, like);
-  s.bind(lp_cursor, query.cursor.value_or(std::numeric_limits<std::int64_t>::max()));
-  s.bind(lp_limit, std::int64_t{limit} + 1);  // one more, to learn whether a next page exists
+  for (auto [param, its_kind] : {std::pair{lp_match, search_kind::trigram}, std::pair{lp_cjk, search_kind::cjk}}) {
+    if (kind == its_kind && !by_search)
+      s.bind(param, pattern);
+    else
+      s.bind_null(param);
+  }
+  constexpr auto no_cursor = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t cursor = query.cursor.value_or(no_cursor);
 
   engine::ticket_page page;
-  PLAINT_TRY(scan_rows<engine::ticket>(db_, s, read_ticket<statement>, append_to(page.tickets), "cannot list tickets"));
+  auto keep = append_to(page.tickets);
+  // ticket_if_listed: the ticket, if it passes the rest of the filter.
+  auto check = [&](std::int64_t id) -> engine::Status {
+    s.rewind();
+    s.bind(lp_id, id);
+    return scan_rows<engine::ticket>(db_, s, read_ticket<statement>, keep, "cannot list tickets");
+  };
+  if (!by_search) {
+    s.bind(lp_cursor, cursor);
+    s.bind(lp_limit, static_cast<std::int64_t>(wanted));
+    PLAINT_TRY(scan_rows<engine::ticket>(db_, s, read_ticket<statement>, keep, "cannot list tickets"));
+  } else if (kind != search_kind::like) {
+    // The matching texts newest ticket first; each ticket once.
+    s.bind(lp_cursor, no_cursor);
+    s.bind(lp_limit, std::int64_t{1});
+    auto rows = stmts_.acquire(kind == search_kind::trigram ? q::search_rows_match : q::search_rows_cjk);
+    PLAINT_TRY(rows);
+    statement& r = **rows;
+    r.bind(1, pattern);
+    r.bind(2, cursor > search_max_ticket ? no_cursor : std::max<std::int64_t>(cursor, 0) << search_slot_bits);
+    std::int64_t previous = -1;
+    while (page.tickets.size() < wanted) {
+      const int rc = r.step();
+      if (rc == sqlite_done) break;
+      if (rc != sqlite_row) return db_.error(rc, "cannot search the tickets");
+      const std::int64_t id = r.int_at(0);
+      if (id == previous) continue;
+      previous = id;
+      PLAINT_TRY(check(id));
+    }
+  } else {
+    // LIKE reads the texts newest first. A ticket's opening text (slot 0)
+    // is written before any other text of it and after every text of the
+    // tickets before it, so once it is passed, the matches of every ticket
+    // from it up are known: those are checked, highest first, and the walk
+    // stops as soon as a page is full.
+    s.bind(lp_cursor, no_cursor);
+    s.bind(lp_limit, std::int64_t{1});
+    auto rows = stmts_.acquire(q::search_rows_like);
+    PLAINT_TRY(rows);
+    statement& r = **rows;
+    r.bind(1, pattern);
+    std::set<std::int64_t> matched;  // tickets below the cursor with a matching text, not yet checked
+    auto check_from = [&](std::int64_t lowest) -> engine::Status {
+      while (!matched.empty() && *matched.rbegin() >= lowest && page.tickets.size() < wanted) {
+        const std::int64_t id = *matched.rbegin();
+        matched.erase(id);
+        PLAINT_TRY(check(id));
+      }
+      return {};
+    };
+    while (page.tickets.size() < wanted) {
+      const int rc = r.step();
+      if (rc == sqlite_done) {
+        PLAINT_TRY(check_from(0));
+        break;
+      }
+      if (rc != sqlite_row) return db_.error(rc, "cannot search the tickets");
+      const std::int64_t key = r.int_at(0), id = key >> search_slot_bits;
+      if (r.int_at(1) != 0 && id < cursor) matched.insert(id);
+      if ((key & search_max_slot) == 0) PLAINT_TRY(check_from(id));
+    }
+  }
   if (page.tickets.size() > static_cast<std::size_t>(limit)) {
     page.tickets.pop_back();
     page.next_cursor = page.tickets.back().id;

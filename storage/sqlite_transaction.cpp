@@ -4,11 +4,14 @@
 // formatted only when something failed.
 #include "storage/sqlite_transaction.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <sqlite3.h>
 
 #include "engine/audit.h"
 #include "engine/customers.h"
+#include "storage/cjk.h"
 #include "storage/sqlite_queries.h"
 
 namespace plaint::storage {
@@ -217,13 +220,46 @@ engine::Status sqlite_transaction::insert_timer_verbatim(const engine::timer& t)
   return run(store_.db_, **st, [&] { return fmt::format("cannot import timer {} of ticket {}", t.id, t.ticket); });
 }
 
-engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::string_view text) {
+engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::int64_t slot, std::string_view text) {
   PLAINT_TRY(live());
-  auto st = store_.stmts_.acquire(q::search_insert);
+  if (id < 0 || id > search_max_ticket || slot < 0 || slot > search_max_slot)
+    return Error{errc::internal, fmt::format("cannot index text {} of ticket {}: the search index holds ticket ids up "
+                                             "to {} and {} texts per ticket",
+                                             slot, id, search_max_ticket, search_max_slot + 1)};
+  const std::int64_t key = (id << search_slot_bits) | slot;
+  auto st = store_.stmts_.acquire(q::search_text_insert);
   PLAINT_TRY(st);
-  (*st)->bind(1, id);
+  (*st)->bind(1, key);
   (*st)->bind(2, text);
-  return run(store_.db_, **st, [&] { return fmt::format("cannot index the text of ticket {}", id); });
+  PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot index the text of ticket {}", id); }));
+  // The full-text rows wait for the commit, to be written in key order:
+  // FTS5 writes a segment whenever a rowid comes below the one before.
+  unindexed_.emplace_back(key, std::string(text));
+  return {};
+}
+
+// The texts of this transaction into both full-text indexes, in key order.
+engine::Status sqlite_transaction::write_search_index() {
+  std::sort(unindexed_.begin(), unindexed_.end());
+  for (const auto& [key, text] : unindexed_) {
+    auto failed = [&, key = key] {
+      return fmt::format("cannot index the text of ticket {}", key >> search_slot_bits);
+    };
+    auto st = store_.stmts_.acquire(q::search_insert);
+    PLAINT_TRY(st);
+    (*st)->bind(1, key);
+    (*st)->bind(2, text);
+    PLAINT_TRY(run(store_.db_, **st, failed));
+    const std::string terms = cjk_terms(text);
+    if (terms.empty()) continue;
+    auto cjk = store_.stmts_.acquire(q::search_cjk_insert);
+    PLAINT_TRY(cjk);
+    (*cjk)->bind(1, key);
+    (*cjk)->bind(2, terms);
+    PLAINT_TRY(run(store_.db_, **cjk, failed));
+  }
+  unindexed_.clear();
+  return {};
 }
 
 engine::Status sqlite_transaction::put_idempotency(const engine::idempotency_record& r) {
@@ -413,6 +449,7 @@ engine::Result<int> sqlite_transaction::trim_sessions_of(std::string_view person
 
 engine::Status sqlite_transaction::commit_writes() {
   PLAINT_TRY(live());
+  PLAINT_TRY(write_search_index());
   auto st = store_.stmts_.acquire(q::commit);
   PLAINT_TRY(st);
   PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot commit to database {}", store_.db_.path()); }));

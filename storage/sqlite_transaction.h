@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/store.h"
 #include "storage/sqlite_store.h"
@@ -41,7 +43,7 @@ class sqlite_transaction final : public engine::store_transaction {
   engine::Status schedule_timer(engine::ticket_id id, std::string_view kind, engine::timestamp due) override;
   engine::Status cancel_timer(engine::ticket_id id, std::string_view kind) override;
   engine::Status insert_timer_verbatim(const engine::timer& t) override;
-  engine::Status index_text(engine::ticket_id id, std::string_view text) override;
+  engine::Status index_text(engine::ticket_id id, std::int64_t slot, std::string_view text) override;
   engine::Status put_idempotency(const engine::idempotency_record& r) override;
   engine::Result<std::int64_t> prune_idempotency(engine::timestamp before, int limit) override;
   engine::Result<std::int64_t> prune_outbox(engine::timestamp before, int limit) override;
@@ -79,6 +81,7 @@ class sqlite_transaction final : public engine::store_transaction {
  private:
   engine::Status live() const;
   engine::Status read_tail();
+  engine::Status write_search_index();
 
   sqlite_store& store_;
   bool committed_ = false;
@@ -86,6 +89,9 @@ class sqlite_transaction final : public engine::store_transaction {
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::string json_buf_;  // reused by every write that serialises JSON
+  // Texts indexed in this transaction, by search key (index_text), for the
+  // full-text indexes at commit.
+  std::vector<std::pair<std::int64_t, std::string>> unindexed_;
   // The live webhooks, read once per transaction (every transition of a
   // batch asks) and forgotten when one is written.
   std::shared_ptr<const std::vector<engine::webhook>> webhooks_;

@@ -161,8 +161,8 @@ class faulty_store final : public engine::store {
       return real_->cancel_timer(id, kind);
     }
     engine::Status insert_timer_verbatim(const engine::timer& t) override { return real_->insert_timer_verbatim(t); }
-    engine::Status index_text(engine::ticket_id id, std::string_view text) override {
-      return real_->index_text(id, text);
+    engine::Status index_text(engine::ticket_id id, std::int64_t slot, std::string_view text) override {
+      return real_->index_text(id, slot, text);
     }
     engine::Status put_idempotency(const engine::idempotency_record& r) override { return real_->put_idempotency(r); }
     engine::Result<std::int64_t> prune_outbox(engine::timestamp before, int limit) override {

@@ -581,7 +581,7 @@ TEST_CASE("search finds English in any case, Chinese of any length and text only
     add(*f.store, {sample_customer()}, {en, late, refund, printer});
     {
       auto tx = begin(*f.store);
-      require_ok(tx->index_text(4, "Customer mentioned a squeaky hinge"));
+      require_ok(tx->index_text(4, 2, "Customer mentioned a squeaky hinge"));
       require_ok(tx->commit());
     }
     auto search = [&](std::string text, std::optional<std::string> state = std::nullopt) -> std::string {
@@ -603,6 +603,57 @@ TEST_CASE("search finds English in any case, Chinese of any length and text only
     CHECK(search("squeaky HINGE") == "4");
     CHECK(search("zzz").empty());
     CHECK(search("kettle lid").empty());  // the text is searched as one phrase
+  });
+}
+
+TEST_CASE("a search pages newest first through every matching ticket, notes on old tickets and filters included") {
+  for_each_backend([&](backend_store& f) {
+    std::vector<engine::ticket> tickets;
+    for (int i = 1; i <= 60; ++i) {
+      engine::ticket t = sample_ticket("acme", i % 3 == 0 ? fmt::format("Parcel {}", i) : fmt::format("Other {}", i));
+      t.description = i % 4 == 0 ? "包裹没有到" : "nothing";
+      t.state = i % 2 ? "triage" : "intake";
+      tickets.push_back(t);
+    }
+    add(*f.store, {sample_customer()}, tickets);
+    {  // notes added later, to old tickets as well as new ones
+      auto tx = begin(*f.store);
+      for (int i = 60; i >= 1; --i) {
+        if (i % 5 == 0) require_ok(tx->index_text(i, 2, "parcel note"));
+        if (i % 7 == 0) require_ok(tx->index_text(i, 3, "客户说包裹坏了"));
+        if (i % 10 == 0) require_ok(tx->index_text(i, 4, "a second PARCEL note"));
+      }
+      require_ok(tx->commit());
+    }
+    auto all_pages = [&](std::string text, std::optional<std::string> state) {
+      engine::ticket_query q;
+      q.search = std::move(text);
+      q.state = std::move(state);
+      q.limit = 7;
+      std::string out;
+      for (int pages = 0; pages < 20; ++pages) {
+        auto page = list(*f.store, q);
+        out += (out.empty() || page.tickets.empty() ? "" : " ") + ids_of(page);
+        if (!page.next_cursor) break;
+        q.cursor = page.next_cursor;
+      }
+      return out;
+    };
+    auto expected = [](auto matches, std::optional<int> odd) {
+      std::string out;
+      for (int i = 60; i >= 1; --i)
+        if (matches(i) && (!odd || i % 2 == *odd)) out += (out.empty() ? "" : " ") + std::to_string(i);
+      return out;
+    };
+    auto parcel = [](int i) { return i % 3 == 0 || i % 5 == 0; };
+    auto baoguo = [](int i) { return i % 4 == 0 || i % 7 == 0; };
+    CHECK(all_pages("parcel", {}) == expected(parcel, {}));
+    CHECK(all_pages("PARCEL", "triage") == expected(parcel, 1));
+    CHECK(all_pages("包裹", {}) == expected(baoguo, {}));     // two CJK characters: the bigram index
+    CHECK(all_pages("包", "intake") == expected(baoguo, 0));  // one: a prefix of it
+    CHECK(all_pages("坏了", {}) == expected([](int i) { return i % 7 == 0; }, {}));
+    CHECK(all_pages("ar", {}) == expected(parcel, {}));       // two letters: LIKE over the rows
+    CHECK(all_pages("到", {}) == expected([](int i) { return i % 4 == 0; }, {}));  // the last of a run
   });
 }
 

@@ -147,7 +147,7 @@ inline std::vector<engine::ticket_id> add(engine::store& s, const std::vector<en
   for (const auto& t : tickets) {
     auto id = tx->insert_ticket(t);
     require_ok(id);
-    require_ok(tx->index_text(*id, t.subject + "\n" + t.description));
+    require_ok(tx->index_text(*id, 0, t.subject + "\n" + t.description));
     ids.push_back(*id);
   }
   require_ok(tx->commit());
@@ -181,6 +181,14 @@ inline constexpr const char* undo_schema_5 =
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
 // Takes a schema 9 file back to schema 8 (before the index of closing times).
+// Takes a schema 10 file back to schema 9 (search rows in insertion order,
+// with their ticket as a column; no CJK index).
+inline constexpr const char* undo_schema_10 =
+    "DROP TABLE search_cjk; DROP TABLE search; "
+    "CREATE VIRTUAL TABLE search USING fts5 (ticket UNINDEXED, body, tokenize = 'trigram'); "
+    "INSERT INTO search (search, rank) VALUES ('pgsz', 1000); "
+    "INSERT INTO search (ticket, body) SELECT key >> 32, body FROM search_text ORDER BY rowid; "
+    "DROP TABLE search_text; ";
 inline constexpr const char* undo_schema_9 = "DROP INDEX tickets_closed; DROP INDEX tickets_opened; ";
 
 // Takes a schema 7 file back to schema 6 (before the channels).

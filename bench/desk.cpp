@@ -4,12 +4,15 @@
 // row is real — hash-chained events, timers, search text, people who own the
 // tickets — so `plaint audit verify` passes and `plaint serve` runs on it.
 //
-//   bench_make_desk --db build/bench-desk/desk.db [--tickets 1000000] [--days 365]
+//   bench_desk --db build/bench-desk/desk.db [--tickets 1000000] [--days 365]
 //
 // Each complaint follows a plan drawn from its number: most are triaged,
-// worked, resolved and followed up within a few days (some rejected at
-// intake, some escalated, a few stuck in remediation for good), so the
-// complaints of the last days are still open and the rest are closed. The
+// worked, resolved and followed up with a CSAT score within a few days; some
+// are rejected at intake, some escalated, some commented on (English or
+// Chinese notes), some paused waiting for the customer, some reopened in
+// the follow-up window and resolved again, and about 5 % stuck in
+// remediation for good (old, breached, open: about 50,000 at 1M), so the
+// complaints of the last days are still open and most others are closed. The
 // clock moves forward batch by batch; a ticket's SLA timers that fall due
 // before its next step fire first, as they would have. Timers left due at
 // the end fire once all are logged. Refuses a database that holds tickets.
@@ -62,7 +65,7 @@ options parse_options(int argc, char** argv) {
     if (arg == "--db" && value) o.db = value, ++i;
     else if (arg == "--tickets" && value) o.tickets = std::atoll(value), ++i;
     else if (arg == "--days" && value) o.days = std::atoi(value), ++i;
-    else die("usage: bench_make_desk --db FILE [--tickets N] [--days D]");
+    else die("usage: bench_desk --db FILE [--tickets N] [--days D]");
   }
   if (o.db.empty() || o.tickets < 1 || o.days < 1) die("--db is required; --tickets and --days must be positive");
   return o;
@@ -116,7 +119,10 @@ const std::pair<const char*, const char*> subjects[] = {
 const char* const resolution_codes[] = {"refund", "replaced", "repaired", "explained", "credited", "resolved_first_contact"};
 
 // The steps of one complaint after `open`, in order.
-enum class step : std::uint8_t { triage, escalate, start, resolve, follow_up_done, reject };
+enum class step : std::uint8_t {
+  triage, escalate, start, comment, request_info, customer_replied, resolve, reopen, resolve_again,
+  follow_up_done, reject
+};
 
 struct action {
   timestamp at;
@@ -126,8 +132,9 @@ struct action {
 };
 
 struct plan {
-  bool rejected, escalated, stuck;
+  bool rejected, escalated, stuck, commented, paused, reopened;
   std::int64_t to_triage, to_escalate, to_start, to_resolve, to_follow_up;  // delays after the step before
+  std::int64_t to_reply;                                                    // a paused ticket's wait
 };
 
 plan plan_of(std::int64_t i) {
@@ -135,12 +142,16 @@ plan plan_of(std::int64_t i) {
   plan p{};
   p.rejected = h % 100 < 3;
   p.escalated = h / 100 % 100 < 6;
-  p.stuck = h / 10000 % 1000 < 8;  // never resolved: old open, breached tickets
+  p.stuck = h / 10000 % 1000 < 47;  // never resolved: old open, breached tickets
+  p.commented = h / 10000000 % 100 < 30;
+  p.paused = h / 1000000000 % 100 < 15;
+  p.reopened = h / 100000000000 % 100 < 4;
   p.to_triage = 5 * minute + std::int64_t(g % 55) * minute;
   p.to_escalate = hour + std::int64_t(g / 64 % 180) * minute;
   p.to_start = 15 * minute + std::int64_t(g / 16384 % 120) * minute;
   p.to_resolve = 2 * hour + std::int64_t(g / 2097152 % 70) * hour;
   p.to_follow_up = 4 * hour + std::int64_t(g / 268435456 % 44) * hour;  // before the 3-day follow-up timer
+  p.to_reply = hour + std::int64_t(g / 34359738368 % 47) * hour;
   return p;
 }
 
@@ -187,7 +198,7 @@ int main(int argc, char** argv) {
     must(tx->commit(), "commit customers");
   }
 
-  fmt::print("bench_make_desk: {} complaints over {} days into {}\n", o.tickets, o.days, o.db);
+  fmt::print("bench_desk: {} complaints over {} days into {}\n", o.tickets, o.days, o.db);
   std::fflush(stdout);
 
   std::vector<engine::ticket_id> ids(std::size_t(o.tickets), 0);
@@ -247,7 +258,16 @@ int main(int argc, char** argv) {
             e.actor = supervisor_id(int(a.complaint % supervisor_count));
             break;
           case step::start: e.event = "start", e.note = "Called the customer back."; break;
+          case step::comment:
+            e.event = "comment";
+            e.note = a.complaint % 2 ? "Customer asked for an update; parcel tracking checked."
+                                     : "客户再次来电询问包裹进度，已安抚。";
+            break;
+          case step::request_info: e.event = "request_info", e.note = "Asked the customer for photos of the damage."; break;
+          case step::customer_replied: e.event = "customer_replied", e.note = "Photos received. 已收到照片。"; break;
+          case step::reopen: e.event = "reopen", e.note = "Customer says the problem is back."; break;
           case step::resolve:
+          case step::resolve_again:
             e.event = "resolve", e.note = "Problem solved; customer informed. 已处理。";
             e.fields = {{"resolution_code", resolution_codes[mix(a.complaint ^ 0x7e5) % std::size(resolution_codes)]},
                         {"root_cause", "supplier"}};
@@ -284,8 +304,20 @@ int main(int argc, char** argv) {
         switch (what[k].second) {
           case step::triage: p.escalated ? then(p.to_escalate, step::escalate) : then(p.to_start, step::start); break;
           case step::escalate: then(p.to_start, step::start); break;
-          case step::start: if (!p.stuck) then(p.to_resolve, step::resolve); break;
-          case step::resolve: then(p.to_follow_up, step::follow_up_done); break;
+          case step::start:
+            if (p.commented) then(p.to_start, step::comment);
+            else if (p.paused) then(p.to_start, step::request_info);
+            else if (!p.stuck) then(p.to_resolve, step::resolve);
+            break;
+          case step::comment:
+            if (p.paused) then(p.to_start, step::request_info);
+            else if (!p.stuck) then(p.to_resolve, step::resolve);
+            break;
+          case step::request_info: then(p.to_reply, step::customer_replied); break;
+          case step::customer_replied: if (!p.stuck) then(p.to_resolve, step::resolve); break;
+          case step::resolve: then(p.to_follow_up, p.reopened ? step::reopen : step::follow_up_done); break;
+          case step::reopen: then(p.to_resolve, step::resolve_again); break;
+          case step::resolve_again: then(p.to_follow_up, step::follow_up_done); break;
           default: break;
         }
       }
@@ -303,7 +335,7 @@ int main(int argc, char** argv) {
     fired += std::int64_t(round.size());
     if (round.size() < 4096) break;
   }
-  fmt::print("bench_make_desk: {} complaints, {} transitions ({} refused), {} timers fired at the end; "
+  fmt::print("bench_desk: {} complaints, {} transitions ({} refused), {} timers fired at the end; "
              "{} batches; {:.1f} s\n",
              o.tickets, transitions, refused, fired, batches, seconds_since(t0));
   return 0;

@@ -1,0 +1,63 @@
+#include "storage/cjk.h"
+
+#include <cstddef>
+
+namespace plaint::storage {
+
+namespace {
+
+// The code point at s[i] (valid UTF-8), and how many bytes it takes.
+char32_t decode(std::string_view s, std::size_t i, std::size_t& length) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) return length = 1, b;
+  length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+  char32_t cp = b & (0x3F >> (length - 1));
+  for (std::size_t k = 1; k < length && i + k < s.size(); ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
+}
+
+}  // namespace
+
+bool is_cjk(char32_t c) {
+  return (c >= 0x3041 && c <= 0x3096) || (c >= 0x309D && c <= 0x309F)  // hiragana
+         || (c >= 0x30A1 && c <= 0x30FA) || (c >= 0x30FC && c <= 0x30FF)  // katakana, not its middle dot
+         || (c >= 0x3400 && c <= 0x4DBF)    // extension A
+         || (c >= 0x4E00 && c <= 0x9FFF)    // unified ideographs
+         || (c >= 0xAC00 && c <= 0xD7AF)    // Hangul syllables
+         || (c >= 0xF900 && c <= 0xFAFF)    // compatibility ideographs
+         || (c >= 0x20000 && c <= 0x3134F);  // extensions B to G
+}
+
+std::string cjk_terms(std::string_view s) {
+  std::string out;
+  std::string_view previous;  // the CJK character just before, if any
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = 1;
+    const char32_t cp = decode(s, i, n);
+    const std::string_view here = s.substr(i, n);
+    i += n;
+    if (!is_cjk(cp)) {
+      if (!previous.empty()) out.append(previous).push_back(' ');  // the run's last character alone
+      previous = {};
+      continue;
+    }
+    if (!previous.empty()) out.append(previous).append(here).push_back(' ');
+    previous = here;
+  }
+  if (!previous.empty()) out.append(previous).push_back(' ');
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
+bool all_cjk(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = 1;
+    if (!is_cjk(decode(s, i, n))) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace plaint::storage
