@@ -324,12 +324,13 @@ double engine_batched(const std::string& path, int batch, int batches) {
 
 // The raw limit: per transition an UPDATE of the ticket (naming its new
 // event), an INSERT of the event (with two 64-hex hashes and the link to the
-// ticket's previous event) and of the note's search text.
+// ticket's previous event) and of the note's search text, and the text's
+// full-text row, written in key order at the end of the transaction.
 double raw_batched(const std::string& path, int batch, int batches) {
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) die("raw open");
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr, nullptr, nullptr);
-  sqlite3_stmt *upd, *ins, *fts, *last;
+  sqlite3_stmt *upd, *ins, *text, *fts, *last;
   sqlite3_prepare_v2(db, "UPDATE tickets SET version = version + 1, updated_at = ?2, last_event = ?3 WHERE id = ?1",
                      -1, &upd, nullptr);
   sqlite3_prepare_v2(db,
@@ -337,7 +338,11 @@ double raw_batched(const std::string& path, int batch, int batches) {
                      "prev_hash, hash, ticket_prev) "
                      "VALUES (?1, ?2, ?3, 'bench', 'comment', 'intake', 'intake', ?4, ?5, ?6, ?6, ?7)",
                      -1, &ins, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO search (ticket, body) VALUES (?1, 'called the customer back')", -1, &fts, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO search_text (key, body) VALUES (?1, 'called the customer back')", -1, &text,
+                     nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO search (rowid, body) VALUES (?1, 'called the customer back')", -1, &fts, nullptr);
+  std::vector<std::int64_t> keys;
+  if (!upd || !ins || !text || !fts) die(std::string("raw statements: ") + sqlite3_errmsg(db));
   sqlite3_prepare_v2(db, "SELECT max(seq) FROM events", -1, &last, nullptr);
   sqlite3_step(last);
   std::int64_t seq = sqlite3_column_int64(last, 0);
@@ -370,14 +375,24 @@ double raw_batched(const std::string& path, int batch, int batches) {
       sqlite3_bind_text(ins, 6, hash.data(), int(hash.size()), SQLITE_STATIC);
       if (sqlite3_step(ins) != SQLITE_DONE) die(sqlite3_errmsg(db));
       sqlite3_reset(ins);
-      sqlite3_bind_int64(fts, 1, ticket);
+      const std::int64_t key = ticket << 32 | (seq & 0xFFFFFFFF);
+      sqlite3_bind_int64(text, 1, key);
+      if (sqlite3_step(text) != SQLITE_DONE) die(sqlite3_errmsg(db));
+      sqlite3_reset(text);
+      keys.push_back(key);
+    }
+    std::sort(keys.begin(), keys.end());
+    for (const std::int64_t key : keys) {
+      sqlite3_bind_int64(fts, 1, key);
       if (sqlite3_step(fts) != SQLITE_DONE) die(sqlite3_errmsg(db));
       sqlite3_reset(fts);
     }
+    keys.clear();
     if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) die(sqlite3_errmsg(db));
   }
   const double tps = batch * batches / std::chrono::duration<double>(clock_type::now() - t0).count();
   sqlite3_finalize(upd);
+  sqlite3_finalize(text);
   sqlite3_finalize(ins);
   sqlite3_finalize(fts);
   sqlite3_close(db);

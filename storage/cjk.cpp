@@ -38,14 +38,13 @@ std::string cjk_terms(std::string_view s) {
     const std::string_view here = s.substr(i, n);
     i += n;
     if (!is_cjk(cp)) {
-      if (!previous.empty()) out.append(previous).push_back(' ');  // the run's last character alone
       previous = {};
       continue;
     }
     if (!previous.empty()) out.append(previous).append(here).push_back(' ');
+    out.append(here).push_back(' ');
     previous = here;
   }
-  if (!previous.empty()) out.append(previous).push_back(' ');
   if (!out.empty()) out.pop_back();
   return out;
 }

@@ -120,7 +120,7 @@
 //               matches come newest ticket first and a ticket's texts are
 //               one rowid range.
 //   search_cjk  FTS5, contentless, detail none, unicode61 over the CJK
-//               bigrams of the same text (storage/cjk.h), rowid = key;
+//               characters and bigrams of the same text (storage/cjk.h), rowid = key;
 //               texts without CJK are left out. Two-character Chinese
 //               words are found here.
 //

@@ -200,7 +200,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   const search_kind kind = search_kind_of(query.search);
   std::string pattern;  // the FTS5 query, or the LIKE pattern
   if (kind == search_kind::trigram) pattern = fts5_literal(query.search);
-  if (kind == search_kind::cjk) pattern = fts5_literal(query.search) + (engine::utf8_length(query.search) == 1 ? "*" : "");
+  if (kind == search_kind::cjk) pattern = fts5_literal(query.search);
   if (kind == search_kind::like) pattern = like_contains(query.search);
   const q::id variant = list_query_for(query);
   const bool by_search = variant == q::ticket_if_listed;

@@ -650,7 +650,7 @@ TEST_CASE("a search pages newest first through every matching ticket, notes on o
     CHECK(all_pages("parcel", {}) == expected(parcel, {}));
     CHECK(all_pages("PARCEL", "triage") == expected(parcel, 1));
     CHECK(all_pages("包裹", {}) == expected(baoguo, {}));     // two CJK characters: the bigram index
-    CHECK(all_pages("包", "intake") == expected(baoguo, 0));  // one: a prefix of it
+    CHECK(all_pages("包", "intake") == expected(baoguo, 0));  // one: the character's own token
     CHECK(all_pages("坏了", {}) == expected([](int i) { return i % 7 == 0; }, {}));
     CHECK(all_pages("ar", {}) == expected(parcel, {}));       // two letters: LIKE over the rows
     CHECK(all_pages("到", {}) == expected([](int i) { return i % 4 == 0; }, {}));  // the last of a run

@@ -482,15 +482,15 @@ TEST_CASE("a list is driven by customer, then a search, then owner, then state, 
   CHECK(list_query_for(all) == q::list_tickets);  // open_only and breached_only are checked on the way
 }
 
-TEST_CASE("CJK text is indexed as its bigrams and each run's last character") {
-  CHECK(storage::cjk_terms("包裹丢失, refund 退款") == "包裹 裹丢 丢失 失 退款 款");
+TEST_CASE("CJK text is indexed as its characters and each pair of neighbours") {
+  CHECK(storage::cjk_terms("包裹丢失, refund 退款") == "包 包裹 裹 裹丢 丢 丢失 失 退 退款 款");
   CHECK(storage::cjk_terms("包") == "包");
   CHECK(storage::cjk_terms("plain English only") == "");
   CHECK(storage::cjk_terms("") == "");
-  CHECK(storage::cjk_terms("カタカナ・テスト") == "カタ タカ カナ ナ テス スト ト");  // the middle dot splits
-  CHECK(storage::cjk_terms("한국어") == "한국 국어 어");
+  CHECK(storage::cjk_terms("カナ・テ") == "カ カナ ナ テ");  // the middle dot splits
+  CHECK(storage::cjk_terms("한국어") == "한 한국 국 국어 어");
   CHECK(storage::cjk_terms("\xF0\xA0\x80\x80\xF0\xA0\x80\x81") ==
-        "\xF0\xA0\x80\x80\xF0\xA0\x80\x81 \xF0\xA0\x80\x81");  // extension B, four bytes each
+        "\xF0\xA0\x80\x80 \xF0\xA0\x80\x80\xF0\xA0\x80\x81 \xF0\xA0\x80\x81");  // extension B, four bytes each
   CHECK(storage::all_cjk("退款"));
   CHECK_FALSE(storage::all_cjk("退a"));
   CHECK_FALSE(storage::all_cjk(""));
