@@ -50,7 +50,31 @@ engine::Result<std::optional<std::int64_t>> query_int(const std::map<std::string
   return n;
 }
 
-engine::Result<json> list_page(engine::store& s, const std::map<std::string, std::string>& q, engine::timestamp now) {
+// A JSON array of tickets, each written directly (engine::ticket_json_text,
+// the same text as to_json(...).dump(), without building a json value per
+// ticket); `extra(t)` may add fields to each, as `,"key":value` text.
+template <class Extra>
+std::string tickets_json_text(const std::vector<engine::ticket>& tickets, engine::timestamp now, Extra&& extra) {
+  std::string out = "[";
+  for (const auto& t : tickets) {
+    if (out.size() > 1) out.push_back(',');
+    out += engine::ticket_json_text(t, now);
+    std::string more = extra(t);
+    if (!more.empty()) out.insert(out.size() - 1, more);  // before the object's closing brace
+  }
+  out.push_back(']');
+  return out;
+}
+
+response json_text_response(std::string body) {
+  response r;
+  r.status = 200;
+  r.body = std::move(body);
+  return r;
+}
+
+engine::Result<std::string> list_page(engine::store& s, const std::map<std::string, std::string>& q,
+                                      engine::timestamp now) {
   engine::ticket_query query;
   query.now = now;
   auto text = [&](const char* key) -> std::optional<std::string> {
@@ -94,10 +118,9 @@ engine::Result<json> list_page(engine::store& s, const std::map<std::string, std
   query.cursor = *cursor;
   auto page = s.list_tickets(query);
   PLAINT_TRY(page);
-  json items = json::array();
-  for (const auto& t : page->tickets) items.push_back(engine::to_json(t, now));
-  return json{{"items", std::move(items)},
-              {"next_cursor", page->next_cursor ? json(std::to_string(*page->next_cursor)) : json(nullptr)}};
+  return fmt::format("{{\"items\":{},\"next_cursor\":{}}}",
+                     tickets_json_text(page->tickets, now, [](const engine::ticket&) { return std::string(); }),
+                     page->next_cursor ? fmt::format("\"{}\"", *page->next_cursor) : "null");
 }
 
 // Runs `fn` with a pooled read connection, or answers the error.
@@ -256,7 +279,7 @@ void list_tickets(api& a, call& c) {
   with_reader(a, c, [&](engine::store& s) {
     auto j = list_page(s, c.query, c.now);
     if (!j) return fail(c, j.error());
-    c.respond(api::json_response(200, *j));
+    c.respond(json_text_response(std::move(*j)));
   });
 }
 
@@ -307,15 +330,10 @@ void escalations(api& a, call& c) {
   with_reader(a, c, [&](engine::store& s) {
     auto board = s.attention_board(c.now, 500);
     if (!board) return fail(c, board.error());
-    json arr = json::array();
-    for (const auto& t : *board) {
+    c.respond(json_text_response(tickets_json_text(*board, c.now, [&](const engine::ticket& t) {
       const auto why = engine::explain_board(t, c.now);
-      json j = engine::to_json(t, c.now);
-      j["reason"] = why.why;
-      j["overdue_seconds"] = why.overdue;
-      arr.push_back(std::move(j));
-    }
-    c.respond(api::json_response(200, arr));
+      return fmt::format(",\"overdue_seconds\":{},\"reason\":{}", why.overdue, json(why.why).dump());
+    })));
   });
 }
 

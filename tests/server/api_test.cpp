@@ -253,6 +253,22 @@ TEST_CASE("the escalation board is for supervisors and shows escalated tickets")
   CHECK(on_board.count(hot) == 1);
   CHECK(on_board.count(quiet) == 0);
   CHECK(d.get("/api/v1/escalations", d.root).status == 200);
+  // Board and list write each ticket as GET /tickets/{id} does, the board
+  // with its reason and how overdue it is.
+  const json list = d.get("/api/v1/tickets?limit=1", d.sue).json();
+  REQUIRE(list["items"].size() == 1);
+  CHECK(list["next_cursor"] == std::to_string(hot));
+  const json one = d.get("/api/v1/tickets/" + std::to_string(hot), d.sue).json();
+  json on = board.json()[0];
+  CHECK(on["reason"] == "escalated");
+  CHECK(on["overdue_seconds"].is_number_integer());
+  for (const json* t : std::initializer_list<const json*>{&list["items"][0], &on})
+    for (const char* key : {"id", "subject", "description", "customer", "level", "owner", "state", "version", "tags",
+                            "priority", "created_at", "closed_at", "csat"}) {
+      INFO(key);
+      CHECK((*t)[key] == one[key]);
+    }
+  CHECK(d.get("/api/v1/tickets?limit=5", d.sue).json()["next_cursor"].is_null());
 
   const std::string before = d.exported();
   auto agent = d.get("/api/v1/escalations", d.ann);
