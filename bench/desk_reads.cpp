@@ -175,6 +175,13 @@ int main(int argc, char** argv) {
     k.from = from, k.to = to;
     print(what, time_it(std::min(runs, 3), [&] { must(engine::compute_kpis(s, workflows::default_policy(), k), "report"); }),
           target);
+    std::int64_t n = 0;  // where the time goes: reading the period's tickets alone
+    const figure read = time_it(std::min(runs, 3), [&] {
+      n = 0;
+      must(s.scan_tickets_active(from, to, [&](const engine::ticket&) { return ++n, true; }), "scan");
+    });
+    fmt::print("    of which reading its {} tickets {:>9.2f} ms ({:.2f} us each)\n", n, read.median_ms,
+               n ? read.median_ms * 1000 / double(n) : 0.0);
   };
   const engine::timestamp month = 30 * 86400;
   report("the last 30 days", newest - month, newest, 200);
