@@ -233,8 +233,10 @@ engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::int64_t
   (*st)->bind(2, text);
   PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot index the text of ticket {}", id); }));
   // The full-text rows wait for the commit, to be written in key order:
-  // FTS5 writes a segment whenever a rowid comes below the one before.
+  // FTS5 writes a segment whenever a rowid comes below the one before. A
+  // long transaction (an import) writes them a chunk at a time.
   unindexed_.emplace_back(key, std::string(text));
+  if (unindexed_.size() >= max_unindexed) return write_search_index();
   return {};
 }
 

@@ -11,6 +11,7 @@
 //    and then advanced by each append, so several appends chain correctly.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -90,7 +91,8 @@ class sqlite_transaction final : public engine::store_transaction {
   std::string last_hash_;
   std::string json_buf_;  // reused by every write that serialises JSON
   // Texts indexed in this transaction, by search key (index_text), for the
-  // full-text indexes at commit.
+  // full-text indexes at commit, or once there are max_unindexed of them.
+  static constexpr std::size_t max_unindexed = 4096;
   std::vector<std::pair<std::int64_t, std::string>> unindexed_;
   // The live webhooks, read once per transaction (every transition of a
   // batch asks) and forgotten when one is written.

@@ -565,6 +565,28 @@ TEST_CASE("a text outside the search keys' range is refused with one sentence, a
   }
 }
 
+TEST_CASE("a transaction with more texts than it holds back writes them a chunk at a time, every one findable") {
+  store_fixture f;
+  std::vector<engine::ticket> tickets(50, sample_ticket());
+  add(*f.store, {sample_customer()}, tickets);
+  auto tx = begin(*f.store);
+  for (int n = 1; n <= 10'000; ++n)  // out of key order: ticket 50, 49, … 1, then the next slot
+    require_ok(tx->index_text(50 - (n - 1) % 50, 1 + (n - 1) / 50, fmt::format("chunk note {:05}", n)));
+  require_ok(tx->commit());
+  raw_db raw(f.path);
+  CHECK(raw.integer("SELECT count(*) FROM search_text") == 10'050);
+  for (int n : {1, 4096, 4097, 8192, 9999, 10'000}) {
+    engine::ticket_query q;
+    q.search = fmt::format("chunk note {:05}", n);
+    INFO(n);
+    CHECK(ids_of(*f.store->list_tickets(q)) == std::to_string(50 - (n - 1) % 50));
+  }
+  engine::ticket_query all;
+  all.search = "chunk note";
+  all.limit = 1000;
+  CHECK(f.store->list_tickets(all)->tickets.size() == 50);
+}
+
 TEST_CASE("search text with SQL or FTS syntax is matched literally and harms nothing") {
   store_fixture f;
   const std::vector<std::string> subjects = {
