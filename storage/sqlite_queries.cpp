@@ -16,6 +16,7 @@ using engine::Error;
 // A ticket's search rows are the rowids id << 32 .. (id << 32) + 0xFFFFFFFF
 // (search_slot_bits), so "one of its texts matches" is a rowid range of the
 // full-text index.
+static_assert(search_slot_bits == 32, "PLAINT_SEARCH_ROWS_OF_TICKET and the search_rows_* queries shift by 32");
 #define PLAINT_SEARCH_ROWS_OF_TICKET(table) \
   table ".rowid BETWEEN tickets.id * 4294967296 AND tickets.id * 4294967296 + 4294967295"
 
@@ -230,9 +231,9 @@ search_kind search_kind_of(std::string_view text) {
   return all_cjk(text) ? search_kind::cjk : search_kind::like;
 }
 
-q::id list_query_for(const engine::ticket_query& query) {
-  if (query.customer && search_kind_of(query.search) != search_kind::like) return q::list_tickets_by_customer;
-  if (!query.search.empty()) return q::ticket_if_listed;  // driven by the search rows, newest first
+q::id list_query_for(const engine::ticket_query& query, search_kind kind) {
+  if (query.customer && kind != search_kind::like) return q::list_tickets_by_customer;
+  if (kind != search_kind::none) return q::ticket_if_listed;  // driven by the search rows, newest first
   if (query.owner) return q::list_tickets_by_owner;
   if (query.state) return q::list_tickets_by_state;
   if (query.level) return q::list_tickets_by_level;

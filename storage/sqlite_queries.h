@@ -140,7 +140,7 @@ search_kind search_kind_of(std::string_view text);
 // matching texts newest ticket first, each ticket checked against the rest
 // of the filter, so the first page of a word found in every ticket reads
 // one page's worth), unless a customer is given and the search is indexed.
-q::id list_query_for(const engine::ticket_query& query);
+q::id list_query_for(const engine::ticket_query& query, search_kind kind);
 
 // Search keys: the key of a ticket's text in slot n (engine::store::
 // index_text) is (id << search_slot_bits) + n. The full-text rowid is the

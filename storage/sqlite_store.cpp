@@ -199,10 +199,9 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   const std::size_t wanted = static_cast<std::size_t>(limit) + 1;  // one more: is there a next page?
   const search_kind kind = search_kind_of(query.search);
   std::string pattern;  // the FTS5 query, or the LIKE pattern
-  if (kind == search_kind::trigram) pattern = fts5_literal(query.search);
-  if (kind == search_kind::cjk) pattern = fts5_literal(query.search);
+  if (kind == search_kind::trigram || kind == search_kind::cjk) pattern = fts5_literal(query.search);
   if (kind == search_kind::like) pattern = like_contains(query.search);
-  const q::id variant = list_query_for(query);
+  const q::id variant = list_query_for(query, kind);
   const bool by_search = variant == q::ticket_if_listed;
   auto st = stmts_.acquire(variant);
   PLAINT_TRY(st);

@@ -223,7 +223,7 @@ engine::Status sqlite_transaction::insert_timer_verbatim(const engine::timer& t)
 engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::int64_t slot, std::string_view text) {
   PLAINT_TRY(live());
   if (id < 0 || id > search_max_ticket || slot < 0 || slot > search_max_slot)
-    return Error{errc::internal, fmt::format("cannot index text {} of ticket {}: the search index holds ticket ids up "
+    return Error{errc::invalid, fmt::format("cannot index text {} of ticket {}: the search index holds ticket ids up "
                                              "to {} and {} texts per ticket",
                                              slot, id, search_max_ticket, search_max_slot + 1)};
   const std::int64_t key = (id << search_slot_bits) | slot;
@@ -242,23 +242,22 @@ engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::int64_t
 
 // The texts of this transaction into both full-text indexes, in key order.
 engine::Status sqlite_transaction::write_search_index() {
+  if (unindexed_.empty()) return {};
   std::sort(unindexed_.begin(), unindexed_.end());
+  auto trigram = store_.stmts_.acquire(q::search_insert);
+  PLAINT_TRY(trigram);
+  auto cjk = store_.stmts_.acquire(q::search_cjk_insert);
+  PLAINT_TRY(cjk);
+  auto write = [&](statement& s, std::int64_t key, std::string_view body) {
+    s.reset();
+    s.bind(1, key);
+    s.bind(2, body);
+    return run(store_.db_, s, [&] { return fmt::format("cannot index the text of ticket {}", key >> search_slot_bits); });
+  };
   for (const auto& [key, text] : unindexed_) {
-    auto failed = [&, key = key] {
-      return fmt::format("cannot index the text of ticket {}", key >> search_slot_bits);
-    };
-    auto st = store_.stmts_.acquire(q::search_insert);
-    PLAINT_TRY(st);
-    (*st)->bind(1, key);
-    (*st)->bind(2, text);
-    PLAINT_TRY(run(store_.db_, **st, failed));
+    PLAINT_TRY(write(**trigram, key, text));
     const std::string terms = cjk_terms(text);
-    if (terms.empty()) continue;
-    auto cjk = store_.stmts_.acquire(q::search_cjk_insert);
-    PLAINT_TRY(cjk);
-    (*cjk)->bind(1, key);
-    (*cjk)->bind(2, terms);
-    PLAINT_TRY(run(store_.db_, **cjk, failed));
+    if (!terms.empty()) PLAINT_TRY(write(**cjk, key, terms));
   }
   unindexed_.clear();
   return {};

@@ -625,10 +625,12 @@ TEST_CASE("a search pages newest first through every matching ticket, notes on o
       }
       require_ok(tx->commit());
     }
-    auto all_pages = [&](std::string text, std::optional<std::string> state) {
+    auto all_pages = [&](std::string text, std::optional<std::string> state,
+                         std::optional<std::string> customer = std::nullopt) {
       engine::ticket_query q;
       q.search = std::move(text);
       q.state = std::move(state);
+      q.customer = std::move(customer);
       q.limit = 7;
       std::string out;
       for (int pages = 0; pages < 20; ++pages) {
@@ -654,6 +656,11 @@ TEST_CASE("a search pages newest first through every matching ticket, notes on o
     CHECK(all_pages("坏了", {}) == expected([](int i) { return i % 7 == 0; }, {}));
     CHECK(all_pages("ar", {}) == expected(parcel, {}));       // two letters: LIKE over the rows
     CHECK(all_pages("到", {}) == expected([](int i) { return i % 4 == 0; }, {}));  // the last of a run
+    // Driven by the customer's tickets instead, each tested against its texts.
+    CHECK(all_pages("parcel", "triage", "acme") == expected(parcel, 1));
+    CHECK(all_pages("包裹", {}, "acme") == expected(baoguo, {}));
+    CHECK(all_pages("ar", {}, "acme") == expected(parcel, {}));
+    CHECK(all_pages("parcel", {}, "nobody").empty());
   });
 }
 

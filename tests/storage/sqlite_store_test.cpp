@@ -461,25 +461,34 @@ TEST_CASE("a list filtered by customer, owner, search, state or level is driven 
 
 TEST_CASE("a list is driven by customer, then a search, then owner, then state, then level") {
   using storage::list_query_for;
+  using storage::search_kind;
   namespace q = storage::q;
+  CHECK(storage::search_kind_of("") == search_kind::none);
+  CHECK(storage::search_kind_of("kettle") == search_kind::trigram);
+  CHECK(storage::search_kind_of("退款了") == search_kind::trigram);
+  CHECK(storage::search_kind_of("退款") == search_kind::cjk);
+  CHECK(storage::search_kind_of("款") == search_kind::cjk);
+  CHECK(storage::search_kind_of("ok") == search_kind::like);
+  CHECK(storage::search_kind_of("退a") == search_kind::like);
   engine::ticket_query all;
   all.customer = "c1";
   all.owner = "ann";
   all.state = "triage";
   all.level = 2;
   all.open_only = true;
-  all.search = "kettle";
-  CHECK(list_query_for(all) == q::list_tickets_by_customer);
+  CHECK(list_query_for(all, search_kind::trigram) == q::list_tickets_by_customer);
+  CHECK(list_query_for(all, search_kind::cjk) == q::list_tickets_by_customer);
+  // LIKE has no index to test one ticket's texts by: its walk drives.
+  CHECK(list_query_for(all, search_kind::like) == q::ticket_if_listed);
   all.customer.reset();
-  CHECK(list_query_for(all) == q::ticket_if_listed);  // the search rows, newest first, each ticket checked
-  all.search.clear();
-  CHECK(list_query_for(all) == q::list_tickets_by_owner);
+  CHECK(list_query_for(all, search_kind::trigram) == q::ticket_if_listed);  // matches newest first, each checked
+  CHECK(list_query_for(all, search_kind::none) == q::list_tickets_by_owner);
   all.owner.reset();
-  CHECK(list_query_for(all) == q::list_tickets_by_state);
+  CHECK(list_query_for(all, search_kind::none) == q::list_tickets_by_state);
   all.state.reset();
-  CHECK(list_query_for(all) == q::list_tickets_by_level);
+  CHECK(list_query_for(all, search_kind::none) == q::list_tickets_by_level);
   all.level.reset();
-  CHECK(list_query_for(all) == q::list_tickets);  // open_only and breached_only are checked on the way
+  CHECK(list_query_for(all, search_kind::none) == q::list_tickets);  // open_only and breached_only on the way
 }
 
 TEST_CASE("CJK text is indexed as its characters and each pair of neighbours") {
@@ -547,6 +556,7 @@ TEST_CASE("a text outside the search keys' range is refused with one sentence, a
                           {storage::search_max_ticket + 1, 0}}) {
     auto refused = tx->index_text(id, slot, "text");
     REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == errc::invalid);
     CHECK(refused.error().message.find("the search index holds ticket ids up to") != std::string::npos);
   }
   // Out of order within one transaction (a batch of events on several
@@ -570,8 +580,21 @@ TEST_CASE("a transaction with more texts than it holds back writes them a chunk 
   std::vector<engine::ticket> tickets(50, sample_ticket());
   add(*f.store, {sample_customer()}, tickets);
   auto tx = begin(*f.store);
-  for (int n = 1; n <= 10'000; ++n)  // out of key order: ticket 50, 49, … 1, then the next slot
+  auto found_now = [&](int n) {  // the store reads inside its open transaction
+    engine::ticket_query q;
+    q.search = fmt::format("chunk note {:05}", n);
+    return !f.store->list_tickets(q)->tickets.empty();
+  };
+  auto note = [&](int n) {  // out of key order: ticket 50, 49, … 1, then the next slot
     require_ok(tx->index_text(50 - (n - 1) % 50, 1 + (n - 1) / 50, fmt::format("chunk note {:05}", n)));
+  };
+  for (int n = 1; n < 4096; ++n) note(n);
+  CHECK_FALSE(found_now(1));  // held back for the commit
+  note(4096);
+  CHECK(found_now(1));  // the 4,096th text wrote the chunk
+  CHECK(found_now(4096));
+  for (int n = 4097; n <= 10'000; ++n) note(n);
+  CHECK_FALSE(found_now(10'000));
   require_ok(tx->commit());
   raw_db raw(f.path);
   CHECK(raw.integer("SELECT count(*) FROM search_text") == 10'050);
