@@ -1,15 +1,18 @@
-// KPIs of SPEC §7/§9, computed from one walk over the tickets.
+// KPIs of SPEC §7/§9, computed from one walk over the period's tickets.
 //
 // A ticket carries every instant the figures need (created, first response,
 // resolved, closed and the due times), so no event replay is needed. What
 // the ticket forgets — the instants of a cycle before a reopen — the figures
-// forget too: a reopened ticket counts by its current cycle.
+// forget too: a reopened ticket counts by its current cycle. The walk reads
+// only those columns (store::scan_period_figures), and the strings it hands
+// over live for one callback: keys are copied only when first seen.
 #include "engine/kpi.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <map>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace plaint::engine {
@@ -23,11 +26,11 @@ bool in(timestamp t, const kpi_query& q) { return t >= q.from && t < q.to; }
 
 // Whether the ticket touches the period at all: created before its end and
 // not closed before its start. Every figure counts a subset of these.
-bool relevant(const ticket& t, const kpi_query& q) {
+bool relevant(const ticket_figures& t, const kpi_query& q) {
   return t.created_at < q.to && (!t.closed_at || *t.closed_at >= q.from);
 }
 
-bool in_backlog(const ticket& t, const kpi_query& q) {
+bool in_backlog(const ticket_figures& t, const kpi_query& q) {
   return t.created_at < q.to && (!t.closed_at || *t.closed_at >= q.to);
 }
 
@@ -36,43 +39,70 @@ json rate(std::int64_t num, std::int64_t den) {
   return static_cast<double>(num) / static_cast<double>(den);
 }
 
-// Nearest-rank percentile: the smallest sample with at least p of them at or below it.
-json percentile(const std::vector<std::int64_t>& sorted, double p) {
-  if (sorted.empty()) return nullptr;
-  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-  return sorted[std::max<std::size_t>(rank, 1) - 1];
+// Nearest-rank percentile: the smallest sample with at least p of them at
+// or below it (selected in linear time; `v` is reordered).
+json percentile(std::vector<std::int64_t>& v, double p) {
+  if (v.empty()) return nullptr;
+  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+  const auto nth = v.begin() + static_cast<std::ptrdiff_t>(std::max<std::size_t>(rank, 1) - 1);
+  std::nth_element(v.begin(), nth, v.end());
+  return *nth;
 }
 
 // Percentiles, and how many samples fall in each bucket (business time):
 // ≤ 1 h, ≤ 4 h, ≤ 8 h, ≤ 1 d, ≤ 3 d, ≤ 7 d, and beyond ("le": null).
 json p50_p90(std::vector<std::int64_t> v) {
-  std::sort(v.begin(), v.end());
   static constexpr std::int64_t bounds[] = {3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400};
+  constexpr std::size_t buckets = std::size(bounds) + 1;
+  std::array<std::int64_t, buckets> counts{};
+  for (const std::int64_t x : v)
+    ++counts[static_cast<std::size_t>(std::lower_bound(std::begin(bounds), std::end(bounds), x) - std::begin(bounds))];
   json histogram = json::array();
-  auto from = v.begin();
-  for (std::int64_t le : bounds) {
-    auto to = std::upper_bound(from, v.end(), le);
-    histogram.push_back({{"le", le}, {"count", to - from}});
-    from = to;
-  }
-  histogram.push_back({{"le", nullptr}, {"count", v.end() - from}});
-  return {{"p50", percentile(v, 0.5)}, {"p90", percentile(v, 0.9)}, {"histogram", std::move(histogram)}};
+  for (std::size_t i = 0; i < buckets; ++i)
+    histogram.push_back({{"le", i < std::size(bounds) ? json(bounds[i]) : json(nullptr)}, {"count", counts[i]}});
+  json p50 = percentile(v, 0.5), p90 = percentile(v, 0.9);
+  return {{"p50", std::move(p50)}, {"p90", std::move(p90)}, {"histogram", std::move(histogram)}};
 }
 
+// Values by key, looked up by the row's string_view: one hash, and one copy
+// of a key not seen before.
+template <class T>
+class by_key {
+ public:
+  T& operator[](std::string_view key) {
+    buf_.assign(key.data(), key.size());
+    return map_[buf_];
+  }
+  // The entries in key order.
+  std::vector<std::pair<std::string, T>> sorted() const {
+    std::vector<std::pair<std::string, T>> v(map_.begin(), map_.end());
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return v;
+  }
+
+ private:
+  std::unordered_map<std::string, T> map_;
+  std::string buf_;
+};
+using counts = by_key<std::int64_t>;
+
 // The `limit` most frequent keys, count descending, then key ascending.
-json top(const std::map<std::string, std::int64_t>& counts, std::size_t limit = 5) {
-  std::vector<std::pair<std::string, std::int64_t>> v(counts.begin(), counts.end());
+json top(const counts& counts, std::size_t limit = 5) {
+  std::vector<std::pair<std::string, std::int64_t>> v = counts.sorted();
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   json out = json::array();
   for (std::size_t i = 0; i < v.size() && i < limit; ++i) out.push_back({{"key", v[i].first}, {"count", v[i].second}});
   return out;
 }
 
-const char* age_bucket(std::int64_t age) {
-  if (age < day) return "<1d";
-  if (age < 3 * day) return "1-3d";
-  if (age < 7 * day) return "3-7d";
-  return ">7d";
+// The backlog's age buckets, by index.
+constexpr const char* age_names[] = {"<1d", "1-3d", "3-7d", ">7d"};
+
+std::size_t age_bucket(std::int64_t age) {
+  if (age < day) return 0;
+  if (age < 3 * day) return 1;
+  if (age < 7 * day) return 2;
+  return 3;
 }
 
 // Counters for one set of tickets; `to_json` turns them into the figures.
@@ -81,17 +111,17 @@ struct tally {
   std::int64_t reopened = 0, never_reopened = 0, handoffs = 0;
   std::int64_t closed_with_resolution = 0, followed_up = 0;
   std::int64_t backlog = 0;
-  std::map<std::string, std::int64_t> by_age{{"<1d", 0}, {"1-3d", 0}, {"3-7d", 0}, {">7d", 0}};
+  std::array<std::int64_t, std::size(age_names)> by_age{};
   std::array<std::int64_t, 4> reached{};  // index = level; [2], [3] used
   std::array<std::int64_t, 6> csat{};     // index = score; [1]..[5] used
   std::vector<std::int64_t> first_response, resolution;
-  std::map<std::string, std::int64_t> categories, root_causes;
+  counts categories, root_causes;
 
-  void add(const ticket& t, const sla_policy& policy, const kpi_query& q);
+  void add(const ticket_figures& t, const sla_policy& policy, const kpi_query& q);
   json to_json() const;
 };
 
-void tally::add(const ticket& t, const sla_policy& policy, const kpi_query& q) {
+void tally::add(const ticket_figures& t, const sla_policy& policy, const kpi_query& q) {
   const auto& cal = policy.calendar;
   if (in(t.created_at, q)) {
     ++opened;
@@ -130,10 +160,12 @@ json tally::to_json() const {
     sum += csat[s] * static_cast<std::int64_t>(s);
     distribution[std::to_string(s)] = csat[s];
   }
+  json ages = json::object();
+  for (std::size_t i = 0; i < by_age.size(); ++i) ages[age_names[i]] = by_age[i];
   return {{"opened", opened},
           {"closed", closed},
           {"resolved", resolved},
-          {"backlog", {{"total", backlog}, {"by_age", by_age}}},
+          {"backlog", {{"total", backlog}, {"by_age", std::move(ages)}}},
           {"first_response_seconds", p50_p90(first_response)},
           {"resolution_seconds", p50_p90(resolution)},
           {"on_time_rate", rate(on_time, resolved)},
@@ -147,11 +179,12 @@ json tally::to_json() const {
           {"top_root_causes", top(root_causes)}};
 }
 
-std::string group_key(const ticket& t, const std::string& by) {
-  if (by == "owner") return t.owner.empty() ? "(unassigned)" : t.owner;
+std::string_view group_key(const ticket_figures& t, const std::string& by) {
+  if (by == "owner") return t.owner.empty() ? std::string_view("(unassigned)") : t.owner;
   if (by == "category") return t.category;
   if (by == "tier") return t.tier;
-  return "L" + std::to_string(t.level);  // team
+  static const std::string teams[] = {"L0", "L1", "L2", "L3"};  // team: the level reached
+  return t.level >= 1 && t.level <= 3 ? std::string_view(teams[t.level]) : std::string_view("L?");
 }
 
 struct risk {
@@ -161,7 +194,9 @@ struct risk {
   bool at_risk() const { return complaints >= 2 || low_csat > 0 || breaches > 0; }
 };
 
-void add_risk(std::map<std::string, risk>& risks, const ticket& t, const kpi_query& q) {
+using risks_by_customer = by_key<risk>;
+
+void add_risk(risks_by_customer& risks, const ticket_figures& t, const kpi_query& q) {
   const bool opened = in(t.created_at, q);
   const bool low = in(t.closed_at, q) && t.csat && *t.csat <= 2;
   const bool breached = sla_of(t, q.to).breached();  // `t` is open in or opened in the period
@@ -169,7 +204,7 @@ void add_risk(std::map<std::string, risk>& risks, const ticket& t, const kpi_que
   risk& r = risks[t.customer];
   if (t.id > r.latest) {
     r.latest = t.id;
-    r.tier = t.tier;
+    r.tier = std::string(t.tier);
   }
   r.complaints += opened;
   r.low_csat += low;
@@ -182,9 +217,9 @@ int tier_rank(const std::string& tier) {
   return 2;
 }
 
-json at_risk_json(const std::map<std::string, risk>& risks) {
+json at_risk_json(const risks_by_customer& risks) {
   std::vector<std::pair<std::string, risk>> v;
-  for (const auto& [id, r] : risks)
+  for (const auto& [id, r] : risks.sorted())
     if (r.at_risk()) v.emplace_back(id, r);
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
     const int ta = tier_rank(a.second.tier), tb = tier_rank(b.second.tier);
@@ -216,13 +251,13 @@ Result<json> compute_kpis(store& s, const sla_policy& policy, const kpi_query& a
     return make_error(errc::invalid, "a report groups by team, owner, category or tier, not '" + q.by + "'");
 
   tally overall;
-  std::map<std::string, tally> groups;
-  std::map<std::string, risk> risks;
+  by_key<tally> groups;
+  risks_by_customer risks;
   // The store hands over the tickets that touch the period through its
-  // indexes on the instants (store::scan_tickets_active is `relevant`), so
+  // indexes on the instants (store::scan_period_figures is `relevant`), so
   // a month costs its own tickets, not the whole history. No figure
   // depends on the order they come in.
-  PLAINT_TRY(s.scan_tickets_active(q.from, q.to, [&](const ticket& t) {
+  PLAINT_TRY(s.scan_period_figures(q.from, q.to, [&](const ticket_figures& t) {
     if (!relevant(t, q)) return true;
     overall.add(t, policy, q);
     if (!q.by.empty()) groups[group_key(t, q.by)].add(t, policy, q);
@@ -231,7 +266,7 @@ Result<json> compute_kpis(store& s, const sla_policy& policy, const kpi_query& a
   }));
 
   json group_list = json::array();
-  for (const auto& [key, g] : groups) {
+  for (const auto& [key, g] : groups.sorted()) {
     json j = g.to_json();
     j["key"] = key;
     group_list.push_back(std::move(j));

@@ -49,24 +49,6 @@ unsigned timer_bit_of(std::string_view kind) {
   return 0;
 }
 
-sla_status sla_of(const ticket& t, timestamp now) {
-  // A clock met is late only if met after its due instant; a clock still
-  // running is breached from the due instant on (when its timer fires).
-  sla_status s;
-  s.paused = t.paused_at.has_value();
-  if (t.first_response_due) {
-    s.first_response_breached = t.first_response_at ? *t.first_response_at > *t.first_response_due
-                                                    : t.closed_at.value_or(now) >= *t.first_response_due;
-  }
-  if (t.resolution_due) {
-    // A paused clock is judged as of the moment it paused; a ticket closed
-    // without resolution (rejected) as of its closing.
-    s.resolution_breached = t.resolved_at ? *t.resolved_at > *t.resolution_due
-                                          : t.paused_at.value_or(t.closed_at.value_or(now)) >= *t.resolution_due;
-  }
-  return s;
-}
-
 json to_json(const customer& c) {
   return json{{"id", c.id},
               {"name", c.name},

@@ -242,6 +242,18 @@ struct outbox_count {
   std::optional<timestamp> oldest;  // created_at of the oldest
 };
 
+// What the KPIs (engine/kpi.h) and what-if's choice of tickets read of a
+// ticket: its instants, figures and grouping keys. The strings view the
+// store's row and live only during the scan's callback.
+struct ticket_figures {
+  ticket_id id = 0;
+  timestamp created_at = 0;
+  std::optional<timestamp> first_response_at, first_response_due, resolution_due, paused_at, resolved_at, closed_at;
+  int level = 1, handoff_count = 0, reopen_count = 0;
+  std::optional<int> csat;
+  std::string_view customer, tier, category, owner, root_cause;
+};
+
 class store_transaction {
  public:
   virtual ~store_transaction() = default;
@@ -479,6 +491,11 @@ class store {
   // the tickets that touch the period, not the whole history. Stops when
   // `fn` returns false; `fn` may read through this store.
   virtual Status scan_tickets_active(timestamp from, timestamp to, const std::function<bool(const ticket&)>& fn) = 0;
+  // The same tickets as scan_tickets_active, only what the KPIs read of
+  // each (ticket_figures): from indexes that carry those columns, so a
+  // report reads no ticket row at all.
+  virtual Status scan_period_figures(timestamp from, timestamp to,
+                                     const std::function<bool(const ticket_figures&)>& fn) = 0;
 };
 
 // News of commits by other processes on a shared database (PostgreSQL's

@@ -190,6 +190,10 @@ Result<ticket> ticket_from_record(const json& j) {
   PLAINT_TRY(r.status());
   if (!is_channel(t.channel) || !is_category(t.category) || !is_priority(t.priority) || !is_tier(t.tier))
     return make_error(errc::invalid, fmt::format("ticket {} has an unknown channel, category, priority or tier", t.id));
+  // Reports take a ticket without a closing time for an open one.
+  if ((t.state == "closed") != t.closed_at.has_value())
+    return make_error(errc::invalid, fmt::format("ticket {} is in state '{}' but {} a closing time", t.id, t.state,
+                                                 t.closed_at ? "has" : "has no"));
   return t;
 }
 

@@ -276,7 +276,7 @@ Result<json> what_if(store& s, const policy_timeline& recorded, const policy_ver
   // next slice of ids. Reading a history costs more than replaying it, so
   // the reading must spread over the cores, not only the replaying.
   std::vector<ticket_id> ids;
-  PLAINT_TRY(s.scan_tickets_active(q.from, q.to, [&](const ticket& t) {
+  PLAINT_TRY(s.scan_period_figures(q.from, q.to, [&](const ticket_figures& t) {
     ids.push_back(t.id);
     return true;
   }));

@@ -1064,8 +1064,8 @@ engine::Status pg_store::scan_tickets(const std::function<bool(const engine::tic
       [](const pg::row& r) { return read_ticket(r); }, [](const engine::ticket& t) { return t.id; }, fn, &pg_store::run);
 }
 
-engine::Status pg_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
-                                            const std::function<bool(const engine::ticket&)>& fn) {
+engine::Status pg_store::scan_period(engine::timestamp from, engine::timestamp to, const period_queries& queries,
+                                     const std::function<engine::Result<bool>(const pg::row&)>& read_row) {
   PLAINT_TRY(ready());
   // Both walks read one snapshot (a ticket closed or reopened meanwhile
   // is seen once, in one of them), in a read-only transaction of its own
@@ -1085,40 +1085,65 @@ engine::Status pg_store::scan_tickets_active(engine::timestamp from, engine::tim
       s.in_transaction_ = false;
     }
   } finish{*this, own};
+  const char* what = "cannot read the tickets of the period";
   // The open tickets by id, then the closed ones by (closed_at, id) from
   // `from` on, a page at a time: the indexes on the instants drive both.
   std::int64_t after = 0;
   for (;;) {
-    auto r = run("tickets_active_open",
-                 "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE state <> 'closed' AND closed_at IS NULL"
-                 " AND created_at < $2 AND id > $1 ORDER BY id LIMIT $3",
-                 pg::params().add(after).add(to).add(std::int64_t{scan_page}), "cannot read the tickets of the period");
+    auto r = run(queries.open_name, queries.open_sql,
+                 pg::params().add(after).add(to).add(std::int64_t{scan_page}), what);
     PLAINT_TRY(r);
     for (int i = 0; i < r->rows(); ++i) {
-      auto t = read_ticket(pg::row(*r, i));
-      PLAINT_TRY(t);
-      after = t->id;
-      if (!fn(*t)) return {};
+      const pg::row row(*r, i);
+      after = row.int_at(0);
+      auto more = read_row(row);
+      PLAINT_TRY(more);
+      if (!*more) return {};
     }
     if (r->rows() < scan_page) break;
   }
   std::int64_t closed_after = from, id_after = 0;
   for (;;) {
-    auto r = run("tickets_active_closed",
-                 "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE closed_at >= $1 AND (closed_at, id) > ($1, $2)"
-                 " AND created_at < $3 ORDER BY closed_at, id LIMIT $4",
-                 pg::params().add(closed_after).add(id_after).add(to).add(std::int64_t{scan_page}),
-                 "cannot read the tickets of the period");
+    auto r = run(queries.closed_name, queries.closed_sql,
+                 pg::params().add(closed_after).add(id_after).add(to).add(std::int64_t{scan_page}), what);
     PLAINT_TRY(r);
     for (int i = 0; i < r->rows(); ++i) {
-      auto t = read_ticket(pg::row(*r, i));
-      PLAINT_TRY(t);
-      closed_after = t->closed_at.value_or(closed_after);
-      id_after = t->id;
-      if (!fn(*t)) return {};
+      const pg::row row(*r, i);
+      closed_after = row.opt_int_at(queries.closed_at_column).value_or(closed_after);
+      id_after = row.int_at(0);
+      auto more = read_row(row);
+      PLAINT_TRY(more);
+      if (!*more) return {};
     }
     if (r->rows() < scan_page) return {};
   }
+}
+
+// The open part selects by id after $1, before $2, $3 rows; the closed part
+// by (closed_at, id) after ($1, $2), created before $3, $4 rows.
+#define PLAINT_PERIOD_OPEN(columns)                                                                \
+  "SELECT " columns " FROM tickets WHERE state <> 'closed' AND closed_at IS NULL AND created_at < $2" \
+  " AND id > $1 ORDER BY id LIMIT $3"
+#define PLAINT_PERIOD_CLOSED(columns)                                                          \
+  "SELECT " columns " FROM tickets WHERE closed_at >= $1 AND (closed_at, id) > ($1, $2)"         \
+  " AND created_at < $3 ORDER BY closed_at, id LIMIT $4"
+
+engine::Status pg_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
+                                            const std::function<bool(const engine::ticket&)>& fn) {
+  static const period_queries queries{"tickets_active_open", PLAINT_PERIOD_OPEN(PLAINT_TICKET_COLUMNS),
+                                      "tickets_active_closed", PLAINT_PERIOD_CLOSED(PLAINT_TICKET_COLUMNS), 25};
+  return scan_period(from, to, queries, [&](const pg::row& row) -> engine::Result<bool> {
+    auto t = read_ticket(row);
+    PLAINT_TRY(t);
+    return fn(*t);
+  });
+}
+
+engine::Status pg_store::scan_period_figures(engine::timestamp from, engine::timestamp to,
+                                            const std::function<bool(const engine::ticket_figures&)>& fn) {
+  static const period_queries queries{"figures_active_open", PLAINT_PERIOD_OPEN(PLAINT_FIGURES_COLUMNS),
+                                      "figures_active_closed", PLAINT_PERIOD_CLOSED(PLAINT_FIGURES_COLUMNS), 7};
+  return scan_period(from, to, queries, [&](const pg::row& row) -> engine::Result<bool> { return fn(read_figures(row)); });
 }
 
 engine::Status pg_store::scan_events(std::int64_t after_seq, const std::function<bool(const engine::event_record&)>& fn) {

@@ -95,6 +95,8 @@ class pg_store final : public engine::store {
   engine::Status scan_tickets(const std::function<bool(const engine::ticket&)>& fn) override;
   engine::Status scan_tickets_active(engine::timestamp from, engine::timestamp to,
                                      const std::function<bool(const engine::ticket&)>& fn) override;
+  engine::Status scan_period_figures(engine::timestamp from, engine::timestamp to,
+                                     const std::function<bool(const engine::ticket_figures&)>& fn) override;
   engine::Status scan_events(std::int64_t after_seq,
                              const std::function<bool(const engine::event_record&)>& fn) override;
   engine::Status scan_timers(const std::function<bool(const engine::timer&)>& fn) override;
@@ -109,6 +111,19 @@ class pg_store final : public engine::store {
   // Runs a prepared statement; a lost connection is retried once on a new
   // one when no transaction is open.
   engine::Result<pg::result> run(const char* name, const char* sql, const pg::params& p, std::string_view what);
+  // The open tickets of a period, then those closed in or after it, one
+  // snapshot (scan_tickets_active); the queries select `columns` (which
+  // begin with id and hold closed_at at `closed_at_column`) and
+  // `read_row` returns false to stop.
+  struct period_queries {
+    const char* open_name;
+    const char* open_sql;
+    const char* closed_name;
+    const char* closed_sql;
+    int closed_at_column;
+  };
+  engine::Status scan_period(engine::timestamp from, engine::timestamp to, const period_queries& queries,
+                             const std::function<engine::Result<bool>(const pg::row&)>& read_row);
 
   std::unique_ptr<pg::connection> db_;
   int schema_ = -1;  // unknown until read

@@ -194,6 +194,30 @@ engine::Result<engine::ticket> read_ticket(const Row& s) {
   return t;
 }
 
+// The strings view the row: valid until the next step.
+template <class Row>
+engine::ticket_figures read_figures(const Row& s) {
+  engine::ticket_figures f;
+  f.id = s.int_at(0);
+  f.created_at = s.int_at(1);
+  f.first_response_at = s.opt_int_at(2);
+  f.first_response_due = s.opt_int_at(3);
+  f.resolution_due = s.opt_int_at(4);
+  f.paused_at = s.opt_int_at(5);
+  f.resolved_at = s.opt_int_at(6);
+  f.closed_at = s.opt_int_at(7);
+  f.level = static_cast<int>(s.int_at(8));
+  f.handoff_count = static_cast<int>(s.int_at(9));
+  f.reopen_count = static_cast<int>(s.int_at(10));
+  if (!s.is_null(11)) f.csat = static_cast<int>(s.int_at(11));
+  f.customer = s.view_at(12);
+  f.tier = s.view_at(13);
+  f.category = s.view_at(14);
+  f.owner = s.view_at(15);
+  f.root_cause = s.view_at(16);
+  return f;
+}
+
 template <class Stmt>
 void bind_event(Stmt& s, const engine::event_record& e, std::string& json_buf) {
   json_buf = e.payload.dump();

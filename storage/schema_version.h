@@ -4,6 +4,6 @@
 
 namespace plaint::storage {
 
-inline constexpr int current_schema = 10;
+inline constexpr int current_schema = 11;
 
 }  // namespace plaint::storage

@@ -120,6 +120,12 @@ enum id : std::size_t {
   tickets_active_closed_in,
   tickets_spanning_by_closed,
   tickets_spanning_by_created,
+  // The same four parts, only engine::ticket_figures' columns, each read
+  // from its covering index alone (schema 11).
+  figures_active_open,
+  figures_active_closed_in,
+  figures_spanning_by_closed,
+  figures_spanning_by_created,
   probe_closed_from,      // ?1 instant, ?2 cap
   probe_created_before,   // ?1 instant, ?2 cap
   count

@@ -196,8 +196,11 @@ bool statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == S
 std::int64_t statement::int_at(int c) const { return sqlite3_column_int64(stmt_, c); }
 
 std::optional<std::int64_t> statement::opt_int_at(int c) const {
-  if (is_null(c)) return std::nullopt;
-  return int_at(c);
+  // NULL reads as 0, so only a 0 needs its type asked (reading an integer
+  // converts nothing: sqlite3VdbeIntValue takes the value as const).
+  const std::int64_t v = sqlite3_column_int64(stmt_, c);
+  if (v == 0 && sqlite3_column_type(stmt_, c) == SQLITE_NULL) return std::nullopt;
+  return v;
 }
 
 std::string_view statement::view_at(int c) const {

@@ -505,8 +505,8 @@ engine::Status sqlite_store::scan_tickets(const std::function<bool(const engine:
   return scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, fn, "cannot read the tickets");
 }
 
-engine::Status sqlite_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
-                                                const std::function<bool(const engine::ticket&)>& fn) {
+engine::Status sqlite_store::scan_period(engine::timestamp from, engine::timestamp to, const std::size_t (&parts)[4],
+                                         const std::function<engine::Result<bool>(const statement&)>& step_row) {
   PLAINT_TRY(ready());
   const std::string what = "cannot read the tickets of the period";
   // Up to this many index entries per probe (index only, well under a ms).
@@ -527,18 +527,40 @@ engine::Status sqlite_store::scan_tickets_active(engine::timestamp from, engine:
   PLAINT_TRY(after);
   auto before = probe(q::probe_created_before, to);
   PLAINT_TRY(before);
-  const q::id spanning = *after <= *before ? q::tickets_spanning_by_closed : q::tickets_spanning_by_created;
-  bool stopped = false;
-  auto pass_on = [&](const engine::ticket& t) { return !(stopped = !fn(t)); };
-  for (const q::id part : {q::tickets_active_open, q::tickets_active_closed_in, spanning}) {
+  const std::size_t spanning = *after <= *before ? parts[2] : parts[3];
+  for (const std::size_t part : {parts[0], parts[1], spanning}) {
     auto st = stmts_.acquire(part);
     PLAINT_TRY(st);
     (*st)->bind(1, from);
     (*st)->bind(2, to);
-    PLAINT_TRY(scan_rows<engine::ticket>(db_, **st, read_ticket<statement>, pass_on, what));
-    if (stopped) break;
+    for (;;) {
+      const int rc = (*st)->step();
+      if (rc == sqlite_done) break;
+      if (rc != sqlite_row) return db_.error(rc, what);
+      auto more = step_row(**st);
+      PLAINT_TRY(more);
+      if (!*more) return {};
+    }
   }
   return {};
+}
+
+engine::Status sqlite_store::scan_tickets_active(engine::timestamp from, engine::timestamp to,
+                                                const std::function<bool(const engine::ticket&)>& fn) {
+  static constexpr std::size_t parts[4] = {q::tickets_active_open, q::tickets_active_closed_in,
+                                           q::tickets_spanning_by_closed, q::tickets_spanning_by_created};
+  return scan_period(from, to, parts, [&](const statement& st) -> engine::Result<bool> {
+    auto t = read_ticket(st);
+    PLAINT_TRY(t);
+    return fn(*t);
+  });
+}
+
+engine::Status sqlite_store::scan_period_figures(engine::timestamp from, engine::timestamp to,
+                                                const std::function<bool(const engine::ticket_figures&)>& fn) {
+  static constexpr std::size_t parts[4] = {q::figures_active_open, q::figures_active_closed_in,
+                                           q::figures_spanning_by_closed, q::figures_spanning_by_created};
+  return scan_period(from, to, parts, [&](const statement& st) -> engine::Result<bool> { return fn(read_figures(st)); });
 }
 
 engine::Status sqlite_store::scan_events(std::int64_t after_seq,

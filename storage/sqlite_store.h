@@ -106,6 +106,8 @@ class sqlite_store final : public engine::store {
   engine::Status scan_tickets(const std::function<bool(const engine::ticket&)>& fn) override;
   engine::Status scan_tickets_active(engine::timestamp from, engine::timestamp to,
                                      const std::function<bool(const engine::ticket&)>& fn) override;
+  engine::Status scan_period_figures(engine::timestamp from, engine::timestamp to,
+                                     const std::function<bool(const engine::ticket_figures&)>& fn) override;
   engine::Status scan_events(std::int64_t after_seq,
                              const std::function<bool(const engine::event_record&)>& fn) override;
   engine::Status scan_timers(const std::function<bool(const engine::timer&)>& fn) override;
@@ -126,6 +128,13 @@ class sqlite_store final : public engine::store {
   engine::Result<std::optional<engine::idempotency_record>> load_idempotency(std::string_view key);
   engine::Result<std::optional<engine::person>> load_person(std::string_view id);
   engine::Result<std::vector<engine::webhook>> read_webhooks(std::size_t query);
+  // The three parts of a period's tickets (scan_tickets_active): open, closed
+  // in it, and spanning it, the last from whichever index holds fewer
+  // candidates. `parts` lists open, closed-in, spanning-by-closed and
+  // spanning-by-created; `step_row` reads the row a statement is on and
+  // returns false to stop.
+  engine::Status scan_period(engine::timestamp from, engine::timestamp to, const std::size_t (&parts)[4],
+                             const std::function<engine::Result<bool>(const statement&)>& step_row);
 
   // Declared before the cache: the cache refers to the connection.
   connection db_;

@@ -91,6 +91,9 @@ TEST_CASE("import refuses values out of range, duplicates and unknown workflows 
   CHECK(variant(R"("state":"triage")", R"("state":"limbo")") ==
         "plaint: line 3 was refused: ticket 1 is in state 'limbo', which workflow complaint does not have\n");
   CHECK(variant(R"("tags":[])", R"("tags":[1])") == "plaint: line 3 was refused: field tags must be a list of strings\n");
+  // Reports take a ticket without a closing time for an open one.
+  CHECK(variant(R"("closed_at":null)", R"("closed_at":"2026-11-24T08:00:00Z")") ==
+        "plaint: line 3 was refused: ticket 1 is in state 'triage' but has a closing time\n");
   const auto ticket_line = good.substr(good.find("{\"category\""), good.find('\n', good.find("{\"category\"")) -
                                                                        good.find("{\"category\"") + 1);
   CHECK(variant(ticket_line, ticket_line + ticket_line) == "plaint: line 4 was refused: ticket 1 appears twice\n");

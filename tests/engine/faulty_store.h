@@ -21,6 +21,10 @@ class faulty_store final : public engine::store {
   std::function<std::optional<engine::Error>(int)> on_begin;
   std::function<std::optional<engine::Error>(const engine::event_record&)> on_append;
   int begins = 0;
+  // When set, scan_period_figures hands over every ticket ever logged (a
+  // walk of the whole table, the reference a report's period scan must
+  // agree with: compute_kpis keeps only the tickets that touch the period).
+  bool periods_by_full_walk = false;
 
   // Every event appended to ticket `id` fails with `e`.
   void fail_appends_to(engine::ticket_id id, engine::Error e) {
@@ -114,6 +118,31 @@ class faulty_store final : public engine::store {
   engine::Status scan_tickets_active(engine::timestamp from, engine::timestamp to,
                                      const std::function<bool(const engine::ticket&)>& fn) override {
     return real_.scan_tickets_active(from, to, fn);
+  }
+  engine::Status scan_period_figures(engine::timestamp from, engine::timestamp to,
+                                     const std::function<bool(const engine::ticket_figures&)>& fn) override {
+    if (!periods_by_full_walk) return real_.scan_period_figures(from, to, fn);
+    return real_.scan_tickets([&](const engine::ticket& t) {
+      engine::ticket_figures f;
+      f.id = t.id;
+      f.created_at = t.created_at;
+      f.first_response_at = t.first_response_at;
+      f.first_response_due = t.first_response_due;
+      f.resolution_due = t.resolution_due;
+      f.paused_at = t.paused_at;
+      f.resolved_at = t.resolved_at;
+      f.closed_at = t.closed_at;
+      f.level = t.level;
+      f.handoff_count = t.handoff_count;
+      f.reopen_count = t.reopen_count;
+      f.csat = t.csat;
+      f.customer = t.customer;
+      f.tier = t.tier;
+      f.category = t.category;
+      f.owner = t.owner;
+      f.root_cause = t.root_cause;
+      return fn(f);
+    });
   }
   engine::Status scan_events(std::int64_t after_seq, const std::function<bool(const engine::event_record&)>& fn) override {
     return real_.scan_events(after_seq, fn);

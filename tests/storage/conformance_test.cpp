@@ -416,7 +416,8 @@ TEST_CASE("scans walk each table in key order and stop when the callback says so
   });
 }
 
-TEST_CASE("scan_tickets_active finds the tickets that touch a period: open ones and those closed in or after it") {
+TEST_CASE("scan_tickets_active and scan_period_figures find the tickets that touch a period: open ones and those "
+          "closed in or after it") {
   for_each_backend([&](backend_store& f) {
     // Created at 100, 200, 300, 400 (+1.7e9); closed at —, 250, 350, 150.
     auto at = [](std::int64_t t) { return 1'700'000'000 + t; };
@@ -425,20 +426,58 @@ TEST_CASE("scan_tickets_active finds the tickets that touch a period: open ones 
     for (const auto& [created, closed] : life) {
       engine::ticket t = sample_ticket();
       t.created_at = t.updated_at = t.resolution_started_at = at(created);
+      // Every column the figures read, different on each ticket.
+      const int n = static_cast<int>(tickets.size());
+      t.first_response_at = at(created + 5);
+      t.first_response_due = at(created + 10 + n);
+      t.resolution_due = at(created + 60);
+      if (n == 0) t.paused_at = at(created + 7);
+      t.level = 1 + n % 3;
+      t.handoff_count = n;
+      t.reopen_count = n % 2;
+      t.owner = n == 1 ? "" : "agent" + std::to_string(n);
+      t.category = n % 2 ? "billing" : "delivery";
+      t.tier = n == 2 ? "platinum" : "standard";
       if (closed != 0) {
         t.state = "closed";
         t.closed_at = at(closed);
+        t.resolved_at = at(closed - 1);
+        t.csat = 1 + n;
+        t.root_cause = "cause " + std::to_string(n);
       }
       tickets.push_back(t);
     }
     add(*f.store, {sample_customer()}, tickets);
     auto active = [&](std::int64_t from, std::int64_t to) {
-      std::vector<engine::ticket_id> ids;
+      std::vector<engine::ticket_id> ids, figures;
       require_ok(f.store->scan_tickets_active(at(from), at(to), [&](const engine::ticket& t) {
         ids.push_back(t.id);
         return true;
       }));
+      require_ok(f.store->scan_period_figures(at(from), at(to), [&](const engine::ticket_figures& got) {
+        figures.push_back(got.id);
+        const engine::ticket& t = tickets.at(static_cast<std::size_t>(got.id - 1));
+        CHECK(got.created_at == t.created_at);
+        CHECK(got.first_response_at == t.first_response_at);
+        CHECK(got.first_response_due == t.first_response_due);
+        CHECK(got.resolution_due == t.resolution_due);
+        CHECK(got.paused_at == t.paused_at);
+        CHECK(got.resolved_at == t.resolved_at);
+        CHECK(got.closed_at == t.closed_at);
+        CHECK(got.level == t.level);
+        CHECK(got.handoff_count == t.handoff_count);
+        CHECK(got.reopen_count == t.reopen_count);
+        CHECK(got.csat == t.csat);
+        CHECK(got.customer == t.customer);
+        CHECK(got.tier == t.tier);
+        CHECK(got.category == t.category);
+        CHECK(got.owner == t.owner);
+        CHECK(got.root_cause == t.root_cause);
+        return true;
+      }));
       std::sort(ids.begin(), ids.end());
+      std::sort(figures.begin(), figures.end());
+      CHECK(figures == ids);
       return ids;
     };
     using ids = std::vector<engine::ticket_id>;
@@ -449,6 +488,9 @@ TEST_CASE("scan_tickets_active finds the tickets that touch a period: open ones 
     CHECK(active(0, 100) == ids{});
     std::size_t seen = 0;
     require_ok(f.store->scan_tickets_active(at(0), at(1000), [&](const engine::ticket&) { return ++seen < 2; }));
+    CHECK(seen == 2);
+    seen = 0;
+    require_ok(f.store->scan_period_figures(at(0), at(1000), [&](const engine::ticket_figures&) { return ++seen < 2; }));
     CHECK(seen == 2);
   });
 }

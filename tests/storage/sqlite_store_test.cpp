@@ -396,7 +396,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
     require_ok(tx->commit());
     // Back to version 3: no links, the (ticket, seq) index.
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_10) + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_11) + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -457,6 +457,57 @@ TEST_CASE("a list filtered by customer, owner, search, state or level is driven 
           std::string::npos);
     CHECK(rows.find("TEMP B-TREE") == std::string::npos);
   }
+}
+
+TEST_CASE("a report reads its period's figures from the covering indexes alone, never from the table") {
+  store_fixture f;
+  raw_db raw(f.path);
+  const std::pair<storage::q::id, const char*> expected[] = {
+      {storage::q::figures_active_open, "SEARCH tickets USING COVERING INDEX tickets_kpi_closed (closed_at=? AND"},
+      {storage::q::figures_active_closed_in, "SEARCH tickets USING COVERING INDEX tickets_kpi_closed (closed_at>? AND"},
+      {storage::q::figures_spanning_by_closed, "SEARCH tickets USING COVERING INDEX tickets_kpi_closed (closed_at>?)"},
+      {storage::q::figures_spanning_by_created, "SEARCH tickets USING COVERING INDEX tickets_kpi_opened (created_at<?)"},
+  };
+  for (const auto& [query, steps] : expected) {
+    const std::string plan = raw.plan(storage::query_sql[query]);
+    INFO(plan);
+    CHECK(plan.rfind(steps, 0) == 0);
+  }
+}
+
+TEST_CASE("migrating a version 10 file gives the reports their covering indexes, and the figures do not change") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  auto figures = [](engine::store& s) {
+    std::vector<std::string> out;
+    require_ok(s.scan_period_figures(0, engine::max_instant, [&](const engine::ticket_figures& t) {
+      out.push_back(fmt::format("{} {} {} {} {}", t.id, t.created_at, t.closed_at.value_or(-1), t.owner, t.category));
+      return true;
+    }));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> before;
+  {
+    auto store = open_store(path);
+    require_ok(store->migrate());
+    engine::ticket closed = sample_ticket();
+    closed.state = "closed";
+    closed.closed_at = closed.created_at + 60;
+    add(*store, {sample_customer()}, {sample_ticket(), closed, sample_ticket()});
+    before = figures(*store);
+    raw_db raw(path);
+    REQUIRE(raw.exec(std::string(undo_schema_11) + "PRAGMA user_version = 10;") == "");
+  }
+  auto store = open_store(path);
+  require_ok(store->migrate());
+  raw_db raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('tickets_closed', 'tickets_opened')") == 0);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('tickets_kpi_closed', 'tickets_kpi_opened')") ==
+        2);
+  CHECK(before.size() == 3);
+  CHECK(figures(*store) == before);
 }
 
 TEST_CASE("a list is driven by customer, then a search, then owner, then state, then level") {
@@ -520,7 +571,7 @@ TEST_CASE("migrating a version 9 file lays the search rows out by ticket and ind
     require_ok(tx->index_text(1, 5, "second note"));
     require_ok(tx->commit());
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_10) + "PRAGMA user_version = 9;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_11) + undo_schema_10 + "PRAGMA user_version = 9;") == "");
     REQUIRE(raw.integer("SELECT count(*) FROM search WHERE ticket = 1") == 3);
   }
   auto store = open_store(path);
