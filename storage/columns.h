@@ -11,7 +11,7 @@
   "paused_seconds, resolved_at, follow_up_due, closed_at, fired, resolution_code, root_cause, csat, " \
   "reopen_count, handoff_count, tags, last_event"
 // What the KPIs read of a ticket (engine::ticket_figures), every column of
-// which SQLite's tickets_kpi_closed and tickets_kpi_opened indexes carry.
+// which SQLite's tickets_kpi_closed index carries.
 #define PLAINT_FIGURES_COLUMNS                                                                          \
   "id, created_at, first_response_at, first_response_due, resolution_due, paused_at, resolved_at, "    \
   "closed_at, level, handoff_count, reopen_count, csat, customer, tier, category, owner, root_cause"

@@ -210,15 +210,16 @@ const char* const query_sql[q::count] = {
     " WHERE state != 'pending' AND created_at < ?1)",
     // tickets_active_open (tickets_created), tickets_active_closed_in,
     // tickets_spanning_by_closed (tickets_kpi_closed, covering the
-    // created_at test), tickets_spanning_by_created (tickets_kpi_opened);
-    // the same for the figures, covered by the indexes; probe_closed_from,
-    // probe_created_before (index only).
+    // created_at test), tickets_spanning_by_created (tickets_opened); the
+    // same for the figures, covered by tickets_kpi_closed (the earliest
+    // periods' few spanning tickets are read from the table);
+    // probe_closed_from, probe_created_before (index only).
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE state <> 'closed' AND closed_at IS NULL AND created_at < ?2",
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets INDEXED BY tickets_kpi_closed"
     " WHERE closed_at >= ?1 AND closed_at < ?2",
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets INDEXED BY tickets_kpi_closed"
     " WHERE closed_at >= ?2 AND created_at < ?2",
-    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets INDEXED BY tickets_kpi_opened"
+    "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets INDEXED BY tickets_opened"
     " WHERE created_at < ?2 AND closed_at >= ?2",
     "SELECT " PLAINT_FIGURES_COLUMNS " FROM tickets INDEXED BY tickets_kpi_closed"
     " WHERE closed_at IS NULL AND created_at < ?2",
@@ -226,11 +227,11 @@ const char* const query_sql[q::count] = {
     " WHERE closed_at >= ?1 AND closed_at < ?2",
     "SELECT " PLAINT_FIGURES_COLUMNS " FROM tickets INDEXED BY tickets_kpi_closed"
     " WHERE closed_at >= ?2 AND created_at < ?2",
-    "SELECT " PLAINT_FIGURES_COLUMNS " FROM tickets INDEXED BY tickets_kpi_opened"
+    "SELECT " PLAINT_FIGURES_COLUMNS " FROM tickets INDEXED BY tickets_opened"
     " WHERE created_at < ?2 AND closed_at >= ?2",
     "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_kpi_closed"
     " WHERE closed_at >= ?1 LIMIT ?2)",
-    "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_kpi_opened WHERE created_at < ?1 LIMIT ?2)",
+    "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_opened WHERE created_at < ?1 LIMIT ?2)",
 };
 
 search_kind search_kind_of(std::string_view text) {

@@ -120,8 +120,8 @@ enum id : std::size_t {
   tickets_active_closed_in,
   tickets_spanning_by_closed,
   tickets_spanning_by_created,
-  // The same four parts, only engine::ticket_figures' columns, each read
-  // from its covering index alone (schema 11).
+  // The same four parts, only engine::ticket_figures' columns, the first
+  // three from the covering tickets_kpi_closed alone (schema 11).
   figures_active_open,
   figures_active_closed_in,
   figures_spanning_by_closed,

@@ -181,12 +181,11 @@ inline constexpr const char* undo_schema_5 =
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
 // Takes a schema 9 file back to schema 8 (before the index of closing times).
-// Takes a schema 11 file back to schema 10 (the period indexes without the
-// KPI columns).
+// Takes a schema 11 file back to schema 10 (the closing-time index without
+// the KPI columns).
 inline constexpr const char* undo_schema_11 =
-    "DROP INDEX tickets_kpi_closed; DROP INDEX tickets_kpi_opened; "
-    "CREATE INDEX tickets_closed ON tickets (closed_at, created_at) WHERE closed_at IS NOT NULL; "
-    "CREATE INDEX tickets_opened ON tickets (created_at, closed_at); ";
+    "DROP INDEX tickets_kpi_closed; "
+    "CREATE INDEX tickets_closed ON tickets (closed_at, created_at) WHERE closed_at IS NOT NULL; ";
 // Takes a schema 10 file back to schema 9 (search rows in insertion order,
 // with their ticket as a column; no CJK index).
 inline constexpr const char* undo_schema_10 =
