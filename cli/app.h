@@ -95,6 +95,8 @@ void add_token_commands(CLI::App& cli, handler& run);
 void add_people_commands(CLI::App& cli, handler& run);
 void add_report_commands(CLI::App& cli, handler& run);
 void add_channel_commands(CLI::App& cli, handler& run);
+// `plaint backup`, `plaint restore`.
+void add_ops_commands(CLI::App& cli, handler& run);
 // `plaint policy load F` and `plaint init --policy F`.
 engine::Status load_policy_file(app& a, const std::string& path);
 

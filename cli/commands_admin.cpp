@@ -151,17 +151,45 @@ Status cmd_workflow_show(app& a, const std::string& name, const std::string& for
   return {};
 }
 
-Status cmd_audit_verify(app& a) {
+Status cmd_audit_verify(app& a, const std::string& anchor_text) {
+  std::optional<engine::chain_head> anchor;
+  if (!anchor_text.empty()) {
+    auto parsed = engine::parse_anchor(anchor_text);
+    PLAINT_TRY(parsed);
+    anchor = *parsed;
+  }
   auto s = a.store();
   PLAINT_TRY(s);
   auto report = engine::verify_audit(**s);
   PLAINT_TRY(report);
   if (!report->ok)
     return make_error(errc::internal, fmt::format("the audit chain is broken: {}", report->message));
-  if (a.json())
-    print_json({{"ok", true}, {"events", report->events}, {"tickets", report->tickets}});
-  else
+  if (anchor) PLAINT_TRY(engine::check_anchor(**s, *anchor));
+  if (a.json()) {
+    engine::json out{{"ok", true}, {"events", report->events}, {"tickets", report->tickets}};
+    if (anchor) out["anchor"] = engine::format_anchor(*anchor);
+    print_json(out);
+  } else {
     std::cout << printable(report->message) << '\n';
+    if (anchor)
+      std::cout << fmt::format("the history up to event {} is the one anchored as {}\n", anchor->seq,
+                               engine::format_anchor(*anchor));
+  }
+  return {};
+}
+
+Status cmd_audit_anchor(app& a) {
+  auto s = a.store();
+  PLAINT_TRY(s);
+  auto head = engine::audit_head(**s);
+  PLAINT_TRY(head);
+  if (a.json())
+    print_json({{"seq", head->seq},
+                {"hash", head->hash},
+                {"at", head->seq == 0 ? engine::json(nullptr) : engine::json(engine::format_iso(head->at))},
+                {"anchor", engine::format_anchor(*head)}});
+  else
+    std::cout << engine::format_anchor(*head) << '\n';
   return {};
 }
 
@@ -294,8 +322,15 @@ void add_admin_commands(CLI::App& cli, handler& run) {
 
   auto* audit = cli.add_subcommand("audit", "the hash-chained audit log");
   audit->require_subcommand(1);
-  audit->add_subcommand("verify", "check the chain; non-zero exit on any break")->callback([&run] {
-    run = cmd_audit_verify;
+  {
+    auto anchor = std::make_shared<std::string>();
+    auto* verify = audit->add_subcommand("verify", "check the chain; non-zero exit on any break");
+    verify->add_option("--anchor", *anchor,
+                       "SEQ:HASH from plaint audit anchor: also prove the database holds exactly that history");
+    verify->callback([anchor, &run] { run = [anchor](app& a) { return cmd_audit_verify(a, *anchor); }; });
+  }
+  audit->add_subcommand("anchor", "print the chain head as SEQ:HASH, to publish or sign elsewhere")->callback([&run] {
+    run = cmd_audit_anchor;
   });
 
   {

@@ -8,9 +8,13 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/app.h"
 #include "cli/output.h"
+#include "cli/version.h"
+#include "storage/schema_version.h"
+#include "storage/sqlite_backup.h"
 
 namespace {
 
@@ -49,6 +53,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3'600'000))
       ->multi_option_policy(last);
+  parser.set_version_flag("--version", [] {
+    return fmt::format("plaint {} (commit {}), SQLite {}, schema {}", cli::plaint_version, cli::plaint_commit,
+                       storage::sqlite_version(), storage::current_schema);
+  });
   parser.fallthrough();
   parser.require_subcommand(1);
 
@@ -61,12 +69,15 @@ int main(int argc, char** argv) {
   cli::add_people_commands(parser, run);
   cli::add_report_commands(parser, run);
   cli::add_channel_commands(parser, run);
+  cli::add_ops_commands(parser, run);
 
   try {
     parser.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return parser.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return parser.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return parser.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();

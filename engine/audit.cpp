@@ -127,4 +127,74 @@ Result<audit_report> verify_audit(store& s) {
   return r;
 }
 
+namespace {
+
+// The event with this seq, if the log has it.
+Result<std::optional<event_record>> event_at(store& s, std::int64_t seq) {
+  std::optional<event_record> found;
+  PLAINT_TRY(s.scan_events(seq - 1, [&](const event_record& e) {
+    if (e.seq == seq) found = e;
+    return false;
+  }));
+  return found;
+}
+
+}  // namespace
+
+Result<chain_head> audit_head(store& s) {
+  auto last = s.last_event_seq();
+  PLAINT_TRY(last);
+  chain_head head;
+  if (*last == 0) return head;
+  auto e = event_at(s, *last);
+  PLAINT_TRY(e);
+  if (!*e) return make_error(errc::internal, fmt::format("the audit log's newest event {} cannot be read", *last));
+  head.seq = (*e)->seq;
+  head.hash = (*e)->hash;
+  head.at = (*e)->at;
+  return head;
+}
+
+Result<chain_head> parse_anchor(std::string_view text) {
+  auto refuse = [&] {
+    return make_error(errc::invalid,
+                      fmt::format("an anchor is SEQ:HASH as printed by plaint audit anchor (a number, a colon and 64 "
+                                  "lowercase hex digits), not '{}'",
+                                  text.substr(0, 100)));
+  };
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 18) return refuse();
+  chain_head a;
+  a.seq = 0;
+  for (const char c : text.substr(0, colon)) {
+    if (c < '0' || c > '9') return refuse();
+    a.seq = a.seq * 10 + (c - '0');
+  }
+  const std::string_view hash = text.substr(colon + 1);
+  if (hash.size() != 64) return refuse();
+  for (const char c : hash)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return refuse();
+  a.hash = std::string(hash);
+  return a;
+}
+
+std::string format_anchor(const chain_head& head) { return fmt::format("{}:{}", head.seq, head.hash); }
+
+Status check_anchor(store& s, const chain_head& anchor) {
+  if (anchor.seq == 0) {
+    if (anchor.hash == genesis_hash) return {};
+    return make_error(errc::internal, "the anchor's hash at seq 0 is not the genesis hash (64 zeros)");
+  }
+  auto e = event_at(s, anchor.seq);
+  PLAINT_TRY(e);
+  if (!*e)
+    return make_error(errc::internal, fmt::format("the audit log does not reach the anchor: it has no event {}",
+                                                  anchor.seq));
+  if ((*e)->hash != anchor.hash)
+    return make_error(errc::internal,
+                      fmt::format("the history differs from the anchor: event {} has hash {}, the anchor says {}",
+                                  anchor.seq, (*e)->hash, anchor.hash));
+  return {};
+}
+
 }  // namespace plaint::engine

@@ -66,6 +66,25 @@ class audit_checker {
   std::map<ticket_id, ticket_tail> tails_;
 };
 
+// The head of the event chain: the newest event's seq, hash and time (seq
+// 0 with the genesis hash for an empty log). Published elsewhere as an
+// anchor, "SEQ:HASH", it lets a later copy of the database prove that it
+// still holds exactly that history: every hash covers all before it.
+struct chain_head {
+  std::int64_t seq = 0;
+  std::string hash = genesis_hash;
+  timestamp at = 0;
+};
+Result<chain_head> audit_head(store& s);
+// "SEQ:HASH" (64 lowercase hex digits); `invalid` with one sentence otherwise.
+Result<chain_head> parse_anchor(std::string_view text);
+std::string format_anchor(const chain_head& head);
+// OK when the log holds event `anchor.seq` with exactly `anchor.hash`
+// (seq 0: the genesis hash); `internal` naming what differs otherwise.
+// With verify_audit passing, the history up to the anchor is the one it
+// was taken of.
+Status check_anchor(store& s, const chain_head& anchor);
+
 // Walks the whole log: chain links, hashes, gap-free seq, and that every
 // ticket's version and state agree with its last event; then the customer
 // log (verify_customer_log).
