@@ -143,6 +143,12 @@ void add_serve_commands(CLI::App& cli, handler& run) {
          "seconds an Idempotency-Key is honoured; older keys are new requests and are pruned (default 86400)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10} * 366 * 86400));
   // The web desk.
+  sub->add_option_function<std::string>(
+         "--log-level",
+         [opts](const std::string& s) { opts->log = server::parse_log_level(s).value_or(server::log_level::info); },
+         "stderr, one JSON line each: error, warn, info (requests, timer rounds that fired; the default) or debug "
+         "(every timer round)")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
   sub->add_option("--web-dir", opts->web.web_dir,
                   "serve the web desk's pages from this directory instead of the built-in copy (for working on them)")
       ->check(CLI::ExistingDirectory);

@@ -53,6 +53,13 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3'600'000))
       ->multi_option_policy(last);
+  // /etc/plaint/plaint.conf (or --config F, or $PLAINT_CONFIG): any option
+  // of the command line, globals at the top and each command's under its
+  // name ([serve]); the command line wins, and an unknown key is an error.
+  parser.set_config("--config", env_or("PLAINT_CONFIG", "/etc/plaint/plaint.conf"),
+                    "read options from this TOML file first (default $PLAINT_CONFIG, else /etc/plaint/plaint.conf "
+                    "when it exists)");
+  parser.allow_config_extras(CLI::config_extras_mode::error);
   parser.set_version_flag("--version", [] {
     return fmt::format("plaint {} (commit {}), SQLite {}, schema {}", cli::plaint_version, cli::plaint_commit,
                        storage::sqlite_version(), storage::current_schema);

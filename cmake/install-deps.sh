@@ -12,6 +12,7 @@ plaint_packages=(
   clang libclang-rt-14-dev  # the libFuzzer harnesses of tests/fuzz
   chromium nodejs           # the browser tests of tests/web (playwright-core from npm)
   fonts-wqy-zenhei          # Chinese text in their screenshots
+  dpkg-dev systemd          # the .deb's dependencies (dpkg-shlibdeps) and its unit's check (systemd-analyze)
 )
 
 plaint_install_deps() {

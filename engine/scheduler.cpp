@@ -51,6 +51,7 @@ void scheduler::poke() {
 void scheduler::run_due() {
   if (stopped_) return;
   constexpr std::size_t round = 1024;
+  const auto started = std::chrono::steady_clock::now();
   auto fired = ex_.fire_due(ex_.time_source().now(), 256, round);
   backing_off_ = !fired;
   if (!fired) {
@@ -63,6 +64,7 @@ void scheduler::run_due() {
     ++fired_;
     if (on_fired_) on_fired_(f);
   }
+  if (on_round_) on_round_(fired->size(), std::chrono::steady_clock::now() - started);
   // A backlog is worked off one bounded round at a time, letting other
   // work on the io_context (new transitions) in between.
   if (fired->size() == round) {

@@ -47,6 +47,12 @@ class scheduler {
   void poke();
   void stop();
 
+  // Called after each round that read the due timers: how many fired and
+  // how long the round took (a failed round goes to on_error instead).
+  void on_round(std::function<void(std::size_t fired, std::chrono::steady_clock::duration took)> f) {
+    on_round_ = std::move(f);
+  }
+
   std::uint64_t fired() const { return fired_; }
   // The due time the steady timer is armed for, if any.
   std::optional<timestamp> armed_for() const { return armed_for_; }
@@ -62,6 +68,7 @@ class scheduler {
   store& store_;
   on_fired_fn on_fired_;
   on_error_fn on_error_;
+  std::function<void(std::size_t, std::chrono::steady_clock::duration)> on_round_;
   std::chrono::milliseconds rescan_;
   bool backing_off_ = false;  // after a failed round, until the next one
   std::uint64_t fired_ = 0;

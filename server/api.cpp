@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <optional>
 #include <openssl/crypto.h>
 #include <set>
 
@@ -234,8 +238,27 @@ engine::Result<engine::token_identity> api::authenticate(const request& req) {
 
 void api::handle(const request& req, respond_fn respond) {
   auto target = parse_target(req.target);
-  auto finish = [this, respond](const std::string& route, response r) {
+  // Who asked and about which ticket, for the log line; set as they become known.
+  struct asked {
+    std::string actor;
+    std::optional<std::int64_t> ticket;
+  };
+  auto who_asked = std::make_shared<asked>();
+  const auto started = std::chrono::steady_clock::now();
+  auto finish = [this, respond, who_asked, started, method = req.method, id = req.id](const std::string& route,
+                                                                                       response r) {
     metrics_.request_done(route, r.status);
+    if (log_ && log_->enabled(log_level::info)) {
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      log_->write(log_level::info, "request",
+                  {{"method", method},
+                   {"route", route},
+                   {"status", r.status},
+                   {"duration_ms", std::round(ms * 100) / 100},
+                   {"actor", who_asked->actor.empty() ? engine::json(nullptr) : engine::json(who_asked->actor)},
+                   {"ticket", who_asked->ticket ? engine::json(*who_asked->ticket) : engine::json(nullptr)},
+                   {"request_id", id}});
+    }
     respond(std::move(r));
   };
   if (!target) return finish("bad_request", error_response(target.error()));
@@ -268,6 +291,8 @@ void api::handle(const request& req, respond_fn respond) {
     return finish("method_not_allowed", std::move(r));
   }
   const std::string label = req.method + " " + route->pattern;
+  if (route->pattern.rfind("/api/v1/tickets/{id}", 0) == 0 && !params.empty())
+    who_asked->ticket = detail::to_int(params.front());
   for (const auto& [key, value] : target->query) {
     (void)value;
     if (std::find(route->query.begin(), route->query.end(), key) == route->query.end())
@@ -282,6 +307,7 @@ void api::handle(const request& req, respond_fn respond) {
       return finish(label, error_body(401, "unauthorized", found.error().message));
     }
     who = std::move(*found);
+    who_asked->actor = who.name;
     if (route->role != "any" && !engine::role_at_least(who.role, route->role))
       return finish(label, error_body(403, "forbidden",
                                       fmt::format("{} needs the {} role; {} is {}", label, route->role, who.name,

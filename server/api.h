@@ -22,6 +22,7 @@
 #include "engine/tokens.h"
 #include "engine/workflow.h"
 #include "server/http_types.h"
+#include "server/log.h"
 #include "server/metrics.h"
 #include "server/store_pool.h"
 #include "server/writer.h"
@@ -102,6 +103,8 @@ class api {
   const web_options& web() const { return web_; }
   const policy_tools& sla() const { return sla_; }
   signin_guard& guard() { return *guard_; }
+  // Where each answered request is logged (info); none when null.
+  void set_log(const logger* log) { log_ = log; }
 
  private:
   writer& writer_;
@@ -112,6 +115,7 @@ class api {
   web_options web_;
   policy_tools sla_;
   std::unique_ptr<signin_guard> guard_;
+  const logger* log_ = nullptr;
 };
 
 }  // namespace plaint::server

@@ -17,6 +17,7 @@ struct request {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string peer;  // the client's address ("127.0.0.1"), "" when unknown
+  std::string id;    // the request id (server/log.h), echoed as X-Request-Id
 
   // "" when absent.
   const std::string& header(const std::string& lower_name) const {

@@ -123,8 +123,9 @@ class connection_table {
 };
 
 struct shared_state {
-  shared_state(const options& o, api& e, hub& h, metrics& m, store_pool& r, read_pool& rp, connection_table& c)
-      : opts(o), endpoints(e), events(h), stats(m), readers(r), reads(rp), conns(c) {}
+  shared_state(const options& o, api& e, hub& h, metrics& m, store_pool& r, read_pool& rp, connection_table& c,
+               const logger& l)
+      : opts(o), endpoints(e), events(h), stats(m), readers(r), reads(rp), conns(c), log(l) {}
   const options& opts;
   api& endpoints;
   hub& events;
@@ -132,6 +133,7 @@ struct shared_state {
   store_pool& readers;
   read_pool& reads;
   connection_table& conns;
+  const logger& log;
   std::atomic<int> in_flight{0};
   std::atomic<std::size_t> streams{0};
 };
@@ -457,6 +459,7 @@ class session : public std::enable_shared_from_this<session> {
       req->headers[name] = std::string(field.value());
     }
     req->body = std::move(msg.body());
+    req->id = request_id_ = request_id_for(req->header("x-request-id"));
     {
       beast::error_code ec_peer;
       const auto peer = stream_.socket().remote_endpoint(ec_peer);
@@ -481,6 +484,7 @@ class session : public std::enable_shared_from_this<session> {
     if (!st_.reads.try_post([&endpoints, req, respond] { endpoints.handle(*req, respond); })) {
       st_.stats.dropped("reads_full");
       st_.stats.request_done("busy", 503);
+      log_refusal(req->method, "busy", 503);
       write(busy_response("reads"));
     }
   }
@@ -490,6 +494,7 @@ class session : public std::enable_shared_from_this<session> {
     auto refuse = [this](response r) {
       ++st_.in_flight;
       st_.stats.request_done("GET /api/v1/stream", r.status);
+      log_refusal("GET", "GET /api/v1/stream", r.status);
       write(std::move(r));
     };
     if (!who) {
@@ -513,6 +518,7 @@ class session : public std::enable_shared_from_this<session> {
       return refuse(busy_response("event streams open"));
     }
     st_.stats.request_done("GET /api/v1/stream", 200);
+    log_refusal("GET", "GET /api/v1/stream", 200);  // the stream opens: its one line
     request credentials;
     for (const char* name : {"authorization", "cookie"})
       if (!req.header(name).empty()) credentials.headers[name] = req.header(name);
@@ -523,7 +529,21 @@ class session : public std::enable_shared_from_this<session> {
     ++st_.in_flight;
     keep_alive_ = false;
     st_.stats.request_done("rejected", status);
+    request_id_ = request_id_for("");
+    log_refusal("", "rejected", status);
     write(api::json_response(status, {{"error", {{"code", code}, {"message", message}}}}));
+  }
+
+  // The line of a request answered here, not by the API (refused before
+  // routing, or a stream opened): no actor is known.
+  void log_refusal(const std::string& method, const char* route, int status) {
+    st_.log.write(log_level::info, "request",
+                  {{"method", method.empty() ? engine::json(nullptr) : engine::json(method)},
+                   {"route", route},
+                   {"status", status},
+                   {"actor", nullptr},
+                   {"ticket", nullptr},
+                   {"request_id", request_id_}});
   }
 
   void write(response r) {
@@ -531,6 +551,7 @@ class session : public std::enable_shared_from_this<session> {
     res->set(http::field::server, "plaint");
     res->set(http::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) res->set(name, value);
+    if (!request_id_.empty()) res->set("X-Request-Id", request_id_);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_ && !evicted_);
     res->prepare_payload();
@@ -558,6 +579,7 @@ class session : public std::enable_shared_from_this<session> {
   beast::tcp_stream stream_;
   shared_state& st_;
   beast::flat_buffer buffer_;
+  std::string request_id_;  // of the request being answered
   std::optional<http::request_parser<http::string_body>> parser_;
   std::atomic<std::int64_t> idle_since_{0};
   std::atomic<bool> evicted_{false};
@@ -799,6 +821,7 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
   PLAINT_TRY(writer_store);
 
   engine::system_clock clock;
+  const logger log(opts.log);
   metrics stats;
   hub events;
   store_pool readers(open_store, opts.read_timeout);
@@ -814,8 +837,10 @@ engine::Status run(const options& opts, store_factory open_store, const engine::
            std::move(reload));
   w.set_max_queue(opts.max_queued_writes);
   w.set_idempotency_retention(opts.idempotency_retention);
+  w.set_log(&log);
   api endpoints(w, readers, stats, clock, workflows, opts.web, opts.sla);
-  shared_state& st = shared.emplace(opts, endpoints, events, stats, readers, reads, conns);
+  endpoints.set_log(&log);
+  shared_state& st = shared.emplace(opts, endpoints, events, stats, readers, reads, conns, log);
 
   tcp::acceptor acceptor(ioc);
   beast::error_code ec;

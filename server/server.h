@@ -16,6 +16,7 @@
 #include "engine/sla.h"
 #include "engine/workflow.h"
 #include "server/api.h"
+#include "server/log.h"
 #include "server/outbox.h"
 #include "server/store_pool.h"
 
@@ -47,6 +48,7 @@ struct options {
   web_options web;                                  // the web desk: --web-dir, session lifetime, Secure cookies
   policy_tools sla;                                 // SLA explain and what-if (the policy history, the parser)
   delivery_settings delivery;                       // the outbox: SMTP for mail; webhooks always (server/outbox.h)
+  log_level log = log_level::info;                  // stderr: requests and timer rounds at info (server/log.h)
   // Several nodes on one database (PostgreSQL): news of every node's
   // commits, for the stream and the timers (server/cluster.h). Empty: this
   // server is the database's only writer.

@@ -1,5 +1,6 @@
 #include "server/writer.h"
 
+#include <cmath>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -205,6 +206,16 @@ struct writer::prune_timer {
   explicit prune_timer(asio::io_context& io) : timer(io) {}
   asio::steady_timer timer;
 };
+
+void writer::set_log(const logger* log) {
+  if (!log) return scheduler_->on_round({});
+  scheduler_->on_round([log](std::size_t fired, std::chrono::steady_clock::duration took) {
+    const log_level level = fired > 0 ? log_level::info : log_level::debug;
+    if (!log->enabled(level)) return;
+    const double ms = std::chrono::duration<double, std::milli>(took).count();
+    log->write(level, "timer round", {{"fired", fired}, {"duration_ms", std::round(ms * 100) / 100}});
+  });
+}
 
 void writer::set_idempotency_retention(std::chrono::seconds retention) {
   executor_.set_idempotency_retention(retention.count());

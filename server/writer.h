@@ -24,6 +24,7 @@
 #include "engine/executor.h"
 #include "engine/scheduler.h"
 #include "server/hub.h"
+#include "server/log.h"
 #include "server/metrics.h"
 
 namespace boost::asio {
@@ -58,6 +59,9 @@ class writer {
   // `unavailable` while `max_queue` requests already wait.
   void submit(engine::batch_request r, done_fn done);
   void set_max_queue(std::size_t n) { max_queue_ = n; }
+  // One line per timer round on `log` (info when timers fired, else
+  // debug); before start().
+  void set_log(const logger* log);
 
   // Whether the writer can write: false after a batch, a timer round or a
   // probe could not begin or commit (the reason says why), true again after

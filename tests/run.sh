@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, starts a PostgreSQL server
 # of its own, builds, runs every doctest suite through CTest and the web
-# desk's browser tests (tests/web), then the
+# desk's browser tests (tests/web) and the packaging tests (tests/package),
+# then the
 # suites again under AddressSanitizer + UBSan, then runs
 # each libFuzzer harness of tests/fuzz for a few seconds (clang).
 set -euo pipefail
@@ -28,6 +29,9 @@ echo "== tests"
 
 echo "== browser tests (headless Chromium, playwright-core)"
 PLAINT_WEB_ARTIFACTS="$PWD/build/web-artifacts" bash tests/web/run.sh build/cli/plaint
+
+echo "== package tests (the .deb, its unit, upgrades, find_package(plaint))"
+bash tests/package/run.sh build
 
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPLAINT_SANITIZE=ON -DPLAINT_BENCH=OFF >/dev/null

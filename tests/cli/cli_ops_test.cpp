@@ -152,3 +152,35 @@ TEST_CASE("backup and restore refuse with one sentence and write nothing") {
   CHECK(broken.err.find("the audit chain of " + copy + " is broken") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(fresh));
 }
+
+TEST_CASE("plaint.conf sets any option, globals at the top and each command's under its name; the command line wins") {
+  cli_desk d;
+  d.open("first");
+  d.open("second");
+  const std::string conf = d.dir.file("plaint.conf");
+  {
+    std::ofstream out(conf);
+    out << "db = \"" << d.db << "\"\n[list]\nlimit = 1\n";
+  }
+  ::setenv("PLAINT_CONFIG", conf.c_str(), 1);
+  auto listed = run_plaint({"--json", "list"});  // the database and the limit from the file
+  auto wider = run_plaint({"--json", "list", "--limit", "5"});
+  const std::string other = d.dir.file("other.db");
+  auto elsewhere = run_plaint({"--db", other, "init"});
+  {
+    std::ofstream out(conf);
+    out << "db = \"" << d.db << "\"\ncolour = \"red\"\n";
+  }
+  auto unknown = run_plaint({"list"});
+  ::unsetenv("PLAINT_CONFIG");
+  REQUIRE_MESSAGE(listed.code == 0, listed.err);
+  CHECK(listed.json().size() == 1);
+  CHECK(wider.json().size() == 2);
+  CHECK(elsewhere.code == 0);
+  CHECK(elsewhere.out.find(other) != std::string::npos);
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("colour") != std::string::npos);
+  // --config names a file; a missing one is an error.
+  auto missing = run_plaint({"--config", d.dir.file("none.conf"), "--db", d.db, "list"});
+  CHECK(missing.code == 2);
+}

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/server/server_fixture.h"
@@ -101,4 +103,73 @@ TEST_CASE("a backup taken under a load of transitions holds every one acknowledg
                      json{{"event", "comment"}, {"note", "after the restore"}});
   CHECK(more.status == 200);
   CHECK(d.plaint({"audit", "verify", "--anchor", b["anchor"].get<std::string>()}).code == 0);
+}
+
+TEST_CASE("the server logs one JSON line per request and per timer round, echoes X-Request-Id, and never a secret") {
+  server_desk d(false);
+  REQUIRE(d.plaint({"user", "add", "--id", "li.na", "--name", "李娜", "--role", "agent"}).code == 0);
+  REQUIRE(d.plaint({"user", "password", "li.na"}, "pw-li.na-secret-2026\n").code == 0);
+  d.start({"--log-level", "debug"});
+  const std::int64_t id = d.open("printer on fire")["id"];
+  auto given = d.post("/api/v1/tickets/" + std::to_string(id) + "/events", d.ann,
+                      json{{"event", "comment"}, {"note", "note text stays out of the log"}},
+                      {{"X-Request-Id", "desk-42.a:b_c"}});
+  REQUIRE(given.status == 200);
+  CHECK(given.header("x-request-id") == "desk-42.a:b_c");
+  // An offered id that is not a plain token is replaced, never echoed.
+  auto odd = d.get("/api/v1/tickets/" + std::to_string(id), d.ann);
+  const std::string generated = odd.header("x-request-id");
+  CHECK(std::regex_match(generated, std::regex("[0-9a-f]{16}")));
+  auto spoofed = d.http->request("GET", "/api/v1/tickets/" + std::to_string(id), "",
+                                 server_desk::auth(d.ann, {{"X-Request-Id", "evil\"}{line"}}));
+  CHECK(std::regex_match(spoofed.header("x-request-id"), std::regex("[0-9a-f]{16}")));
+  CHECK(d.get("/api/v1/tickets/" + std::to_string(id), "plt_not_a_real_token").status == 401);
+  http_client c(d.port());
+  auto signed_in = c.request("POST", "/signin", "username=li.na&password=pw-li.na-secret-2026",
+                             {{"Content-Type", "application/x-www-form-urlencoded"}});
+  CHECK(signed_in.status == 303);
+  const std::string cookie = signed_in.header("set-cookie");
+  std::this_thread::sleep_for(1500ms);  // a timer round (debug) at least
+  REQUIRE(d.server->stop() == 0);
+
+  const std::string err = d.server->errors();
+  std::vector<json> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_discarded()) lines.push_back(j);
+  }
+  auto find = [&](const std::string& request_id) -> json {
+    for (const auto& j : lines)
+      if (j.value("request_id", "") == request_id) return j;
+    return nullptr;
+  };
+  const json comment = find("desk-42.a:b_c");
+  REQUIRE(comment.is_object());
+  CHECK(comment["msg"] == "request");
+  CHECK(comment["level"] == "info");
+  CHECK(comment["method"] == "POST");
+  CHECK(comment["route"] == "POST /api/v1/tickets/{id}/events");
+  CHECK(comment["status"] == 200);
+  CHECK(comment["actor"] == "ann");
+  CHECK(comment["ticket"] == id);
+  CHECK(comment["duration_ms"].is_number());
+  CHECK(std::regex_match(comment["time"].get<std::string>(),
+                         std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+  CHECK(find(generated)["route"] == "GET /api/v1/tickets/{id}");
+  bool unauthorized = false, signin = false, round = false;
+  for (const auto& j : lines) {
+    if (j.value("status", 0) == 401 && j["actor"].is_null()) unauthorized = true;
+    if (j.value("route", "") == "POST /signin") signin = true;
+    if (j.value("msg", "") == "timer round") round = j["fired"].is_number() && j["duration_ms"].is_number();
+  }
+  CHECK(unauthorized);
+  CHECK(signin);
+  CHECK(round);
+  // No secret: the tokens, the password, the session cookie, the note.
+  for (const std::string& secret : {d.ann, d.sue, std::string("plt_not_a_real_token"), std::string("pw-li.na-secret-2026"),
+                                   cookie.substr(cookie.find('=') + 1, 20), std::string("note text stays")}) {
+    CAPTURE(secret);
+    CHECK(err.find(secret) == std::string::npos);
+  }
 }

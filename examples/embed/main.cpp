@@ -1,5 +1,14 @@
 // Embedding plaint: a program that keeps its own complaint desk in a SQLite
-// file, without the command line or the server.
+// file, without the command line or the server. Built against the installed
+// CMake package (examples/embed/CMakeLists.txt: find_package(plaint)).
+//
+// The API it uses, all of it in the installed headers:
+//   storage::sqlite_store::open(path) / ->migrate()   open (and create) a desk
+//   engine::executor(store, workflows::builtin_workflows(), clock)
+//     .put_customer(...), .open(request), .apply(event_request)
+//                                        every change, committed on return
+//   store.get_ticket(id), store.list_tickets(query)    read tickets back
+//   engine::verify_audit(store)                        check the hash chain
 //
 //   plaint_embed [DB]    (default ./embed-demo.db)
 #include <iostream>
@@ -59,6 +68,16 @@ int main(int argc, char** argv) {
   fire("start", {});
   fire("resolve", {{"resolution_code", "replaced_part"}}, "更换了进水阀 / replaced the inlet valve");
   fire("follow_up_done", {{"csat", "5"}});
+
+  // Read back: the ticket, and the desk's queue of closed tickets.
+  auto t = (*store)->get_ticket(id);
+  if (!t) check(t.error());
+  std::cout << "#" << t->id << " " << t->state << ", csat " << t->csat.value_or(0) << ", owner " << t->owner << '\n';
+  engine::ticket_query closed;
+  closed.state = "closed";
+  auto page = (*store)->list_tickets(closed);
+  if (!page) check(page.error());
+  std::cout << page->tickets.size() << " closed ticket(s) on the desk\n";
 
   auto report = engine::verify_audit(**store);
   if (!report) check(report.error());
