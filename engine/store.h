@@ -459,8 +459,9 @@ class store {
   // Deliveries (the rows' `events`) per channel and state, with the oldest
   // created_at of each.
   virtual Result<std::vector<outbox_count>> count_outbox() = 0;
-  // The earliest next_at of a pending row; nullopt when none is pending.
-  virtual Result<std::optional<timestamp>> next_outbox_due() = 0;
+  // The earliest next_at of a pending row of `channel` ("" for any);
+  // nullopt when none is pending.
+  virtual Result<std::optional<timestamp>> next_outbox_due(std::string_view channel) = 0;
 
   // Pending timers due at or before `now`, earliest first (ties by id).
   virtual Result<std::vector<timer>> due_timers(timestamp now, int limit) = 0;

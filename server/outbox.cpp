@@ -185,7 +185,10 @@ outbox_worker::outbox_worker(engine::store& reads, write_runner writes, const en
 
 outbox_worker::~outbox_worker() = default;
 
-engine::Result<std::optional<engine::timestamp>> outbox_worker::next_due() { return store_.next_outbox_due(); }
+// Without SMTP, mail waits in the outbox; webhooks go on.
+std::string_view outbox_worker::channel() const { return settings_.smtp_url.empty() ? "webhook" : ""; }
+
+engine::Result<std::optional<engine::timestamp>> outbox_worker::next_due() { return store_.next_outbox_due(channel()); }
 
 engine::Result<std::int64_t> outbox_worker::prune() {
   std::int64_t pruned = 0;
@@ -202,14 +205,12 @@ engine::Result<std::int64_t> outbox_worker::prune() {
 engine::Result<outbox_worker::round> outbox_worker::run_once(const std::atomic<bool>* cancel) {
   const engine::timestamp now = clock_.now();
   // Nothing due (read without a write transaction): no round.
-  auto due = store_.next_outbox_due();
+  auto due = store_.next_outbox_due(channel());
   PLAINT_TRY(due);
   if (!*due || **due > now) return round{};
   std::vector<engine::outbox_item> claimed;
   PLAINT_TRY(writes_([&](engine::store_transaction& tx) -> engine::Status {
-    // Without SMTP, mail waits in the outbox; webhooks go on.
-    auto rows = tx.claim_outbox(now, now + settings_.hold.count(), settings_.batch,
-                                settings_.smtp_url.empty() ? "webhook" : "");
+    auto rows = tx.claim_outbox(now, now + settings_.hold.count(), settings_.batch, channel());
     PLAINT_TRY(rows);
     claimed = std::move(*rows);
     return {};

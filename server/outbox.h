@@ -85,8 +85,10 @@ class outbox_worker {
   engine::Result<round> run_once(const std::atomic<bool>* cancel = nullptr);
   // Deletes up to 1,000 settled rows older than the retention; how many.
   engine::Result<std::int64_t> prune();
-  // When the next row falls due (nullopt: none pending).
+  // When the next row it would send falls due (nullopt: none pending).
   engine::Result<std::optional<engine::timestamp>> next_due();
+  // The channel it sends: "webhook" without SMTP (mail waits), else "" (all).
+  std::string_view channel() const;
 
   const delivery_settings& settings() const { return settings_; }
 

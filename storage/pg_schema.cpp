@@ -261,6 +261,11 @@ SELECT 1;
     {11, R"sql(
 SELECT 1;
 )sql"},
+    // Schema 12: one channel's pending rows by their own index (a worker
+    // without SMTP claims webhooks only).
+    {12, R"sql(
+CREATE INDEX outbox_pending_channel ON outbox (channel, next_at, id) WHERE state = 'pending';
+)sql"},
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) >= 1 && steps[sizeof(steps) / sizeof(steps[0]) - 1].version ==

@@ -498,11 +498,20 @@ class pg_transaction final : public engine::store_transaction {
                                                                 int limit, std::string_view channel) override {
     PLAINT_TRY(live());
     // Rows another worker is claiming right now are skipped, not waited for.
-    auto r = run("outbox_claim",
-                 "UPDATE outbox SET claimed_until = $4 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' "
-                 "AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) AND ($3 = '' OR channel = $3) "
-                 "ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " PLAINT_OUTBOX_COLUMNS,
-                 pg::params().add(now).add(std::int64_t{limit}).add(channel).add(hold_until), "cannot claim the outbox");
+    // One channel's rows through outbox_pending_channel (schema 12).
+    auto r = channel.empty()
+                 ? run("outbox_claim",
+                       "UPDATE outbox SET claimed_until = $4 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' "
+                       "AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) AND $3 = '' "
+                       "ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " PLAINT_OUTBOX_COLUMNS,
+                       pg::params().add(now).add(std::int64_t{limit}).add(channel).add(hold_until),
+                       "cannot claim the outbox")
+                 : run("outbox_claim_of",
+                       "UPDATE outbox SET claimed_until = $4 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' "
+                       "AND channel = $3 AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) "
+                       "ORDER BY channel, next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " PLAINT_OUTBOX_COLUMNS,
+                       pg::params().add(now).add(std::int64_t{limit}).add(channel).add(hold_until),
+                       "cannot claim the outbox");
     PLAINT_TRY(r);
     auto rows = all_rows<engine::outbox_item>(*r, read_outbox<pg::row>);
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
@@ -962,10 +971,13 @@ engine::Result<std::vector<engine::outbox_count>> pg_store::count_outbox() {
   });
 }
 
-engine::Result<std::optional<engine::timestamp>> pg_store::next_outbox_due() {
+engine::Result<std::optional<engine::timestamp>> pg_store::next_outbox_due(std::string_view channel) {
   PLAINT_TRY(ready());
-  auto r = run("outbox_next_due", "SELECT min(next_at) FROM outbox WHERE state = 'pending'", pg::params(),
-               "cannot read the outbox");
+  auto r = channel.empty()
+               ? run("outbox_next_due", "SELECT min(next_at) FROM outbox WHERE state = 'pending'", pg::params(),
+                     "cannot read the outbox")
+               : run("outbox_next_due_of", "SELECT min(next_at) FROM outbox WHERE state = 'pending' AND channel = $1",
+                     pg::params().add(channel), "cannot read the outbox");
   PLAINT_TRY(r);
   return r->opt_integer(0, 0);
 }

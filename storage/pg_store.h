@@ -84,7 +84,7 @@ class pg_store final : public engine::store {
   engine::Result<std::vector<engine::outbox_item>> list_outbox(std::string_view channel, std::string_view target,
                                                                std::string_view state, int limit) override;
   engine::Result<std::vector<engine::outbox_count>> count_outbox() override;
-  engine::Result<std::optional<engine::timestamp>> next_outbox_due() override;
+  engine::Result<std::optional<engine::timestamp>> next_outbox_due(std::string_view channel) override;
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override;
   engine::Result<std::optional<engine::timestamp>> next_due() override;
   engine::Result<std::int64_t> count_pending_timers() override;

@@ -195,15 +195,21 @@ const char* const query_sql[q::count] = {
     "INSERT INTO outbox (" PLAINT_OUTBOX_COLUMNS ")"
     " VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     "SELECT " PLAINT_OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending' AND next_at <= ?1"
-    " AND (claimed_until IS NULL OR claimed_until <= ?1) AND (?3 = '' OR channel = ?3) ORDER BY next_at, id LIMIT ?2",
+    " AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY next_at, id LIMIT ?2",
+    // One channel's rows from its own index: mail that waits for an SMTP
+    // server never stands in the way of the webhooks.
+    "SELECT " PLAINT_OUTBOX_COLUMNS " FROM outbox INDEXED BY outbox_pending_channel WHERE state = 'pending'"
+    " AND channel = ?3 AND next_at <= ?1 AND (claimed_until IS NULL OR claimed_until <= ?1) ORDER BY next_at, id"
+    " LIMIT ?2",
     "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1",
     "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4, claimed_until = ?5, last_error = ?6,"
     " delivered_at = ?7, event_seq = ?8, last_seq = ?9, events = ?10 WHERE id = ?1",
-    // outbox_list, outbox_counts, outbox_next_due
+    // outbox_list, outbox_counts, outbox_next_due, outbox_next_due_of
     "SELECT " PLAINT_OUTBOX_COLUMNS " FROM outbox WHERE (?1 = '' OR channel = ?1) AND (?2 = '' OR target = ?2)"
     " AND (?3 = '' OR state = ?3) ORDER BY id DESC LIMIT ?4",
     "SELECT channel, state, sum(events), min(created_at) FROM outbox GROUP BY channel, state ORDER BY channel, state",
     "SELECT min(next_at) FROM outbox WHERE state = 'pending'",
+    "SELECT min(next_at) FROM outbox INDEXED BY outbox_pending_channel WHERE state = 'pending' AND channel = ?1",
     // outbox_prune: among the oldest ?2 rows (by id: a bounded walk, no
     // index), those settled before ?1.
     "DELETE FROM outbox WHERE id IN (SELECT id FROM (SELECT id, state, created_at FROM outbox ORDER BY id LIMIT ?2)"

@@ -104,12 +104,14 @@ enum id : std::size_t {
   webhook_by_id,
   webhook_insert,         // id NULL: the next id
   outbox_insert,
-  outbox_claimable,       // ?1 now, ?2 limit, ?3 channel ('' = any)
+  outbox_claimable,       // ?1 now, ?2 limit: any channel
+  outbox_claimable_of,    // ?1 now, ?2 limit, ?3 channel (outbox_pending_channel, schema 12)
   outbox_hold,            // ?1 id, ?2 claimed_until
   outbox_update,          // see bind_outbox_update
   outbox_list,            // ?1 channel, ?2 target, ?3 state ('' = any), ?4 limit
   outbox_counts,
   outbox_next_due,
+  outbox_next_due_of,     // ?1 channel
   outbox_prune,           // ?1 before, ?2 how many of the oldest rows to look at
   // The tickets active in [?1, ?2) (store::scan_tickets_active), in three
   // disjoint parts: open ones created before ?2; those closed in the

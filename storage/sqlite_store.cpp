@@ -665,10 +665,11 @@ engine::Result<std::vector<engine::outbox_count>> sqlite_store::count_outbox() {
   return out;
 }
 
-engine::Result<std::optional<engine::timestamp>> sqlite_store::next_outbox_due() {
+engine::Result<std::optional<engine::timestamp>> sqlite_store::next_outbox_due(std::string_view channel) {
   PLAINT_TRY(ready());
-  auto st = stmts_.acquire(q::outbox_next_due);
+  auto st = stmts_.acquire(channel.empty() ? q::outbox_next_due : q::outbox_next_due_of);
   PLAINT_TRY(st);
+  if (!channel.empty()) (*st)->bind(1, channel);
   const int rc = (*st)->step();
   if (rc != sqlite_row) return db_.error(rc, "cannot read the outbox");
   return (*st)->opt_int_at(0);

@@ -88,7 +88,7 @@ class sqlite_store final : public engine::store {
   engine::Result<std::vector<engine::outbox_item>> list_outbox(std::string_view channel, std::string_view target,
                                                                std::string_view state, int limit) override;
   engine::Result<std::vector<engine::outbox_count>> count_outbox() override;
-  engine::Result<std::optional<engine::timestamp>> next_outbox_due() override;
+  engine::Result<std::optional<engine::timestamp>> next_outbox_due(std::string_view channel) override;
   engine::Result<std::optional<engine::api_token>> find_token(std::string_view id) override;
   // Oldest first, revoked tokens included.
   engine::Result<std::vector<engine::api_token>> list_tokens() override;

@@ -540,11 +540,11 @@ engine::Result<std::vector<engine::outbox_item>> sqlite_transaction::claim_outbo
   PLAINT_TRY(live());
   std::vector<engine::outbox_item> out;
   {
-    auto st = store_.stmts_.acquire(q::outbox_claimable);
+    auto st = store_.stmts_.acquire(channel.empty() ? q::outbox_claimable : q::outbox_claimable_of);
     PLAINT_TRY(st);
     (*st)->bind(1, now);
     (*st)->bind(2, static_cast<std::int64_t>(limit));
-    (*st)->bind(3, channel);
+    if (!channel.empty()) (*st)->bind(3, channel);
     for (;;) {
       const int rc = (*st)->step();
       if (rc == sqlite_done) break;

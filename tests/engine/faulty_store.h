@@ -99,7 +99,9 @@ class faulty_store final : public engine::store {
     return real_.list_outbox(channel, target, state, limit);
   }
   engine::Result<std::vector<engine::outbox_count>> count_outbox() override { return real_.count_outbox(); }
-  engine::Result<std::optional<engine::timestamp>> next_outbox_due() override { return real_.next_outbox_due(); }
+  engine::Result<std::optional<engine::timestamp>> next_outbox_due(std::string_view channel) override {
+    return real_.next_outbox_due(channel);
+  }
   engine::Result<std::vector<engine::timer>> due_timers(engine::timestamp now, int limit) override {
     return real_.due_timers(now, limit);
   }

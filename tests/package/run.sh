@@ -68,6 +68,7 @@ python3 - "$old" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.executescript("""
+DROP INDEX outbox_pending_channel;
 DROP INDEX tickets_kpi_closed;
 CREATE INDEX tickets_closed ON tickets (closed_at, created_at) WHERE closed_at IS NOT NULL;
 PRAGMA user_version = 10;

@@ -11,6 +11,8 @@
 
 #include "engine/channels.h"
 #include "server/outbox.h"
+#include "storage/sqlite_queries.h"
+#include "tests/raw_db.h"
 #include "tests/engine/desk_fixture.h"
 #include "tests/server/hook_receiver.h"
 
@@ -287,4 +289,45 @@ TEST_CASE("settled outbox rows are deleted once their retention has passed, and 
   auto again = worker.prune();
   REQUIRE(again.ok());
   CHECK(*again == 0);
+}
+
+TEST_CASE("without SMTP, mail waiting in the outbox neither delays the webhooks nor wakes the worker") {
+  desk d;
+  hook_receiver receiver;
+  const std::int64_t hook = add_hook(d, receiver.url(), "");
+  batch_of_comments(d, {"one"});
+  // Mail that fell due long before the webhooks and waits for an SMTP server.
+  {
+    raw_db raw(d.path);
+    REQUIRE(raw.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+                     "INSERT INTO outbox (channel, ticket, event_seq, target, kind, payload, created_at, next_at, "
+                     "last_seq, events) SELECT 'email', 1, 1, 'ann@desk.example', 'sla_breach', '{}', 1000, 1000 + i, 1, 1 "
+                     "FROM n") == "");
+    // The claim of one channel reads that channel's index, not the mail.
+    const std::string plan = raw.plan(storage::query_sql[storage::q::outbox_claimable_of]);
+    INFO(plan);
+    CHECK(plan.rfind("SEARCH outbox USING INDEX outbox_pending_channel (channel=? AND next_at<?)", 0) == 0);
+  }
+  auto mail_due = d.store->next_outbox_due("email");
+  REQUIRE(mail_due.ok());
+  CHECK(**mail_due == 1001);
+  auto hooks_due = d.store->next_outbox_due("webhook");
+  REQUIRE(hooks_due.ok());
+  CHECK(**hooks_due == d.clock.now());
+  server::outbox_worker worker(*d.store, server::direct_writes(*d.store), d.clock, quick());
+  CHECK(worker.channel() == "webhook");
+  auto first = worker.run_once();
+  REQUIRE(first.ok());
+  CHECK(first->delivered == 2);  // the open's row and the comment's
+  for (const auto& row : rows_of(d, hook)) CHECK(row.state == "delivered");
+  // Nothing of its own is due now: the mail does not count.
+  auto next = worker.next_due();
+  REQUIRE(next.ok());
+  CHECK_FALSE(next->has_value());
+  auto again = worker.run_once();
+  REQUIRE(again.ok());
+  CHECK(again->attempted() == 0);
+  auto mail = d.store->list_outbox("email", "", "pending", 1000);
+  REQUIRE(mail.ok());
+  CHECK(mail->size() == 1000);  // all still waiting
 }

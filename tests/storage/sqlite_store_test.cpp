@@ -396,7 +396,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
     require_ok(tx->commit());
     // Back to version 3: no links, the (ticket, seq) index.
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_11) + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_12) + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -498,7 +498,7 @@ TEST_CASE("migrating a version 10 file gives the reports their covering index, a
     add(*store, {sample_customer()}, {sample_ticket(), closed, sample_ticket()});
     before = figures(*store);
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_11) + "PRAGMA user_version = 10;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_12) + undo_schema_11 + "PRAGMA user_version = 10;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -571,7 +571,7 @@ TEST_CASE("migrating a version 9 file lays the search rows out by ticket and ind
     require_ok(tx->index_text(1, 5, "second note"));
     require_ok(tx->commit());
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_11) + undo_schema_10 + "PRAGMA user_version = 9;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_12) + undo_schema_11 + undo_schema_10 + "PRAGMA user_version = 9;") == "");
     REQUIRE(raw.integer("SELECT count(*) FROM search WHERE ticket = 1") == 3);
   }
   auto store = open_store(path);

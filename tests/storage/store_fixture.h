@@ -181,6 +181,8 @@ inline constexpr const char* undo_schema_5 =
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
 // Takes a schema 9 file back to schema 8 (before the index of closing times).
+// Takes a schema 12 file back to schema 11 (no per-channel outbox index).
+inline constexpr const char* undo_schema_12 = "DROP INDEX outbox_pending_channel; ";
 // Takes a schema 11 file back to schema 10 (the closing-time index without
 // the KPI columns).
 inline constexpr const char* undo_schema_11 =
