@@ -56,9 +56,12 @@ int main(int argc, char** argv) {
   // /etc/plaint/plaint.conf (or --config F, or $PLAINT_CONFIG): any option
   // of the command line, globals at the top and each command's under its
   // name ([serve]); the command line wins, and an unknown key is an error.
-  parser.set_config("--config", env_or("PLAINT_CONFIG", "/etc/plaint/plaint.conf"),
+  // A file named by $PLAINT_CONFIG must exist; the default one may not.
+  const std::string config_env = env_or("PLAINT_CONFIG", "");
+  parser.set_config("--config", config_env.empty() ? "/etc/plaint/plaint.conf" : config_env,
                     "read options from this TOML file first (default $PLAINT_CONFIG, else /etc/plaint/plaint.conf "
-                    "when it exists)");
+                    "when it exists)",
+                    !config_env.empty());
   parser.allow_config_extras(CLI::config_extras_mode::error);
   parser.set_version_flag("--version", [] {
     return fmt::format("plaint {} (commit {}), SQLite {}, schema {}", cli::plaint_version, cli::plaint_commit,

@@ -484,7 +484,7 @@ class session : public std::enable_shared_from_this<session> {
     if (!st_.reads.try_post([&endpoints, req, respond] { endpoints.handle(*req, respond); })) {
       st_.stats.dropped("reads_full");
       st_.stats.request_done("busy", 503);
-      log_refusal(req->method, "busy", 503);
+      log_request(req->method, "busy", 503);
       write(busy_response("reads"));
     }
   }
@@ -494,7 +494,7 @@ class session : public std::enable_shared_from_this<session> {
     auto refuse = [this](response r) {
       ++st_.in_flight;
       st_.stats.request_done("GET /api/v1/stream", r.status);
-      log_refusal("GET", "GET /api/v1/stream", r.status);
+      log_request("GET", "GET /api/v1/stream", r.status);
       write(std::move(r));
     };
     if (!who) {
@@ -518,7 +518,7 @@ class session : public std::enable_shared_from_this<session> {
       return refuse(busy_response("event streams open"));
     }
     st_.stats.request_done("GET /api/v1/stream", 200);
-    log_refusal("GET", "GET /api/v1/stream", 200);  // the stream opens: its one line
+    log_request("GET", "GET /api/v1/stream", 200, who->name);  // the stream opens: its one line
     request credentials;
     for (const char* name : {"authorization", "cookie"})
       if (!req.header(name).empty()) credentials.headers[name] = req.header(name);
@@ -530,18 +530,18 @@ class session : public std::enable_shared_from_this<session> {
     keep_alive_ = false;
     st_.stats.request_done("rejected", status);
     request_id_ = request_id_for("");
-    log_refusal("", "rejected", status);
+    log_request("", "rejected", status);
     write(api::json_response(status, {{"error", {{"code", code}, {"message", message}}}}));
   }
 
-  // The line of a request answered here, not by the API (refused before
-  // routing, or a stream opened): no actor is known.
-  void log_refusal(const std::string& method, const char* route, int status) {
+  // The line of a request answered here, not by the API: refused before
+  // routing (no actor is known), or a stream opened (its token's name).
+  void log_request(const std::string& method, const char* route, int status, const std::string& actor = "") {
     st_.log.write(log_level::info, "request",
                   {{"method", method.empty() ? engine::json(nullptr) : engine::json(method)},
                    {"route", route},
                    {"status", status},
-                   {"actor", nullptr},
+                   {"actor", actor.empty() ? engine::json(nullptr) : engine::json(actor)},
                    {"ticket", nullptr},
                    {"request_id", request_id_}});
   }

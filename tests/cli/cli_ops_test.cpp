@@ -172,7 +172,10 @@ TEST_CASE("plaint.conf sets any option, globals at the top and each command's un
     out << "db = \"" << d.db << "\"\ncolour = \"red\"\n";
   }
   auto unknown = run_plaint({"list"});
+  ::setenv("PLAINT_CONFIG", d.dir.file("none.conf").c_str(), 1);
+  auto named_missing = run_plaint({"--db", d.db, "list"});
   ::unsetenv("PLAINT_CONFIG");
+  CHECK(named_missing.code == 2);  // a file named by $PLAINT_CONFIG must exist
   REQUIRE_MESSAGE(listed.code == 0, listed.err);
   CHECK(listed.json().size() == 1);
   CHECK(wider.json().size() == 2);

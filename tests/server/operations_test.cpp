@@ -129,6 +129,10 @@ TEST_CASE("the server logs one JSON line per request and per timer round, echoes
                              {{"Content-Type", "application/x-www-form-urlencoded"}});
   CHECK(signed_in.status == 303);
   const std::string cookie = signed_in.header("set-cookie");
+  {
+    http_client s(d.port(), 2s);
+    s.request("GET", "/api/v1/stream", "", server_desk::auth(d.ann));  // times out reading: the stream stays open
+  }
   std::this_thread::sleep_for(1500ms);  // a timer round (debug) at least
   REQUIRE(d.server->stop() == 0);
 
@@ -165,6 +169,10 @@ TEST_CASE("the server logs one JSON line per request and per timer round, echoes
   }
   CHECK(unauthorized);
   CHECK(signin);
+  // A stream's line names its token.
+  bool stream = false;
+  for (const auto& j : lines) stream = stream || (j.value("route", "") == "GET /api/v1/stream" && j["actor"] == "ann");
+  CHECK(stream);
   CHECK(round);
   // No secret: the tokens, the password, the session cookie, the note.
   for (const std::string& secret : {d.ann, d.sue, std::string("plt_not_a_real_token"), std::string("pw-li.na-secret-2026"),
