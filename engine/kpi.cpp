@@ -73,12 +73,17 @@ class by_key {
     buf_.assign(key.data(), key.size());
     return map_[buf_];
   }
-  // The entries in key order.
-  std::vector<std::pair<std::string, T>> sorted() const {
-    std::vector<std::pair<std::string, T>> v(map_.begin(), map_.end());
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  using entry = std::pair<const std::string, T>;
+  // The entries in key order, by pointer: a group's tally holds its samples.
+  std::vector<const entry*> sorted() const {
+    std::vector<const entry*> v;
+    v.reserve(map_.size());
+    for (const auto& e : map_) v.push_back(&e);
+    std::sort(v.begin(), v.end(), [](const entry* a, const entry* b) { return a->first < b->first; });
     return v;
   }
+  // In no particular order.
+  const std::unordered_map<std::string, T>& entries() const { return map_; }
 
  private:
   std::unordered_map<std::string, T> map_;
@@ -88,10 +93,10 @@ using counts = by_key<std::int64_t>;
 
 // The `limit` most frequent keys, count descending, then key ascending.
 json top(const counts& counts, std::size_t limit = 5) {
-  std::vector<std::pair<std::string, std::int64_t>> v = counts.sorted();
-  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  auto v = counts.sorted();
+  std::stable_sort(v.begin(), v.end(), [](const auto* a, const auto* b) { return a->second > b->second; });
   json out = json::array();
-  for (std::size_t i = 0; i < v.size() && i < limit; ++i) out.push_back({{"key", v[i].first}, {"count", v[i].second}});
+  for (std::size_t i = 0; i < v.size() && i < limit; ++i) out.push_back({{"key", v[i]->first}, {"count", v[i]->second}});
   return out;
 }
 
@@ -183,8 +188,8 @@ std::string_view group_key(const ticket_figures& t, const std::string& by) {
   if (by == "owner") return t.owner.empty() ? std::string_view("(unassigned)") : t.owner;
   if (by == "category") return t.category;
   if (by == "tier") return t.tier;
-  static const std::string teams[] = {"L0", "L1", "L2", "L3"};  // team: the level reached
-  return t.level >= 1 && t.level <= 3 ? std::string_view(teams[t.level]) : std::string_view("L?");
+  static const std::string teams[] = {"L1", "L2", "L3"};  // team: the level reached (1–3, checked by the schema)
+  return teams[std::clamp(t.level, 1, 3) - 1];
 }
 
 struct risk {
@@ -219,7 +224,7 @@ int tier_rank(const std::string& tier) {
 
 json at_risk_json(const risks_by_customer& risks) {
   std::vector<std::pair<std::string, risk>> v;
-  for (const auto& [id, r] : risks.sorted())
+  for (const auto& [id, r] : risks.entries())  // the sort below ends on the id
     if (r.at_risk()) v.emplace_back(id, r);
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
     const int ta = tier_rank(a.second.tier), tb = tier_rank(b.second.tier);
@@ -266,9 +271,9 @@ Result<json> compute_kpis(store& s, const sla_policy& policy, const kpi_query& a
   }));
 
   json group_list = json::array();
-  for (const auto& [key, g] : groups.sorted()) {
-    json j = g.to_json();
-    j["key"] = key;
+  for (const auto* group : groups.sorted()) {
+    json j = group->second.to_json();
+    j["key"] = group->first;
     group_list.push_back(std::move(j));
   }
   return json{{"from", format_iso(q.from)},

@@ -81,9 +81,16 @@ engine::Result<copy_result> copy_sqlite(const std::string& source, const std::st
                         fmt::format("{} could not be copied: {}", source, why));
     }
   }
-  PLAINT_TRY(sync_path(partial, false));
+  if (auto synced = sync_path(partial, false); !synced) {
+    std::filesystem::remove(partial, ec);
+    return synced.error();
+  }
   std::filesystem::rename(partial, destination, ec);
-  if (ec) return make_error(errc::internal, fmt::format("{} cannot be renamed to {}: {}", partial, destination, ec.message()));
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(partial, ec);
+    return make_error(errc::internal, fmt::format("{} cannot be renamed to {}: {}", partial, destination, why));
+  }
   const auto parent = std::filesystem::absolute(destination).parent_path().string();
   PLAINT_TRY(sync_path(parent, true));
 

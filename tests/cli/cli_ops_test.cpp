@@ -92,7 +92,8 @@ TEST_CASE("an anchor proves a later database holds exactly that history, and not
   CHECK(beyond.err == "plaint: the audit log does not reach the anchor: it has no event 9\n");
   // Malformed anchors are usage errors.
   const std::string bad_anchors[] = {"2", "x:ab", "2:" + std::string(63, 'a'), "2:" + std::string(64, 'A'),
-                                     "-1:" + std::string(64, 'a'), "2:' OR 1=1 --"};
+                                     "-1:" + std::string(64, 'a'), "2:' OR 1=1 --",
+                                     "9999999999999999999:" + std::string(64, 'a')};  // past int64
   for (const std::string& bad : bad_anchors) {
     auto r = d.plaint({"audit", "verify", "--anchor", bad});
     CAPTURE(bad);
@@ -112,6 +113,9 @@ TEST_CASE("an anchor proves a later database holds exactly that history, and not
   cli_desk empty;
   CHECK(trimmed(empty.plaint({"audit", "anchor"}).out) == "0:" + std::string(64, '0'));
   CHECK(empty.plaint({"audit", "verify", "--anchor", "0:" + std::string(64, '0')}).code == 0);
+  auto not_genesis = empty.plaint({"audit", "verify", "--anchor", "0:" + std::string(64, 'a')});
+  CHECK(not_genesis.code == 1);
+  CHECK(not_genesis.err.find("not the genesis hash") != std::string::npos);
 }
 
 TEST_CASE("backup and restore refuse with one sentence and write nothing") {
@@ -123,6 +127,13 @@ TEST_CASE("backup and restore refuse with one sentence and write nothing") {
   CHECK(onto.code == 2);
   CHECK(onto.err == "plaint: " + taken + " exists; a copy is written to a new file only\n");
   CHECK(std::filesystem::file_size(taken) == 12);
+
+  // Into a folder that is not there: refused, nothing left behind.
+  const std::string nowhere = d.dir.file("no/such/folder/copy.db");
+  auto lost = d.plaint({"backup", nowhere});
+  CHECK(lost.code == 2);
+  CHECK(lost.err.find("cannot be opened") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(d.dir.file("no")));
 
   auto pg = d.plaint({"backup", "postgresql://u@127.0.0.1:1/x"});
   CHECK(pg.code == 2);
