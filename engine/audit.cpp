@@ -11,7 +11,10 @@ namespace plaint::engine {
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the provider up again
+  // on every digest, which cost as much as the hash on the request path.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!md || EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr) != 1)
     throw std::runtime_error("SHA-256 is unavailable in this OpenSSL build");
   static const char hex[] = "0123456789abcdef";
   std::string out(len * 2, '0');
@@ -22,11 +25,6 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-namespace {
-void append_json_string(std::string& out, std::string_view s) {
-  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-}  // namespace
 
 std::string canonical_event(const event_record& e) {
   // Compact JSON with the keys in sorted order, written directly (this runs

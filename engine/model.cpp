@@ -107,6 +107,18 @@ json to_json(const ticket& t, timestamp now) {
               {"sla", std::move(sla)}};
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  const bool plain =
+      std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
 namespace {
 // Appends members of one JSON object in the order given (the callers give
 // them sorted, as nlohmann::json orders keys).
@@ -123,14 +135,17 @@ class object_writer {
     return out_;
   }
   void str(const char* name, std::string_view v) {
-    key(name) += json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+    append_json_string(key(name), v);
   }
   void num(const char* name, std::int64_t v) { key(name) += std::to_string(v); }
   void boolean(const char* name, bool v) { key(name) += v ? "true" : "false"; }
   void time(const char* name, const std::optional<timestamp>& t) {
-    if (t)
-      key(name) += '"' + format_iso(*t) + '"';
-    else
+    if (t) {
+      std::string& o = key(name);
+      o += '"';
+      o += format_iso(*t);
+      o += '"';
+    } else
       key(name) += "null";
   }
 

@@ -199,6 +199,11 @@ json to_json(const ticket& t, timestamp now);
 // The same document as `to_json(t, now).dump()`, written directly: the
 // answer of every HTTP transition, so it skips building the tree.
 std::string ticket_json_text(const ticket& t, timestamp now);
+// Appends `s` as a JSON string, byte for byte as json(s).dump() writes it
+// (with invalid UTF-8 replaced): printable ASCII without a quote or a
+// backslash directly, anything else through nlohmann. The audit hashes
+// depend on every byte.
+void append_json_string(std::string& out, std::string_view s);
 json to_json(const event_record& e);
 json to_json(const timer& t);
 json to_json(const notification& n);

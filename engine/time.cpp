@@ -38,10 +38,32 @@ std::string format_iso(timestamp t) {
   unsigned m, d;
   civil_from_days(days, y, m, d);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
-                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
-                static_cast<int>(secs % 60));
-  return buf;
+  if (y < 0 || y > 9999) {
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, static_cast<int>(secs / 3600),
+                  static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
+    return buf;
+  }
+  // Every answer and every event's hash formats instants: digits by hand,
+  // not through printf's format parser.
+  auto two = [](char* at, unsigned v) {
+    at[0] = static_cast<char>('0' + v / 10);
+    at[1] = static_cast<char>('0' + v % 10);
+  };
+  const auto year = static_cast<unsigned>(y);
+  two(buf, year / 100);
+  two(buf + 2, year % 100);
+  buf[4] = '-';
+  two(buf + 5, m);
+  buf[7] = '-';
+  two(buf + 8, d);
+  buf[10] = 'T';
+  two(buf + 11, static_cast<unsigned>(secs / 3600));
+  buf[13] = ':';
+  two(buf + 14, static_cast<unsigned>(secs / 60 % 60));
+  buf[16] = ':';
+  two(buf + 17, static_cast<unsigned>(secs % 60));
+  buf[19] = 'Z';
+  return std::string(buf, 20);
 }
 
 namespace {

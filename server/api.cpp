@@ -250,14 +250,7 @@ void api::handle(const request& req, respond_fn respond) {
     metrics_.request_done(route, r.status);
     if (log_ && log_->enabled(log_level::info)) {
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-      log_->write(log_level::info, "request",
-                  {{"method", method},
-                   {"route", route},
-                   {"status", r.status},
-                   {"duration_ms", std::round(ms * 100) / 100},
-                   {"actor", who_asked->actor.empty() ? engine::json(nullptr) : engine::json(who_asked->actor)},
-                   {"ticket", who_asked->ticket ? engine::json(*who_asked->ticket) : engine::json(nullptr)},
-                   {"request_id", id}});
+      log_->request({method, route, who_asked->actor, id, r.status, ms, who_asked->ticket});
     }
     respond(std::move(r));
   };

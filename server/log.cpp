@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <iterator>
 #include <random>
 
 #include <fmt/format.h>
@@ -37,13 +39,18 @@ bool id_char(char c) {
          c == ':' || c == '-';
 }
 
-}  // namespace
-
-std::optional<log_level> parse_log_level(std::string_view text) {
-  for (auto l : {log_level::error, log_level::warn, log_level::info, log_level::debug})
-    if (text == level_name(l)) return l;
-  return std::nullopt;
+// One write(2): lines from several threads never interleave (a pipe takes
+// up to PIPE_BUF bytes atomically; journald reads whole lines).
+void write_line(int fd, const std::string& text) {
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // stderr gone: the log is best effort
+    done += static_cast<std::size_t>(n);
+  }
 }
+
+}  // namespace
 
 void logger::write(log_level l, std::string_view msg, const engine::json& fields) const {
   if (!enabled(l)) return;
@@ -51,14 +58,37 @@ void logger::write(log_level l, std::string_view msg, const engine::json& fields
   for (const auto& [k, v] : fields.items()) line[k] = v;
   std::string text = line.dump(-1, ' ', false, engine::json::error_handler_t::replace);
   text += '\n';
-  // One write(2): lines from several threads never interleave (a pipe takes
-  // up to PIPE_BUF bytes atomically; journald reads whole lines).
-  for (std::size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // stderr gone: the log is best effort
-    done += static_cast<std::size_t>(n);
-  }
+  write_line(fd_, text);
+}
+
+void logger::request(const request_line& r) const {
+  if (!enabled(log_level::info)) return;
+  std::string text;
+  text.reserve(256);
+  text += "{\"time\":\"";
+  text += now_iso_ms();
+  text += "\",\"level\":\"info\",\"msg\":\"request\",\"method\":";
+  engine::append_json_string(text, r.method);
+  text += ",\"route\":";
+  engine::append_json_string(text, r.route);
+  fmt::format_to(std::back_inserter(text), ",\"status\":{},\"duration_ms\":{},\"actor\":", r.status,
+                 std::round(r.duration_ms * 100) / 100);
+  if (r.actor.empty())
+    text += "null";
+  else
+    engine::append_json_string(text, r.actor);
+  text += ",\"ticket\":";
+  text += r.ticket ? std::to_string(*r.ticket) : std::string("null");
+  text += ",\"request_id\":";
+  engine::append_json_string(text, r.request_id);
+  text += "}\n";
+  write_line(fd_, text);
+}
+
+std::optional<log_level> parse_log_level(std::string_view text) {
+  for (auto l : {log_level::error, log_level::warn, log_level::info, log_level::debug})
+    if (text == level_name(l)) return l;
+  return std::nullopt;
 }
 
 std::string request_id_for(const std::string& offered) {

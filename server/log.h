@@ -8,6 +8,7 @@
 // call sites.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,16 @@ class logger {
   bool enabled(log_level l) const { return l <= level_; }
   // `fields` (an object) joins time, level and msg; nothing if `l` is off.
   void write(log_level l, std::string_view msg, const engine::json& fields = engine::json::object()) const;
+
+  // The request line (at info), written field by field without building a
+  // JSON object: it is on the path of every request.
+  struct request_line {
+    std::string_view method, route, actor, request_id;  // actor "" is null
+    int status = 0;
+    double duration_ms = 0;
+    std::optional<std::int64_t> ticket;
+  };
+  void request(const request_line& r) const;
 
  private:
   log_level level_;

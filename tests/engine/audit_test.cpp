@@ -55,6 +55,29 @@ TEST_CASE("the canonical form of an event is stable and sorted") {
         R"({"actor":"ann","at":"1970-01-01T00:00:00Z","event":"open","from":null,"payload":{"a":"退款","z":1},"seq":1,"ticket":2,"to":"intake","version":1})");
 }
 
+TEST_CASE("the canonical form writes every string exactly as nlohmann's dump does") {
+  // Plain ASCII is written directly; the hashes of stored chains depend on
+  // both paths giving the same bytes.
+  for (std::string s : {std::string("ann"), std::string("a\"b"), std::string("back\\slash"), std::string("tab\there"),
+                        std::string("nl\n"), std::string("\x01\x1f"), std::string("del\x7f"), std::string("退款 refund"),
+                        std::string("bad \xff utf-8"), std::string(""), std::string(" ~!@#$%^&*()")}) {
+    engine::event_record e;
+    e.seq = 3;
+    e.ticket = 4;
+    e.at = 1795420800;
+    e.actor = s;
+    e.event = s;
+    e.from_state = s;
+    e.to_state = s;
+    e.version = 2;
+    e.payload = engine::json::object();
+    const engine::json expected{{"actor", s}, {"at", "2026-11-23T08:00:00Z"}, {"event", s},
+                                {"from", s.empty() ? engine::json(nullptr) : engine::json(s)},
+                                {"payload", engine::json::object()}, {"seq", 3}, {"ticket", 4}, {"to", s}, {"version", 2}};
+    CHECK_MESSAGE(engine::canonical_event(e) == expected.dump(-1, ' ', false, engine::json::error_handler_t::replace), s);
+  }
+}
+
 TEST_CASE("an intact log verifies") {
   desk d;
   seed(d);
