@@ -138,7 +138,19 @@ class pg_transaction final : public engine::store_transaction {
     PLAINT_TRY(live());
     PLAINT_TRY(serialise());
     pg::params p;
-    bind_ticket_update(p, t, before.version, json_);
+    bind_ticket_update(p, t, before.version);  // $1–$12
+    json_ = t.tags.empty() ? std::string("[]") : engine::json(t.tags).dump();
+    p.bind(13, t.first_response_at);
+    p.bind(14, t.first_response_due);
+    p.bind(15, t.resolution_due);
+    p.bind(16, t.paused_at);
+    p.bind(17, t.resolved_at);
+    p.bind(18, t.closed_at);
+    p.bind(19, t.root_cause);
+    p.bind(20, widen(t.csat));
+    p.bind(21, std::int64_t{t.reopen_count});
+    p.bind(22, std::int64_t{t.handoff_count});
+    p.bind(23, json_);
     p.bind(24, t.state);
     p.bind(25, t.owner);
     p.bind(26, std::int64_t{t.level});
@@ -146,12 +158,12 @@ class pg_transaction final : public engine::store_transaction {
     p.bind(28, t.priority);
     auto r = run("ticket_update",
                  "UPDATE tickets SET version = $2, updated_at = $3, resolution_started_at = $4, "
-                 "first_response_at = $5, first_response_warn_at = $6, first_response_due = $7, "
-                 "resolution_warn_at = $8, resolution_due = $9, paused_at = $10, paused_seconds = $11, "
-                 "resolved_at = $12, follow_up_due = $13, closed_at = $14, fired = $15, resolution_code = $16, "
-                 "root_cause = $17, csat = $18, reopen_count = $19, handoff_count = $20, tags = $21, "
-                 "last_event = $22, state = $24, owner = $25, level = $26, category = $27, priority = $28 "
-                 "WHERE id = $1 AND version = $23",
+                 "first_response_warn_at = $5, resolution_warn_at = $6, paused_seconds = $7, follow_up_due = $8, "
+                 "fired = $9, resolution_code = $10, last_event = $11, first_response_at = $13, "
+                 "first_response_due = $14, resolution_due = $15, paused_at = $16, resolved_at = $17, "
+                 "closed_at = $18, root_cause = $19, csat = $20, reopen_count = $21, handoff_count = $22, "
+                 "tags = $23, state = $24, owner = $25, level = $26, category = $27, priority = $28 "
+                 "WHERE id = $1 AND version = $12",
                  p, fmt::format("cannot update ticket {}", t.id));
     PLAINT_TRY(r);
     if (r->affected() == 1) return {};

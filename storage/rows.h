@@ -113,35 +113,49 @@ void bind_ticket(Stmt& s, const engine::ticket& t, std::string& json_buf) {
   s.bind(34, t.last_event);
 }
 
+// ticket_update: what changes on most events (no index, no CHECK).
 template <class Stmt>
-void bind_ticket_update(Stmt& s, const engine::ticket& t, std::int64_t expected_version, std::string& json_buf) {
+void bind_ticket_update(Stmt& s, const engine::ticket& t, std::int64_t expected_version) {
+  s.bind(1, t.id);
+  s.bind(2, t.version);
+  s.bind(3, t.updated_at);
+  s.bind(4, t.resolution_started_at);
+  s.bind(5, t.first_response_warn_at);
+  s.bind(6, t.resolution_warn_at);
+  s.bind(7, t.paused_seconds);
+  s.bind(8, t.follow_up_due);
+  s.bind(9, std::int64_t{t.fired});
+  s.bind(10, t.resolution_code);
+  s.bind(11, t.last_event);
+  s.bind(12, expected_version);
+}
+
+// ticket_update_figures: whether one of its columns moved, and its binding.
+inline bool figures_moved(const engine::ticket& t, const engine::ticket& before) {
+  return t.first_response_at != before.first_response_at || t.first_response_due != before.first_response_due ||
+         t.resolution_due != before.resolution_due || t.paused_at != before.paused_at ||
+         t.resolved_at != before.resolved_at || t.closed_at != before.closed_at || t.root_cause != before.root_cause ||
+         t.csat != before.csat || t.reopen_count != before.reopen_count || t.handoff_count != before.handoff_count ||
+         t.tags != before.tags;
+}
+template <class Stmt>
+void bind_ticket_figures(Stmt& s, const engine::ticket& t, std::string& json_buf) {
   if (t.tags.empty())
     json_buf = "[]";
   else
     json_buf = engine::json(t.tags).dump();
   s.bind(1, t.id);
-  s.bind(2, t.version);
-  s.bind(3, t.updated_at);
-  s.bind(4, t.resolution_started_at);
-  s.bind(5, t.first_response_at);
-  s.bind(6, t.first_response_warn_at);
-  s.bind(7, t.first_response_due);
-  s.bind(8, t.resolution_warn_at);
-  s.bind(9, t.resolution_due);
-  s.bind(10, t.paused_at);
-  s.bind(11, t.paused_seconds);
-  s.bind(12, t.resolved_at);
-  s.bind(13, t.follow_up_due);
-  s.bind(14, t.closed_at);
-  s.bind(15, std::int64_t{t.fired});
-  s.bind(16, t.resolution_code);
-  s.bind(17, t.root_cause);
-  s.bind(18, widen(t.csat));
-  s.bind(19, std::int64_t{t.reopen_count});
-  s.bind(20, std::int64_t{t.handoff_count});
-  s.bind(21, json_buf);
-  s.bind(22, t.last_event);
-  s.bind(23, expected_version);
+  s.bind(2, t.first_response_at);
+  s.bind(3, t.first_response_due);
+  s.bind(4, t.resolution_due);
+  s.bind(5, t.paused_at);
+  s.bind(6, t.resolved_at);
+  s.bind(7, t.closed_at);
+  s.bind(8, t.root_cause);
+  s.bind(9, widen(t.csat));
+  s.bind(10, std::int64_t{t.reopen_count});
+  s.bind(11, std::int64_t{t.handoff_count});
+  s.bind(12, json_buf);
 }
 
 template <class Row>

@@ -49,21 +49,24 @@ const char* const query_sql[q::count] = {
     "ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier, email = excluded.email, "
     "phone = excluded.phone, attributes = excluded.attributes, created_at = excluded.created_at, "
     "updated_at = excluded.updated_at",
-    // ticket_by_id, tickets_all, ticket_insert, ticket_update, ticket_update_listed
+    // ticket_by_id, tickets_all, ticket_insert, ticket_update, ticket_update_figures, ticket_update_listed
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets WHERE id = ?1",
     "SELECT " PLAINT_TICKET_COLUMNS " FROM tickets ORDER BY id",
     "INSERT INTO tickets (" PLAINT_TICKET_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, "
     "?31, ?32, ?33, ?34)",
-    // Only what changes after intake, and none of the indexed or IN-checked
-    // columns (see ticket_update_listed): SQLite then leaves every index
-    // alone and builds no lookup table for the category and priority checks.
-    "UPDATE tickets SET version = ?2, updated_at = ?3, "
-    "resolution_started_at = ?4, first_response_at = ?5, first_response_warn_at = ?6, "
-    "first_response_due = ?7, resolution_warn_at = ?8, resolution_due = ?9, paused_at = ?10, "
-    "paused_seconds = ?11, resolved_at = ?12, follow_up_due = ?13, closed_at = ?14, fired = ?15, "
-    "resolution_code = ?16, root_cause = ?17, csat = ?18, reopen_count = ?19, handoff_count = ?20, "
-    "tags = ?21, last_event = ?22 WHERE id = ?1 AND version = ?23",
+    // What changes on most events, and none of the indexed or checked
+    // columns (see ticket_update_figures and ticket_update_listed): SQLite
+    // rewrites every index entry of a column in the SET list, value changed
+    // or not, and evaluates every CHECK on one.
+    "UPDATE tickets SET version = ?2, updated_at = ?3, resolution_started_at = ?4, "
+    "first_response_warn_at = ?5, resolution_warn_at = ?6, paused_seconds = ?7, follow_up_due = ?8, "
+    "fired = ?9, resolution_code = ?10, last_event = ?11 WHERE id = ?1 AND version = ?12",
+    // ticket_update_figures: the columns of tickets_kpi_closed and the
+    // checked csat and tags, only when one of them moved.
+    "UPDATE tickets SET first_response_at = ?2, first_response_due = ?3, resolution_due = ?4, paused_at = ?5, "
+    "resolved_at = ?6, closed_at = ?7, root_cause = ?8, csat = ?9, reopen_count = ?10, handoff_count = ?11, "
+    "tags = ?12 WHERE id = ?1",
     "UPDATE tickets SET state = ?2, owner = ?3, level = ?4, category = ?5, priority = ?6 WHERE id = ?1",
     // list_tickets and its driven variants: one filter for every
     // combination. The breach test is engine::sla_of() in SQL; keep the two

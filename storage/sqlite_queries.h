@@ -33,6 +33,7 @@ enum id : std::size_t {
   tickets_all,
   ticket_insert,
   ticket_update,         // see bind_ticket_update
+  ticket_update_figures, // see bind_ticket_figures
   ticket_update_listed,  // ?1 id, ?2 state, ?3 owner, ?4 level, ?5 category, ?6 priority
   list_tickets,   // parameters: see `list_param`
   // The same filter and parameters, each led by the condition it is driven

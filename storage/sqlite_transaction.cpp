@@ -98,9 +98,17 @@ engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, const 
   {
     auto st = store_.stmts_.acquire(q::ticket_update);
     PLAINT_TRY(st);
-    bind_ticket_update(**st, t, before.version, json_buf_);
+    bind_ticket_update(**st, t, before.version);
     PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot update ticket {}", t.id); }));
     if (store_.db_.changes() == 1) {
+      if (figures_moved(t, before)) {
+        // The KPI index's columns and the checked ones, in a statement of
+        // their own so that most events leave that index alone.
+        auto figures = store_.stmts_.acquire(q::ticket_update_figures);
+        PLAINT_TRY(figures);
+        bind_ticket_figures(**figures, t, json_buf_);
+        PLAINT_TRY(run(store_.db_, **figures, [&] { return fmt::format("cannot update ticket {}", t.id); }));
+      }
       if (t.state == before.state && t.owner == before.owner && t.level == before.level &&
           t.category == before.category && t.priority == before.priority)
         return {};
