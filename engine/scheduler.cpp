@@ -50,7 +50,9 @@ void scheduler::poke() {
 
 void scheduler::run_due() {
   if (stopped_) return;
-  constexpr std::size_t round = 1024;
+  // One transaction per round: its timers are published as soon as it
+  // commits, and write batches run between rounds.
+  constexpr std::size_t round = 256;
   const auto started = std::chrono::steady_clock::now();
   auto fired = ex_.fire_due(ex_.time_source().now(), 256, round);
   backing_off_ = !fired;
