@@ -1,12 +1,9 @@
 // `plaint serve`: the HTTP API on the database named by --db.
 #include <array>
 #include <chrono>
-#include <condition_variable>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -15,6 +12,7 @@
 #include "server/outbox.h"
 #include "server/server.h"
 #include "storage/open_store.h"
+#include "storage/sqlite_checkpointer.h"
 #include "storage/sqlite_store.h"
 #include "workflows/policy.h"
 #include "workflows/policy_history.h"
@@ -23,40 +21,6 @@
 namespace plaint::cli {
 
 namespace {
-
-// Copies the write-ahead log back into the database every quarter second
-// from its own connection, so that no commit pays for a checkpoint.
-class checkpointer {
- public:
-  explicit checkpointer(std::unique_ptr<storage::sqlite_store> store)
-      : store_(std::move(store)), thread_([this] { run(); }) {}
-  ~checkpointer() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-    (void)store_->checkpoint();  // leave a short log behind
-  }
-
- private:
-  void run() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; })) {
-      lock.unlock();
-      if (auto st = store_->checkpoint(); !st)
-        std::cerr << "plaint serve: " << st.error().message << '\n';
-      lock.lock();
-    }
-  }
-
-  std::unique_ptr<storage::sqlite_store> store_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 engine::Status cmd_serve(app& a, const server::options& opts, const delivery_options& d) {
   // The policy in force and a check that the database is initialised.
@@ -80,11 +44,12 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
   const std::string path = a.opts().db;
   const auto busy = a.busy_timeout();
   const bool shared = storage::is_postgresql_url(path);
-  std::optional<checkpointer> checkpoints;
+  std::optional<storage::background_checkpointer> checkpoints;
   if (!shared) {
     auto background = storage::sqlite_store::open(path, busy);
     PLAINT_TRY(background);
-    checkpoints.emplace(std::move(*background));
+    checkpoints.emplace(std::move(*background),
+                        [](const engine::Error& e) { std::cerr << "plaint serve: " << e.message << '\n'; });
   }
   auto settings = delivery_settings_of(d);
   PLAINT_TRY(settings);

@@ -385,15 +385,23 @@ Status queue_email(store_transaction& tx, const notification& n, const ticket& t
   o.last_seq = n.event_seq;
   o.target = n.recipient;
   o.kind = n.kind;
-  o.payload = json{{"message", n.message},
-                   {"ticket", t.id},
-                   {"subject", t.subject},
-                   {"priority", t.priority},
-                   {"level", t.level},
-                   {"state", t.state},
-                   {"customer", t.customer},
-                   {"owner", t.owner}}
-                  .dump();
+  // The same document as json{...}.dump(), keys sorted, written directly:
+  // every escalation that notifies queues one per recipient.
+  std::string& p = o.payload;
+  p.reserve(160 + n.message.size() + t.subject.size());
+  p += "{\"customer\":";
+  append_json_string(p, t.customer);
+  p += ",\"level\":" + std::to_string(t.level) + ",\"message\":";
+  append_json_string(p, n.message);
+  p += ",\"owner\":";
+  append_json_string(p, t.owner);
+  p += ",\"priority\":";
+  append_json_string(p, t.priority);
+  p += ",\"state\":";
+  append_json_string(p, t.state);
+  p += ",\"subject\":";
+  append_json_string(p, t.subject);
+  p += ",\"ticket\":" + std::to_string(t.id) + "}";
   o.created_at = now;
   o.next_at = std::max(now, not_before);
   return tx.add_outbox(o);

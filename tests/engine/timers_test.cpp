@@ -76,6 +76,32 @@ TEST_CASE("breaches notify as the ladder says") {
         "ticket 1 (P3, c1): first-response target 2026-11-23T08:10:00Z breached; escalated to level 2");
 }
 
+TEST_CASE("each notification queues one email whose payload is the ticket's summary as JSON") {
+  desk d(short_policy());
+  d.add_customer("c1");
+  const auto id = d.open("c1", "退款 \"quoted\" \\ refund\tmissing");
+  REQUIRE(d.fire(id, "assign", {{"owner", "ann"}}).ok());
+  d.clock.advance(600);
+  tick(d);
+  const auto t = d.get(id);
+  auto mail = d.store->list_outbox("email", "", "", 100);
+  REQUIRE(mail.ok());
+  REQUIRE(mail->size() == 3);
+  auto notes = d.store->ticket_notifications(id);
+  REQUIRE(notes.ok());
+  for (const auto& o : *mail) {
+    std::string message;
+    for (const auto& n : *notes)
+      if (n.recipient == o.target && n.kind == o.kind) message = n.message;
+    // Written directly; it must be the document nlohmann would write.
+    const int level = o.kind == "sla_warning" ? 1 : 2;  // the ticket as that firing left it
+    const engine::json expected{{"message", message}, {"ticket", t.id}, {"subject", t.subject},
+                                {"priority", t.priority}, {"level", level}, {"state", t.state},
+                                {"customer", t.customer}, {"owner", t.owner}};
+    CHECK(o.payload == expected.dump());
+  }
+}
+
 TEST_CASE("the second breach takes the second-breach step, which may raise the priority") {
   auto p = short_policy();
   p.ladder.second_breach = {true, true, {"supervisor"}};

@@ -1,0 +1,40 @@
+// Copies a SQLite desk's write-ahead log back into the database every
+// quarter second from a connection of its own, so that no commit pays for a
+// checkpoint (the writer's store runs with manual_checkpoints()). Stopping
+// checkpoints once more, leaving a short log behind.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "engine/result.h"
+#include "storage/sqlite_store.h"
+
+namespace plaint::storage {
+
+class background_checkpointer {
+ public:
+  using on_error_fn = std::function<void(const engine::Error&)>;
+  explicit background_checkpointer(std::unique_ptr<sqlite_store> store, on_error_fn on_error = {},
+                                   std::chrono::milliseconds every = std::chrono::milliseconds(250));
+  ~background_checkpointer();
+  background_checkpointer(const background_checkpointer&) = delete;
+  background_checkpointer& operator=(const background_checkpointer&) = delete;
+
+ private:
+  void run();
+
+  std::unique_ptr<sqlite_store> store_;
+  on_error_fn on_error_;
+  std::chrono::milliseconds every_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace plaint::storage
