@@ -251,7 +251,7 @@ json at_risk_json(const risks_by_customer& risks) {
 // Hands ticket figures from the reading thread to a tallying one, in
 // chunks that own copies of their strings (the store's views live for one
 // callback). At most `max_chunks` wait, so memory stays bounded whatever
-// the period: a chunk is 2,048 tickets, some 300 KB.
+// the period: a chunk is 2,048 tickets, about 0.7 MB.
 class figure_pipe {
  public:
   using tally_fn = std::function<void(const ticket_figures&)>;
