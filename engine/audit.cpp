@@ -25,7 +25,6 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-
 std::string canonical_event(const event_record& e) {
   // Compact JSON with the keys in sorted order, written directly (this runs
   // once per transition); equal to json{...}.dump() of the same members.

@@ -16,6 +16,7 @@
 #include <functional>
 #include <mutex>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -274,11 +275,7 @@ class figure_pipe {
   // Tallies what is left and waits for the tallying thread, if one was
   // needed: a period of fewer than chunk_rows tickets starts none.
   void finish() {
-    if (!thread_.joinable()) {
-      tally_chunk(fill_);
-      fill_ = chunk{};
-      return;
-    }
+    if (!thread_.joinable()) return tally_here();
     if (!fill_.rows.empty()) hand_over();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -306,8 +303,23 @@ class figure_pipe {
     }
   }
 
+  // The chunk being filled, tallied on this thread.
+  void tally_here() {
+    tally_chunk(fill_);
+    fill_.rows.clear();
+    fill_.spans.clear();
+    fill_.arena.clear();
+  }
+
   void hand_over() {
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (!thread_.joinable() && !alone_) {
+      try {
+        thread_ = std::thread([this] { run(); });
+      } catch (const std::system_error&) {
+        alone_ = true;  // no thread to be had: this one tallies, as for a small period
+      }
+    }
+    if (alone_) return tally_here();
     std::unique_lock<std::mutex> lock(mu_);
     room_.wait(lock, [this] { return queue_.size() < max_chunks; });
     queue_.push_back(std::move(fill_));
@@ -338,6 +350,7 @@ class figure_pipe {
   std::condition_variable ready_, room_;
   std::deque<chunk> queue_;
   bool done_ = false;
+  bool alone_ = false;  // the tallying thread could not be started
   std::thread thread_;  // started by the first full chunk
 };
 

@@ -52,9 +52,9 @@ void scheduler::run_due() {
   if (stopped_) return;
   // One transaction per round: its timers are published as soon as it
   // commits, and write batches run between rounds.
-  constexpr std::size_t round = 256;
+  constexpr int round = 256;
   const auto started = std::chrono::steady_clock::now();
-  auto fired = ex_.fire_due(ex_.time_source().now(), 256, round);
+  auto fired = ex_.fire_due(ex_.time_source().now(), round, round);
   backing_off_ = !fired;
   if (!fired) {
     if (on_error_) on_error_(fired.error());
@@ -69,7 +69,7 @@ void scheduler::run_due() {
   if (on_round_) on_round_(fired->size(), std::chrono::steady_clock::now() - started);
   // A backlog is worked off one bounded round at a time, letting other
   // work on the io_context (new transitions) in between.
-  if (fired->size() == round) {
+  if (fired->size() == static_cast<std::size_t>(round)) {
     boost::asio::post(impl_->timer.get_executor(), [this] { run_due(); });
     return;
   }

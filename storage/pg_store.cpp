@@ -139,18 +139,7 @@ class pg_transaction final : public engine::store_transaction {
     PLAINT_TRY(serialise());
     pg::params p;
     bind_ticket_update(p, t, before.version);  // $1–$12
-    json_ = t.tags.empty() ? std::string("[]") : engine::json(t.tags).dump();
-    p.bind(13, t.first_response_at);
-    p.bind(14, t.first_response_due);
-    p.bind(15, t.resolution_due);
-    p.bind(16, t.paused_at);
-    p.bind(17, t.resolved_at);
-    p.bind(18, t.closed_at);
-    p.bind(19, t.root_cause);
-    p.bind(20, widen(t.csat));
-    p.bind(21, std::int64_t{t.reopen_count});
-    p.bind(22, std::int64_t{t.handoff_count});
-    p.bind(23, json_);
+    bind_ticket_figures(p, t, 13, json_);     // $13–$23
     p.bind(24, t.state);
     p.bind(25, t.owner);
     p.bind(26, std::int64_t{t.level});

@@ -71,12 +71,15 @@ engine::Result<engine::customer> read_customer(const Row& s) {
   return c;
 }
 
+// The tags column's text, into a buffer the caller keeps until the
+// statement runs (bound values are not copied).
+inline const std::string& tags_json(const engine::ticket& t, std::string& json_buf) {
+  json_buf = t.tags.empty() ? std::string("[]") : engine::json(t.tags).dump();
+  return json_buf;
+}
+
 template <class Stmt>
 void bind_ticket(Stmt& s, const engine::ticket& t, std::string& json_buf) {
-  if (t.tags.empty())
-    json_buf = "[]";
-  else
-    json_buf = engine::json(t.tags).dump();
   bind_id(s, 1, t.id);
   s.bind(2, t.workflow);
   s.bind(3, t.customer);
@@ -109,7 +112,7 @@ void bind_ticket(Stmt& s, const engine::ticket& t, std::string& json_buf) {
   s.bind(30, widen(t.csat));
   s.bind(31, std::int64_t{t.reopen_count});
   s.bind(32, std::int64_t{t.handoff_count});
-  s.bind(33, json_buf);
+  s.bind(33, tags_json(t, json_buf));
   s.bind(34, t.last_event);
 }
 
@@ -130,7 +133,10 @@ void bind_ticket_update(Stmt& s, const engine::ticket& t, std::int64_t expected_
   s.bind(12, expected_version);
 }
 
-// ticket_update_figures: whether one of its columns moved, and its binding.
+// ticket_update_figures: whether one of its columns moved, and its columns
+// (first_response_at … tags) bound from parameter `first` on. SQLite binds
+// them after the id (2–12); PostgreSQL, whose UPDATE is one statement,
+// after bind_ticket_update's twelve (13–23).
 inline bool figures_moved(const engine::ticket& t, const engine::ticket& before) {
   return t.first_response_at != before.first_response_at || t.first_response_due != before.first_response_due ||
          t.resolution_due != before.resolution_due || t.paused_at != before.paused_at ||
@@ -139,23 +145,18 @@ inline bool figures_moved(const engine::ticket& t, const engine::ticket& before)
          t.tags != before.tags;
 }
 template <class Stmt>
-void bind_ticket_figures(Stmt& s, const engine::ticket& t, std::string& json_buf) {
-  if (t.tags.empty())
-    json_buf = "[]";
-  else
-    json_buf = engine::json(t.tags).dump();
-  s.bind(1, t.id);
-  s.bind(2, t.first_response_at);
-  s.bind(3, t.first_response_due);
-  s.bind(4, t.resolution_due);
-  s.bind(5, t.paused_at);
-  s.bind(6, t.resolved_at);
-  s.bind(7, t.closed_at);
-  s.bind(8, t.root_cause);
-  s.bind(9, widen(t.csat));
-  s.bind(10, std::int64_t{t.reopen_count});
-  s.bind(11, std::int64_t{t.handoff_count});
-  s.bind(12, json_buf);
+void bind_ticket_figures(Stmt& s, const engine::ticket& t, int first, std::string& json_buf) {
+  s.bind(first, t.first_response_at);
+  s.bind(first + 1, t.first_response_due);
+  s.bind(first + 2, t.resolution_due);
+  s.bind(first + 3, t.paused_at);
+  s.bind(first + 4, t.resolved_at);
+  s.bind(first + 5, t.closed_at);
+  s.bind(first + 6, t.root_cause);
+  s.bind(first + 7, widen(t.csat));
+  s.bind(first + 8, std::int64_t{t.reopen_count});
+  s.bind(first + 9, std::int64_t{t.handoff_count});
+  s.bind(first + 10, tags_json(t, json_buf));
 }
 
 template <class Row>

@@ -106,7 +106,8 @@ engine::Status sqlite_transaction::update_ticket(const engine::ticket& t, const 
         // their own so that most events leave that index alone.
         auto figures = store_.stmts_.acquire(q::ticket_update_figures);
         PLAINT_TRY(figures);
-        bind_ticket_figures(**figures, t, json_buf_);
+        (*figures)->bind(1, t.id);
+        bind_ticket_figures(**figures, t, 2, json_buf_);
         PLAINT_TRY(run(store_.db_, **figures, [&] { return fmt::format("cannot update ticket {}", t.id); }));
       }
       if (t.state == before.state && t.owner == before.owner && t.level == before.level &&
