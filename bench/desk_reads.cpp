@@ -124,7 +124,9 @@ int main(int argc, char** argv) {
   const std::pair<const char*, const char*> searches[] = {
       {"front desk", "in every ticket"},   {"客户来电", "in every ticket"},     {"arrived", "one ticket in 12"},
       {"包裹", "2 CJK characters"},        {"退款", "2 CJK characters"},        {"款", "1 CJK character"},
-      {"ok", "2 letters (LIKE)"},          {"Parcel 100042", "one ticket"},     {"no such words", "nothing"},
+      {"ok", "2 letters"},                 {"zq", "2 letters, rare"},           {"TV", "2 letters, rare"},
+      {"Parcel 100042", "one ticket"},     {"no such words", "nothing"},        {"a", "1 letter (LIKE)"},
+      {"#9", "2 characters, not letters (LIKE)"},
   };
   for (const auto& [text, what] : searches) {
     engine::ticket_query q;

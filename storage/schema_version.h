@@ -4,6 +4,6 @@
 
 namespace plaint::storage {
 
-inline constexpr int current_schema = 12;
+inline constexpr int current_schema = 13;
 
 }  // namespace plaint::storage

@@ -3,7 +3,7 @@
 #include "storage/sqlite_queries.h"
 
 #include "engine/utf8.h"
-#include "storage/cjk.h"
+#include "storage/pairs.h"
 #include "storage/columns.h"
 
 #include <fmt/format.h>
@@ -31,8 +31,8 @@ static_assert(search_slot_bits == 32, "PLAINT_SEARCH_ROWS_OF_TICKET and the sear
   " AND (?6 = 0 OR " PLAINT_BREACHED("?7") ")"                                       \
   " AND (?8 IS NULL OR EXISTS (SELECT 1 FROM search WHERE search MATCH ?8"           \
   " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search") "))"                                \
-  " AND (?9 IS NULL OR EXISTS (SELECT 1 FROM search_cjk WHERE search_cjk MATCH ?9"   \
-  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search_cjk") "))"                            \
+  " AND (?9 IS NULL OR EXISTS (SELECT 1 FROM search_pair WHERE search_pair MATCH ?9" \
+  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search_pair") "))"                           \
   " AND id < ?10"                                                                    \
   " ORDER BY id DESC LIMIT ?11"
 
@@ -78,12 +78,12 @@ const char* const query_sql[q::count] = {
     PLAINT_LIST_TICKETS("level = ?4"),
     // ticket_if_listed: one ticket, if it passes the filter (?12 its id)
     PLAINT_LIST_TICKETS("id = ?12"),
-    // search_rows_match, search_rows_cjk: the tickets of the rows that match
+    // search_rows_match, search_rows_pair: the tickets of the rows that match
     // ?1, newest ticket first, below the rowid ?2; a ticket's rows are
     // consecutive (search_slot_bits). search_rows_like: every text, newest
     // first, with its key and whether it is LIKE ?1.
     "SELECT rowid >> 32 FROM search WHERE search MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
-    "SELECT rowid >> 32 FROM search_cjk WHERE search_cjk MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
+    "SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
     "SELECT key, body LIKE ?1 ESCAPE '\\' FROM search_text ORDER BY rowid DESC",
     // events_of_ticket: the ticket's history, walked from its newest event
     // back through ticket_prev (see engine::event_record). Each step must
@@ -107,10 +107,10 @@ const char* const query_sql[q::count] = {
     "INSERT INTO timers (ticket, kind, due_at, status) VALUES (?1, ?2, ?3, 'pending')",
     "UPDATE timers SET status = 'cancelled' WHERE ticket = ?1 AND kind = ?2 AND status = 'pending'",
     "INSERT INTO timers (" PLAINT_TIMER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    // search_text_insert, search_insert, search_cjk_insert
+    // search_text_insert, search_insert, search_pair_insert
     "INSERT INTO search_text (key, body) VALUES (?1, ?2)",
     "INSERT INTO search (rowid, body) VALUES (?1, ?2)",
-    "INSERT INTO search_cjk (rowid, body) VALUES (?1, ?2)",
+    "INSERT INTO search_pair (rowid, body) VALUES (?1, ?2)",
     // idempotency_by_key, idempotency_put
     "SELECT " PLAINT_IDEMPOTENCY_COLUMNS " FROM idempotency WHERE key = ?1",
     "INSERT INTO idempotency (" PLAINT_IDEMPOTENCY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -247,7 +247,7 @@ search_kind search_kind_of(std::string_view text) {
   if (text.empty()) return search_kind::none;
   const std::size_t length = engine::utf8_length(text);
   if (length >= 3) return search_kind::trigram;
-  return all_cjk(text) ? search_kind::cjk : search_kind::like;
+  return is_pair_term(text) ? search_kind::pair : search_kind::like;
 }
 
 q::id list_query_for(const engine::ticket_query& query, search_kind kind) {

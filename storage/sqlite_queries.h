@@ -45,7 +45,7 @@ enum id : std::size_t {
   list_tickets_by_level,
   ticket_if_listed,   // the same filter for one ticket, ?12 its id
   search_rows_match,  // ?1 FTS5 query, ?2 rowid bound: the tickets of the rows, newest first
-  search_rows_cjk,
+  search_rows_pair,
   search_rows_like,   // ?1 LIKE pattern: every text newest first, with its key and whether it matches
   events_of_ticket,
   events_after,
@@ -60,7 +60,7 @@ enum id : std::size_t {
   timer_insert,
   search_text_insert,  // ?1 key, ?2 text
   search_insert,       // ?1 key, ?2 text
-  search_cjk_insert,   // ?1 key, ?2 cjk_terms
+  search_pair_insert,  // ?1 key, ?2 pair_terms
   idempotency_by_key,
   idempotency_put,
   setting_get,
@@ -137,10 +137,11 @@ enum id : std::size_t {
 
 extern const char* const query_sql[q::count];
 
-// How a search text is looked up: 3+ characters by the trigram index, CJK
-// words of 1–2 characters by the bigram index (storage/cjk.h), other short
-// text ("ok", "a%") by LIKE over the texts.
-enum class search_kind { none, trigram, cjk, like };
+// How a search text is looked up: 3+ characters by the trigram index, one
+// CJK character or two word characters ("款", "包裹", "ok") by the pair
+// index (storage/pairs.h), other short text ("a", "a%", "x ") by LIKE over
+// the texts.
+enum class search_kind { none, trigram, pair, like };
 search_kind search_kind_of(std::string_view text);
 
 // The list_tickets variant for `query`: driven by the filter likely to match
@@ -170,7 +171,7 @@ enum list_param : int {
   lp_breached_only,
   lp_now,
   lp_match,   // an FTS5 string literal for the trigram index (search_kind::trigram)
-  lp_cjk,     // an FTS5 query of the bigram index (search_kind::cjk)
+  lp_pair,    // an FTS5 string literal for the pair index (search_kind::pair)
   lp_cursor,  // only ids below this; INT64_MAX for the first page
   lp_limit,
   lp_id,      // ticket_if_listed: the ticket

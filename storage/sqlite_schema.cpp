@@ -120,9 +120,9 @@
 //               matches come newest ticket first and a ticket's texts are
 //               one rowid range.
 //   search_cjk  FTS5, contentless, detail none, unicode61 over the CJK
-//               characters and bigrams of the same text (storage/cjk.h), rowid = key;
+//               characters and bigrams of the same text, rowid = key;
 //               texts without CJK are left out. Two-character Chinese
-//               words are found here.
+//               words are found here. (Replaced by search_pair in 13.)
 //
 // Version 11 replaces tickets_closed by an index that carries every column
 // the KPIs read (PLAINT_FIGURES_COLUMNS):
@@ -140,6 +140,16 @@
 // outbox_pending alone it walked every pending mail row due before them
 // (2.2 million on the 1M desk, on every round, inside the writer).
 //
+// Version 13 replaces search_cjk by the pair index, which holds the same
+// CJK terms and every pair of neighbouring word characters of every text,
+// so a search of two Latin letters ("ok", "TV") is found through an index
+// too (storage/pairs.h):
+//   search_pair FTS5, contentless, detail none, unicode61 (diacritics kept)
+//               over storage/pairs.h's terms of the text, rowid = key;
+//               texts with no such term are left out.
+// The migration indexes every text of search_text once (about 3.6 million
+// texts, a few minutes, on the 1M desk).
+//
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
 #include "storage/sqlite_schema.h"
@@ -149,7 +159,7 @@
 
 #include "engine/audit.h"
 #include "engine/customers.h"
-#include "storage/cjk.h"
+#include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
 
 // The column order read_customer expects (sqlite_queries.cpp).
@@ -159,7 +169,7 @@ namespace plaint::storage {
 
 namespace {
 
-engine::Status index_cjk_terms(const connection& db);
+engine::Status index_pair_terms(const connection& db);
 
 constexpr int plaint_application_id = 0x706c6e74;  // "plnt"; 1886154356 in step 1
 
@@ -464,7 +474,7 @@ CREATE VIRTUAL TABLE search_cjk USING fts5 (
 
 PRAGMA user_version = 10;
 )sql",
-     index_cjk_terms},
+     nullptr},  // search_cjk is filled by version 13, which replaces it
     {11, R"sql(
 DROP INDEX tickets_closed;
 CREATE INDEX tickets_kpi_closed ON tickets (
@@ -480,6 +490,14 @@ CREATE INDEX outbox_pending_channel ON outbox (channel, next_at, id) WHERE state
 PRAGMA user_version = 12;
 )sql",
      nullptr},
+    {13, R"sql(
+DROP TABLE search_cjk;
+CREATE VIRTUAL TABLE search_pair USING fts5 (
+  body, content = '', columnsize = 0, detail = 'none', tokenize = 'unicode61 remove_diacritics 0');
+
+PRAGMA user_version = 13;
+)sql",
+     index_pair_terms},
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,
@@ -548,22 +566,23 @@ engine::Status log_existing_customers(const connection& db) {
   }
 }
 
-// Version 10: the bigram index of every search row with CJK text.
-engine::Status index_cjk_terms(const connection& db) {
+// Version 13: the pair index of every search text, in key order (FTS5
+// writes a segment whenever a rowid comes below the one before).
+engine::Status index_pair_terms(const connection& db) {
   auto rows = statement::prepare(db, "SELECT key, body FROM search_text ORDER BY key");
   PLAINT_TRY(rows);
-  auto insert = statement::prepare(db, "INSERT INTO search_cjk (rowid, body) VALUES (?1, ?2)");
+  auto insert = statement::prepare(db, query_sql[q::search_pair_insert]);
   PLAINT_TRY(insert);
   for (;;) {
     const int rc = rows->step();
     if (rc == sqlite_done) return {};
-    if (rc != sqlite_row) return db.error(rc, "cannot read the search texts to index their Chinese words");
-    const std::string terms = cjk_terms(rows->view_at(1));
+    if (rc != sqlite_row) return db.error(rc, "cannot read the search texts to index their pairs");
+    const std::string terms = pair_terms(rows->view_at(1));
     if (terms.empty()) continue;
     insert->bind(1, rows->int_at(0));
     insert->bind(2, terms);
     if (const int irc = insert->step(); irc != sqlite_done)
-      return db.error(irc, "cannot index the Chinese words of the search texts");
+      return db.error(irc, "cannot index the pairs of the search texts");
     insert->reset();
   }
 }

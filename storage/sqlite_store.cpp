@@ -199,7 +199,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   const std::size_t wanted = static_cast<std::size_t>(limit) + 1;  // one more: is there a next page?
   const search_kind kind = search_kind_of(query.search);
   std::string pattern;  // the FTS5 query, or the LIKE pattern
-  if (kind == search_kind::trigram || kind == search_kind::cjk) pattern = fts5_literal(query.search);
+  if (kind == search_kind::trigram || kind == search_kind::pair) pattern = fts5_literal(query.search);
   if (kind == search_kind::like) pattern = like_contains(query.search);
   const q::id variant = list_query_for(query, kind);
   const bool by_search = variant == q::ticket_if_listed;
@@ -216,7 +216,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   s.bind(lp_open_only, std::int64_t{query.open_only});
   s.bind(lp_breached_only, std::int64_t{query.breached_only});
   s.bind(lp_now, query.now);
-  for (auto [param, its_kind] : {std::pair{lp_match, search_kind::trigram}, std::pair{lp_cjk, search_kind::cjk}}) {
+  for (auto [param, its_kind] : {std::pair{lp_match, search_kind::trigram}, std::pair{lp_pair, search_kind::pair}}) {
     if (kind == its_kind && !by_search)
       s.bind(param, pattern);
     else
@@ -241,7 +241,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
     // The matching texts newest ticket first; each ticket once.
     s.bind(lp_cursor, no_cursor);
     s.bind(lp_limit, std::int64_t{1});
-    auto rows = stmts_.acquire(kind == search_kind::trigram ? q::search_rows_match : q::search_rows_cjk);
+    auto rows = stmts_.acquire(kind == search_kind::trigram ? q::search_rows_match : q::search_rows_pair);
     PLAINT_TRY(rows);
     statement& r = **rows;
     r.bind(1, pattern);

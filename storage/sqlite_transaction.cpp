@@ -11,7 +11,7 @@
 
 #include "engine/audit.h"
 #include "engine/customers.h"
-#include "storage/cjk.h"
+#include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
 
 namespace plaint::storage {
@@ -255,8 +255,8 @@ engine::Status sqlite_transaction::write_search_index() {
   std::sort(unindexed_.begin(), unindexed_.end());
   auto trigram = store_.stmts_.acquire(q::search_insert);
   PLAINT_TRY(trigram);
-  auto cjk = store_.stmts_.acquire(q::search_cjk_insert);
-  PLAINT_TRY(cjk);
+  auto pairs = store_.stmts_.acquire(q::search_pair_insert);
+  PLAINT_TRY(pairs);
   auto write = [&](statement& s, std::int64_t key, std::string_view body) {
     s.reset();
     s.bind(1, key);
@@ -265,8 +265,8 @@ engine::Status sqlite_transaction::write_search_index() {
   };
   for (const auto& [key, text] : unindexed_) {
     PLAINT_TRY(write(**trigram, key, text));
-    const std::string terms = cjk_terms(text);
-    if (!terms.empty()) PLAINT_TRY(write(**cjk, key, terms));
+    const std::string terms = pair_terms(text);
+    if (!terms.empty()) PLAINT_TRY(write(**pairs, key, terms));
   }
   unindexed_.clear();
   return {};

@@ -637,7 +637,7 @@ TEST_CASE("list_tickets clamps the limit to 1..1000") {
   });
 }
 
-TEST_CASE("search finds English in any case, Chinese of any length and text only in a note") {
+TEST_CASE("search finds English in any case, Chinese of any length, two letters anywhere and text only in a note") {
   for_each_backend([&](backend_store& f) {
     engine::ticket en = sample_ticket("acme", "Refund for BROKEN kettle");
     en.description = "The lid snapped.";
@@ -652,6 +652,7 @@ TEST_CASE("search finds English in any case, Chinese of any length and text only
     {
       auto tx = begin(*f.store);
       require_ok(tx->index_text(4, 2, "Customer mentioned a squeaky hinge"));
+      require_ok(tx->index_text(2, 3, "Order QZ-7, all ok"));
       require_ok(tx->commit());
     }
     auto search = [&](std::string text, std::optional<std::string> state = std::nullopt) -> std::string {
@@ -663,7 +664,12 @@ TEST_CASE("search finds English in any case, Chinese of any length and text only
     CHECK(search("broken") == "1");
     CHECK(search("KETTLE") == "1");
     CHECK(search("Lid Snapped") == "1");
-    CHECK(search("ok") == "1");  // two letters: a substring scan
+    CHECK(search("ok") == "2 1");  // two letters: inside a word, and at the end of a text
+    CHECK(search("OK") == "2 1");
+    CHECK(search("qz") == "2");
+    CHECK(search("z7").empty());   // not neighbours: "Z-7"
+    CHECK(search("z-") == "2");    // not two word characters: a substring scan
+    CHECK(search("7,") == "2");
     CHECK(search("快递延误") == "2");
     CHECK(search("快递延") == "2");
     CHECK(search("退款") == "3");
@@ -724,12 +730,14 @@ TEST_CASE("a search pages newest first through every matching ticket, notes on o
     CHECK(all_pages("包裹", {}) == expected(baoguo, {}));     // two CJK characters: the bigram index
     CHECK(all_pages("包", "intake") == expected(baoguo, 0));  // one: the character's own token
     CHECK(all_pages("坏了", {}) == expected([](int i) { return i % 7 == 0; }, {}));
-    CHECK(all_pages("ar", {}) == expected(parcel, {}));       // two letters: LIKE over the rows
+    CHECK(all_pages("ar", {}) == expected(parcel, {}));       // two letters: the pair index
+    CHECK(all_pages("l ", {}) == expected(parcel, {}));       // not two word characters: LIKE over the rows
     CHECK(all_pages("到", {}) == expected([](int i) { return i % 4 == 0; }, {}));  // the last of a run
     // Driven by the customer's tickets instead, each tested against its texts.
     CHECK(all_pages("parcel", "triage", "acme") == expected(parcel, 1));
     CHECK(all_pages("包裹", {}, "acme") == expected(baoguo, {}));
     CHECK(all_pages("ar", {}, "acme") == expected(parcel, {}));
+    CHECK(all_pages("l ", {}, "acme") == expected(parcel, {}));
     CHECK(all_pages("parcel", {}, "nobody").empty());
   });
 }

@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 
 #include "engine/audit.h"
-#include "storage/cjk.h"
+#include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
 #include "storage/sqlite_schema.h"
 #include "tests/storage/store_fixture.h"
@@ -396,7 +396,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
     require_ok(tx->commit());
     // Back to version 3: no links, the (ticket, seq) index.
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_12) + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -450,7 +450,7 @@ TEST_CASE("a list filtered by customer, owner, search, state or level is driven 
   CHECK(plan.find("TEMP B-TREE") == std::string::npos);
   // A search walks its index's matches newest first, with no sort and no
   // list of every match built first.
-  for (auto query : {storage::q::search_rows_match, storage::q::search_rows_cjk, storage::q::search_rows_like}) {
+  for (auto query : {storage::q::search_rows_match, storage::q::search_rows_pair, storage::q::search_rows_like}) {
     const std::string rows = raw.plan(storage::query_sql[query]);
     INFO(rows);
     CHECK(rows.find(query == storage::q::search_rows_like ? "SCAN search_text" : "VIRTUAL TABLE INDEX") !=
@@ -498,7 +498,7 @@ TEST_CASE("migrating a version 10 file gives the reports their covering index, a
     add(*store, {sample_customer()}, {sample_ticket(), closed, sample_ticket()});
     before = figures(*store);
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_12) + undo_schema_11 + "PRAGMA user_version = 10;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + "PRAGMA user_version = 10;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -517,10 +517,16 @@ TEST_CASE("a list is driven by customer, then a search, then owner, then state, 
   CHECK(storage::search_kind_of("") == search_kind::none);
   CHECK(storage::search_kind_of("kettle") == search_kind::trigram);
   CHECK(storage::search_kind_of("退款了") == search_kind::trigram);
-  CHECK(storage::search_kind_of("退款") == search_kind::cjk);
-  CHECK(storage::search_kind_of("款") == search_kind::cjk);
-  CHECK(storage::search_kind_of("ok") == search_kind::like);
-  CHECK(storage::search_kind_of("退a") == search_kind::like);
+  CHECK(storage::search_kind_of("退款") == search_kind::pair);
+  CHECK(storage::search_kind_of("款") == search_kind::pair);
+  CHECK(storage::search_kind_of("ok") == search_kind::pair);
+  CHECK(storage::search_kind_of("TV") == search_kind::pair);
+  CHECK(storage::search_kind_of("退a") == search_kind::pair);
+  CHECK(storage::search_kind_of("é1") == search_kind::pair);
+  CHECK(storage::search_kind_of("a") == search_kind::like);    // one Latin letter: no pair
+  CHECK(storage::search_kind_of("a%") == search_kind::like);   // not a word character
+  CHECK(storage::search_kind_of("x ") == search_kind::like);
+  CHECK(storage::search_kind_of("，款") == search_kind::like);
   engine::ticket_query all;
   all.customer = "c1";
   all.owner = "ann";
@@ -528,7 +534,7 @@ TEST_CASE("a list is driven by customer, then a search, then owner, then state, 
   all.level = 2;
   all.open_only = true;
   CHECK(list_query_for(all, search_kind::trigram) == q::list_tickets_by_customer);
-  CHECK(list_query_for(all, search_kind::cjk) == q::list_tickets_by_customer);
+  CHECK(list_query_for(all, search_kind::pair) == q::list_tickets_by_customer);
   // LIKE has no index to test one ticket's texts by: its walk drives.
   CHECK(list_query_for(all, search_kind::like) == q::ticket_if_listed);
   all.customer.reset();
@@ -542,19 +548,28 @@ TEST_CASE("a list is driven by customer, then a search, then owner, then state, 
   CHECK(list_query_for(all, search_kind::none) == q::list_tickets);  // open_only and breached_only on the way
 }
 
-TEST_CASE("CJK text is indexed as its characters and each pair of neighbours") {
-  CHECK(storage::cjk_terms("包裹丢失, refund 退款") == "包 包裹 裹 裹丢 丢 丢失 失 退 退款 款");
-  CHECK(storage::cjk_terms("包") == "包");
-  CHECK(storage::cjk_terms("plain English only") == "");
-  CHECK(storage::cjk_terms("") == "");
-  CHECK(storage::cjk_terms("カナ・テ") == "カ カナ ナ テ");  // the middle dot splits
-  CHECK(storage::cjk_terms("한국어") == "한 한국 국 국어 어");
-  CHECK(storage::cjk_terms("\xF0\xA0\x80\x80\xF0\xA0\x80\x81") ==
+TEST_CASE("the pair index holds each CJK character and every pair of neighbouring word characters") {
+  CHECK(storage::pair_terms("包裹丢失, refund 退款") == "包 包裹 裹 裹丢 丢 丢失 失 re ef fu un nd 退 退款 款");
+  CHECK(storage::pair_terms("包") == "包");
+  CHECK(storage::pair_terms("OK, a TV") == "OK TV");  // one letter alone makes no pair
+  CHECK(storage::pair_terms("a b-c") == "");
+  CHECK(storage::pair_terms("") == "");
+  CHECK(storage::pair_terms("退a1") == "退 退a a1");
+  CHECK(storage::pair_terms("Éte Жук") == "Ét te Жу ук");
+  CHECK(storage::pair_terms("a×b") == "");  // the multiplication sign is not a letter
+  CHECK(storage::pair_terms("カナ・テ") == "カ カナ ナ テ");  // the middle dot splits
+  CHECK(storage::pair_terms("한국어") == "한 한국 국 국어 어");
+  CHECK(storage::pair_terms("\xF0\xA0\x80\x80\xF0\xA0\x80\x81") ==
         "\xF0\xA0\x80\x80 \xF0\xA0\x80\x80\xF0\xA0\x80\x81 \xF0\xA0\x80\x81");  // extension B, four bytes each
-  CHECK(storage::all_cjk("退款"));
-  CHECK_FALSE(storage::all_cjk("退a"));
-  CHECK_FALSE(storage::all_cjk(""));
-  CHECK_FALSE(storage::all_cjk("，"));  // punctuation is not a word
+  CHECK(storage::is_pair_term("退款"));
+  CHECK(storage::is_pair_term("款"));
+  CHECK(storage::is_pair_term("ok"));
+  CHECK(storage::is_pair_term("退a"));
+  CHECK_FALSE(storage::is_pair_term("o"));
+  CHECK_FALSE(storage::is_pair_term("oks"));
+  CHECK_FALSE(storage::is_pair_term(""));
+  CHECK_FALSE(storage::is_pair_term("，"));  // punctuation is not a word
+  CHECK_FALSE(storage::is_pair_term("o'"));
 }
 
 TEST_CASE("migrating a version 9 file lays the search rows out by ticket and indexes their Chinese words") {
@@ -571,7 +586,7 @@ TEST_CASE("migrating a version 9 file lays the search rows out by ticket and ind
     require_ok(tx->index_text(1, 5, "second note"));
     require_ok(tx->commit());
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_12) + undo_schema_11 + undo_schema_10 + "PRAGMA user_version = 9;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + undo_schema_10 + "PRAGMA user_version = 9;") == "");
     REQUIRE(raw.integer("SELECT count(*) FROM search WHERE ticket = 1") == 3);
   }
   auto store = open_store(path);
@@ -583,8 +598,9 @@ TEST_CASE("migrating a version 9 file lays the search rows out by ticket and ind
                  "FROM (SELECT key FROM search_text ORDER BY rowid)") == "1:0 2:0 3:0 1:1 3:1 1:2");
   const std::int64_t ticket_1 = std::int64_t{1} << storage::search_slot_bits;
   CHECK(raw.text("SELECT body FROM search_text WHERE key = " + std::to_string(ticket_1 + 2)) == "second note");
-  CHECK(raw.integer("SELECT count(*) FROM search_cjk WHERE search_cjk MATCH '\"退款\"'") == 1);
-  CHECK(raw.integer("SELECT rowid FROM search_cjk WHERE search_cjk MATCH '\"丢失\"'") == 2 * ticket_1);
+  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"退款\"'") == 1);
+  CHECK(raw.integer("SELECT rowid FROM search_pair WHERE search_pair MATCH '\"丢失\"'") == 2 * ticket_1);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'search_cjk'") == 0);
   CHECK(raw.integer("SELECT rowid FROM search WHERE search MATCH '\"second\"'") == ticket_1 + 2);
   CHECK(raw.integer("SELECT v FROM search_config WHERE k = 'pgsz'") == 1000);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'search_v9'") == 0);
@@ -597,6 +613,42 @@ TEST_CASE("migrating a version 9 file lays the search rows out by ticket and ind
   require_ok(tx->index_text(1, 7, "third"));
   require_ok(tx->commit());
   CHECK(raw.integer("SELECT rowid FROM search WHERE search MATCH '\"third\"'") == ticket_1 + 7);
+}
+
+TEST_CASE("migrating a version 12 file indexes the pairs of every text, so two letters are found through an index") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  {
+    auto store = open_store(path);
+    require_ok(store->migrate());
+    add(*store, {sample_customer()},
+        {sample_ticket("acme", "Booked a visit"), sample_ticket("acme", "包裹丢失"), sample_ticket("acme", "TV dead")});
+    auto tx = begin(*store);
+    require_ok(tx->index_text(2, 2, "still not ok"));
+    require_ok(tx->index_text(1, 3, "- ! -"));  // no pair: no row
+    require_ok(tx->commit());
+    raw_db raw(path);
+    REQUIRE(raw.exec(std::string(undo_schema_13) + "PRAGMA user_version = 12;") == "");
+  }
+  auto store = open_store(path);
+  require_ok(store->migrate());
+  raw_db raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name = 'search_cjk'") == 0);
+  CHECK(raw.integer("SELECT count(*) FROM search_text") == 5);
+  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"ok\"'") == 2);
+  const std::string plan = raw.plan(storage::query_sql[storage::q::search_rows_pair]);
+  INFO(plan);
+  CHECK(plan.find("VIRTUAL TABLE INDEX") != std::string::npos);
+  engine::ticket_query q;
+  for (auto [text, ids] : {std::pair{"ok", "2 1"}, {"OK", "2 1"}, {"tv", "3"}, {"包裹", "2"}, {"丢", "2"}, {"!", "1"}}) {
+    q.search = text;
+    CHECK(ids_of(*store->list_tickets(q)) == ids);
+  }
+  auto tx = begin(*store);  // new texts go into the pair index as they are written
+  require_ok(tx->index_text(3, 4, "Zq"));
+  require_ok(tx->commit());
+  CHECK(raw.integer("SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH '\"zQ\"'") == 3);
 }
 
 TEST_CASE("a text outside the search keys' range is refused with one sentence, and the index is written in key order") {

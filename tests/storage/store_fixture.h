@@ -181,6 +181,12 @@ inline constexpr const char* undo_schema_5 =
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
 // Takes a schema 9 file back to schema 8 (before the index of closing times).
+// Takes a schema 13 file back to schema 12 (the CJK index instead of the
+// pair index; left empty, as version 13 indexes every text again).
+inline constexpr const char* undo_schema_13 =
+    "DROP TABLE search_pair; "
+    "CREATE VIRTUAL TABLE search_cjk USING fts5 (body, content = '', columnsize = 0, detail = 'none', "
+    "tokenize = 'unicode61'); ";
 // Takes a schema 12 file back to schema 11 (no per-channel outbox index).
 inline constexpr const char* undo_schema_12 = "DROP INDEX outbox_pending_channel; ";
 // Takes a schema 11 file back to schema 10 (the closing-time index without

@@ -1,4 +1,4 @@
-#include "storage/cjk.h"
+#include "storage/pairs.h"
 
 #include <cstddef>
 
@@ -29,34 +29,44 @@ bool is_cjk(char32_t c) {
          || (c >= 0x20000 && c <= 0x3134F);  // extensions B to G
 }
 
-std::string cjk_terms(std::string_view s) {
+bool is_word_char(char32_t c) {
+  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7)  // Latin-1 letters, Latin Extended-A/B
+         || (c >= 0x400 && c <= 0x481) || (c >= 0x48A && c <= 0x4FF)  // Cyrillic letters
+         || is_cjk(c);
+}
+
+std::string pair_terms(std::string_view s) {
   std::string out;
-  std::string_view previous;  // the CJK character just before, if any
+  std::string_view previous;  // the word character just before, if any
   for (std::size_t i = 0; i < s.size();) {
     std::size_t n = 1;
     const char32_t cp = decode(s, i, n);
     const std::string_view here = s.substr(i, n);
     i += n;
-    if (!is_cjk(cp)) {
+    if (!is_word_char(cp)) {
       previous = {};
       continue;
     }
     if (!previous.empty()) out.append(previous).append(here).push_back(' ');
-    out.append(here).push_back(' ');
+    if (is_cjk(cp)) out.append(here).push_back(' ');
     previous = here;
   }
   if (!out.empty()) out.pop_back();
   return out;
 }
 
-bool all_cjk(std::string_view s) {
-  if (s.empty()) return false;
-  for (std::size_t i = 0; i < s.size();) {
+bool is_pair_term(std::string_view s) {
+  char32_t first = 0;
+  int count = 0;
+  for (std::size_t i = 0; i < s.size(); ++count) {
     std::size_t n = 1;
-    if (!is_cjk(decode(s, i, n))) return false;
+    const char32_t cp = decode(s, i, n);
+    if (!is_word_char(cp) || count == 2) return false;
+    if (count == 0) first = cp;
     i += n;
   }
-  return true;
+  return count == 2 || (count == 1 && is_cjk(first));
 }
 
 }  // namespace plaint::storage
