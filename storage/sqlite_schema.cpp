@@ -147,6 +147,11 @@
 //   search_pair FTS5, contentless, detail none, unicode61 (diacritics kept)
 //               over storage/pairs.h's terms of the text, rowid = key;
 //               texts with no such term are left out.
+//   search_mark one row: indexed_to, the rowid of the last search_text
+//               row that both full-text indexes hold. The texts after it
+//               wait for a commit to hand them over in a batch
+//               (sqlite_store::set_search_batch); searches read them from
+//               search_text meanwhile.
 // The migration indexes every text of search_text once (about 3.6 million
 // texts, a few minutes, on the 1M desk).
 //
@@ -494,6 +499,11 @@ PRAGMA user_version = 12;
 DROP TABLE search_cjk;
 CREATE VIRTUAL TABLE search_pair USING fts5 (
   body, content = '', columnsize = 0, detail = 'none', tokenize = 'unicode61 remove_diacritics 0');
+CREATE TABLE search_mark (
+  one        INTEGER PRIMARY KEY CHECK (one = 1),
+  indexed_to INTEGER NOT NULL
+);
+INSERT INTO search_mark (one, indexed_to) VALUES (1, (SELECT coalesce(max(rowid), 0) FROM search_text));
 
 PRAGMA user_version = 13;
 )sql",

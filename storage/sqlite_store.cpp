@@ -193,6 +193,8 @@ engine::Result<std::vector<engine::customer>> sqlite_store::list_customers() {
   return out;
 }
 
+void sqlite_store::set_search_batch(std::int64_t texts) { search_batch_ = std::max<std::int64_t>(texts, 1); }
+
 engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::ticket_query& query) {
   PLAINT_TRY(ready());
   const int limit = std::clamp(query.limit, 1, max_page);
@@ -206,37 +208,94 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   auto st = stmts_.acquire(variant);
   PLAINT_TRY(st);
   statement& s = **st;
-  s.bind(lp_state, query.state);
-  s.bind(lp_owner, query.owner);
-  s.bind(lp_customer, query.customer);
-  if (query.level)
-    s.bind(lp_level, std::int64_t{*query.level});
-  else
-    s.bind_null(lp_level);
-  s.bind(lp_open_only, std::int64_t{query.open_only});
-  s.bind(lp_breached_only, std::int64_t{query.breached_only});
-  s.bind(lp_now, query.now);
-  for (auto [param, its_kind] : {std::pair{lp_match, search_kind::trigram}, std::pair{lp_pair, search_kind::pair}}) {
-    if (kind == its_kind && !by_search)
-      s.bind(param, pattern);
+  // The filter's parameters, with or without the search's.
+  auto bind_filter = [&](statement& f, bool with_search) {
+    f.bind(lp_state, query.state);
+    f.bind(lp_owner, query.owner);
+    f.bind(lp_customer, query.customer);
+    if (query.level)
+      f.bind(lp_level, std::int64_t{*query.level});
     else
-      s.bind_null(param);
-  }
+      f.bind_null(lp_level);
+    f.bind(lp_open_only, std::int64_t{query.open_only});
+    f.bind(lp_breached_only, std::int64_t{query.breached_only});
+    f.bind(lp_now, query.now);
+    for (auto [param, its_kind] : {std::pair{lp_match, search_kind::trigram}, std::pair{lp_pair, search_kind::pair}}) {
+      if (kind == its_kind && with_search)
+        f.bind(param, pattern);
+      else
+        f.bind_null(param);
+    }
+  };
+  bind_filter(s, !by_search);
   constexpr auto no_cursor = std::numeric_limits<std::int64_t>::max();
   const std::int64_t cursor = query.cursor.value_or(no_cursor);
+
+  // The texts the full-text indexes have not taken in yet (fewer than about
+  // one search batch, see set_search_batch) are matched here: the tickets
+  // below the cursor with such a text, merged into the page in id order.
+  std::set<std::int64_t, std::greater<>> waiting;
+  if (kind == search_kind::trigram || kind == search_kind::pair) {
+    auto tail = stmts_.acquire(q::search_tail_like);
+    PLAINT_TRY(tail);
+    const std::string contains = like_contains(query.search);
+    (*tail)->bind(1, contains);
+    for (;;) {
+      const int rc = (*tail)->step();
+      if (rc == sqlite_done) break;
+      if (rc != sqlite_row) return db_.error(rc, "cannot search the tickets");
+      const std::int64_t id = (*tail)->int_at(0) >> search_slot_bits;
+      if (id < cursor) waiting.insert(id);
+    }
+  }
 
   engine::ticket_page page;
   auto keep = append_to(page.tickets);
   // ticket_if_listed: the ticket, if it passes the rest of the filter.
+  // When the list is driven by the search, that is `s` itself.
+  statement* listed = by_search ? &s : nullptr;
+  std::optional<statement_cache::lease> listed_handle;
+  if (!listed && !waiting.empty()) {
+    auto h = stmts_.acquire(q::ticket_if_listed);
+    PLAINT_TRY(h);
+    listed_handle.emplace(std::move(*h));
+    listed = &**listed_handle;
+    bind_filter(*listed, false);
+    listed->bind(lp_cursor, no_cursor);
+    listed->bind(lp_limit, std::int64_t{1});
+  }
   auto check = [&](std::int64_t id) -> engine::Status {
-    s.rewind();
-    s.bind(lp_id, id);
-    return scan_rows<engine::ticket>(db_, s, read_ticket<statement>, keep, "cannot list tickets");
+    listed->rewind();
+    listed->bind(lp_id, id);
+    return scan_rows<engine::ticket>(db_, *listed, read_ticket<statement>, keep, "cannot list tickets");
+  };
+  // The waiting tickets above `floor`, highest first, while the page has room.
+  auto check_waiting_above = [&](std::int64_t floor) -> engine::Status {
+    while (!waiting.empty() && *waiting.begin() > floor && page.tickets.size() < wanted) {
+      const std::int64_t id = *waiting.begin();
+      waiting.erase(waiting.begin());
+      PLAINT_TRY(check(id));
+    }
+    return {};
   };
   if (!by_search) {
     s.bind(lp_cursor, cursor);
     s.bind(lp_limit, static_cast<std::int64_t>(wanted));
-    PLAINT_TRY(scan_rows<engine::ticket>(db_, s, read_ticket<statement>, keep, "cannot list tickets"));
+    engine::Status failed;
+    PLAINT_TRY(scan_rows<engine::ticket>(
+        db_, s, read_ticket<statement>,
+        [&](engine::ticket& t) {
+          if (!waiting.empty()) {
+            failed = check_waiting_above(t.id);
+            if (!failed.ok()) return false;
+            waiting.erase(t.id);
+          }
+          if (page.tickets.size() < wanted) keep(t);
+          return page.tickets.size() < wanted;
+        },
+        "cannot list tickets"));
+    PLAINT_TRY(failed);
+    PLAINT_TRY(check_waiting_above(-1));  // the query ended below them, or found fewer than a page
   } else if (kind != search_kind::like) {
     // The matching texts newest ticket first; each ticket once.
     s.bind(lp_cursor, no_cursor);
@@ -254,8 +313,12 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
       const std::int64_t id = r.int_at(0);
       if (id == previous) continue;
       previous = id;
+      PLAINT_TRY(check_waiting_above(id));
+      if (page.tickets.size() >= wanted) break;
+      waiting.erase(id);
       PLAINT_TRY(check(id));
     }
+    PLAINT_TRY(check_waiting_above(-1));
   } else {
     // LIKE reads the texts newest first. A ticket's opening text (slot 0)
     // is written before any other text of it and after every text of the

@@ -47,6 +47,16 @@ class sqlite_store final : public engine::store {
   // returning `unavailable` (default_busy_timeout unless open() was told).
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
+  // The full-text indexes take in the texts of many transactions at once:
+  // a commit hands them over when at least `texts` wait (written by any
+  // process since the last hand-over), and a search reads the ones still
+  // waiting from the texts themselves, so every committed text is found.
+  // FTS5 writes a segment and updates its structure in every transaction
+  // that touches it; taking a batch in at once spares the transactions in
+  // between. 1 indexes every text in its own transaction.
+  static constexpr std::int64_t default_search_batch = 256;
+  void set_search_batch(std::int64_t texts);
+
   // WAL checkpoints. By default a committing writer copies the WAL back into
   // the database itself every ~1000 pages, inside its commit. A server hands
   // that to a background connection instead: `manual_checkpoints()` on the
@@ -141,6 +151,7 @@ class sqlite_store final : public engine::store {
   statement_cache stmts_;
   int schema_;
   bool in_transaction_ = false;
+  std::int64_t search_batch_ = default_search_batch;
 };
 
 }  // namespace plaint::storage

@@ -679,7 +679,7 @@ TEST_CASE("search finds English in any case, Chinese of any length, two letters 
     CHECK(search("squeaky HINGE") == "4");
     CHECK(search("zzz").empty());
     CHECK(search("kettle lid").empty());  // the text is searched as one phrase
-  });
+  }, search_batches::also_one);
 }
 
 TEST_CASE("a search pages newest first through every matching ticket, notes on old tickets and filters included") {
@@ -739,7 +739,7 @@ TEST_CASE("a search pages newest first through every matching ticket, notes on o
     CHECK(all_pages("ar", {}, "acme") == expected(parcel, {}));
     CHECK(all_pages("l ", {}, "acme") == expected(parcel, {}));
     CHECK(all_pages("parcel", {}, "nobody").empty());
-  });
+  }, search_batches::also_one);
 }
 
 TEST_CASE("a scan callback may read through the same store, even running the same query") {

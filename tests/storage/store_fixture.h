@@ -97,13 +97,25 @@ struct pg_backend final : backend_store {
   std::unique_ptr<engine::store> open_again() override { return open_pg_store(db.url); }
 };
 
+// SQLite's search index takes texts in by batches (sqlite_store::
+// set_search_batch), so a test's few texts are all found while waiting;
+// `also_one` runs SQLite a second time with every text taken in at once.
+enum class search_batches { usual, also_one };
+
 // Runs `test` once per back end, each in a subcase of its name on a fresh
 // database.
 template <class Test>
-void for_each_backend(Test&& test) {
+void for_each_backend(Test&& test, search_batches batches = search_batches::usual) {
   SUBCASE("sqlite") {
     sqlite_backend b;
     test(static_cast<backend_store&>(b));
+  }
+  if (batches == search_batches::also_one) {
+    SUBCASE("sqlite, each text indexed by its own commit") {
+      sqlite_backend b;
+      static_cast<storage::sqlite_store&>(*b.store).set_search_batch(1);
+      test(static_cast<backend_store&>(b));
+    }
   }
   SUBCASE("postgresql") {
     pg_backend b;
@@ -184,7 +196,7 @@ inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE pe
 // Takes a schema 13 file back to schema 12 (the CJK index instead of the
 // pair index; left empty, as version 13 indexes every text again).
 inline constexpr const char* undo_schema_13 =
-    "DROP TABLE search_pair; "
+    "DROP TABLE search_pair; DROP TABLE search_mark; "
     "CREATE VIRTUAL TABLE search_cjk USING fts5 (body, content = '', columnsize = 0, detail = 'none', "
     "tokenize = 'unicode61'); ";
 // Takes a schema 12 file back to schema 11 (no per-channel outbox index).
