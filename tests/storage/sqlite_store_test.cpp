@@ -457,6 +457,13 @@ TEST_CASE("a list filtered by customer, owner, search, state or level is driven 
           std::string::npos);
     CHECK(rows.find("TEMP B-TREE") == std::string::npos);
   }
+  // The texts waiting for the full-text indexes are read by rowid from the
+  // mark on, never by a walk of every text.
+  for (auto query : {storage::q::search_tail_like, storage::q::search_tail_rows}) {
+    const std::string rows = raw.plan(storage::query_sql[query]);
+    INFO(rows);
+    CHECK(rows.rfind("SEARCH search_text USING INTEGER PRIMARY KEY (rowid>?", 0) == 0);
+  }
 }
 
 TEST_CASE("a report reads its period's figures from the covering index alone (the earliest periods' spanning tickets "
