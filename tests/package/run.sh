@@ -68,6 +68,9 @@ python3 - "$old" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.executescript("""
+DROP TABLE search_pair;
+DROP TABLE search_mark;
+CREATE VIRTUAL TABLE search_cjk USING fts5 (body, content = '', columnsize = 0, detail = 'none', tokenize = 'unicode61');
 DROP INDEX outbox_pending_channel;
 DROP INDEX tickets_kpi_closed;
 CREATE INDEX tickets_closed ON tickets (closed_at, created_at) WHERE closed_at IS NOT NULL;
