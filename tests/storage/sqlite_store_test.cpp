@@ -791,7 +791,11 @@ TEST_CASE("texts wait for a batch of the search index, are found meanwhile, and 
 }
 
 TEST_CASE("search text with SQL or FTS syntax is matched literally and harms nothing") {
+  std::int64_t batch = 0;
+  SUBCASE("texts in the full-text indexes") { batch = 1; }
+  SUBCASE("texts waiting for them") { batch = storage::sqlite_store::default_search_batch; }
   store_fixture f;
+  f.store->set_search_batch(batch);
   const std::vector<std::string> subjects = {
       "Price is 100% wrong", "under_score name", "He said \"hello\" twice", "plain text here",
       "press the * key",     "back\\slash path", "NEAR(x y) is fts syntax"};
@@ -821,5 +825,6 @@ TEST_CASE("search text with SQL or FTS syntax is matched literally and harms not
   raw_db raw(f.path);
   CHECK(raw.integer("SELECT count(*) FROM tickets") == 7);
   CHECK(raw.integer("SELECT count(*) FROM search_text") == 7);
+  CHECK(raw.integer("SELECT indexed_to FROM search_mark") == (batch == 1 ? 7 : 0));
 }
 
