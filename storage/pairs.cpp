@@ -17,7 +17,71 @@ char32_t decode(std::string_view s, std::size_t i, std::size_t& length) {
   return cp;
 }
 
+void encode(char32_t c, std::string& out) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+// Upper case to lower case in the blocks where the two alternate.
+char32_t alternating(char32_t c, bool upper_is_even) { return ((c % 2 == 0) == upper_is_even) ? c + 1 : c; }
+
+char32_t fold(char32_t c) {
+  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
+  if (c == 0x178) return 0xFF;
+  if (c >= 0x100 && c <= 0x137 && c != 0x130) return alternating(c, true);
+  if (c >= 0x139 && c <= 0x148) return alternating(c, false);
+  if (c >= 0x14A && c <= 0x177) return alternating(c, true);
+  if (c >= 0x179 && c <= 0x17E) return alternating(c, false);
+  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;
+  if (c == 0x386) return 0x3AC;
+  if (c >= 0x388 && c <= 0x38A) return c + 0x25;
+  if (c == 0x38C) return 0x3CC;
+  if (c == 0x38E || c == 0x38F) return c + 0x3F;
+  if (c >= 0x410 && c <= 0x42F) return c + 0x20;
+  if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+  if ((c >= 0x460 && c <= 0x481) || (c >= 0x48A && c <= 0x4BF) || (c >= 0x4D0 && c <= 0x4FF))
+    return alternating(c, true);
+  if (c == 0x4C0) return 0x4CF;
+  if (c >= 0x4C1 && c <= 0x4CE) return alternating(c, false);
+  if ((c >= 0x1E00 && c <= 0x1E95) || (c >= 0x1EA0 && c <= 0x1EFF)) return alternating(c, true);
+  return c;
+}
+
 }  // namespace
+
+std::string fold_case(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = 1;
+    const char32_t cp = decode(s, i, n);
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(fold(cp)));
+    } else {
+      const char32_t folded = fold(cp);
+      if (folded == cp)
+        out.append(s.substr(i, n));
+      else
+        encode(folded, out);
+    }
+    i += n;
+  }
+  return out;
+}
 
 bool is_cjk(char32_t c) {
   return (c >= 0x3041 && c <= 0x3096) || (c >= 0x309D && c <= 0x309F)  // hiragana

@@ -32,4 +32,10 @@ std::string pair_terms(std::string_view utf8);
 // character, or two word characters.
 bool is_pair_term(std::string_view utf8);
 
+// Valid UTF-8 text with its letters folded to lower case as the full-text
+// indexes fold them, for Latin (ASCII, Latin-1, Latin Extended-A, Latin
+// Extended Additional), Greek and Cyrillic; other characters are kept. A
+// search matches the texts still waiting for the indexes with it.
+std::string fold_case(std::string_view utf8);
+
 }  // namespace plaint::storage

@@ -111,11 +111,11 @@ const char* const query_sql[q::count] = {
     "INSERT INTO search_text (key, body) VALUES (?1, ?2)",
     "INSERT INTO search (rowid, body) VALUES (?1, ?2)",
     "INSERT INTO search_pair (rowid, body) VALUES (?1, ?2)",
-    // search_tail_bounds, search_tail_rows, search_tail_like, search_mark_put:
+    // search_tail_bounds, search_tail_rows, search_tail_texts, search_mark_put:
     // the texts written since the full-text indexes last took them in
     "SELECT (SELECT indexed_to FROM search_mark), (SELECT coalesce(max(rowid), 0) FROM search_text)",
     "SELECT key, body FROM search_text WHERE rowid > ?1 AND rowid <= ?2 ORDER BY key",
-    "SELECT key FROM search_text WHERE rowid > (SELECT indexed_to FROM search_mark) AND body LIKE ?1 ESCAPE '\\'",
+    "SELECT key, body FROM search_text WHERE rowid > (SELECT indexed_to FROM search_mark)",
     "UPDATE search_mark SET indexed_to = ?1",
     // idempotency_by_key, idempotency_put
     "SELECT " PLAINT_IDEMPOTENCY_COLUMNS " FROM idempotency WHERE key = ?1",

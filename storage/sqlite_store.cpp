@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "engine/utf8.h"
+#include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_transaction.h"
@@ -231,21 +232,21 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   constexpr auto no_cursor = std::numeric_limits<std::int64_t>::max();
   const std::int64_t cursor = query.cursor.value_or(no_cursor);
 
-  // The texts the full-text indexes have not taken in yet (fewer than about
-  // one search batch, see set_search_batch) are matched here: the tickets
-  // below the cursor with such a text, merged into the page in id order.
+  // The texts the full-text indexes have not taken in yet (fewer than one
+  // search batch, see set_search_batch) are matched here, folded as the
+  // indexes fold them: the tickets below the cursor with such a text,
+  // merged into the page in id order.
   std::set<std::int64_t, std::greater<>> waiting;
   if (kind == search_kind::trigram || kind == search_kind::pair) {
-    auto tail = stmts_.acquire(q::search_tail_like);
+    auto tail = stmts_.acquire(q::search_tail_texts);
     PLAINT_TRY(tail);
-    const std::string contains = like_contains(query.search);
-    (*tail)->bind(1, contains);
+    const std::string needle = fold_case(query.search);
     for (;;) {
       const int rc = (*tail)->step();
       if (rc == sqlite_done) break;
       if (rc != sqlite_row) return db_.error(rc, "cannot search the tickets");
       const std::int64_t id = (*tail)->int_at(0) >> search_slot_bits;
-      if (id < cursor) waiting.insert(id);
+      if (id < cursor && fold_case((*tail)->view_at(1)).find(needle) != std::string::npos) waiting.insert(id);
     }
   }
 

@@ -193,9 +193,12 @@ inline constexpr const char* undo_schema_5 =
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
 // Takes a schema 9 file back to schema 8 (before the index of closing times).
-// Takes a schema 13 file back to schema 12 (the CJK index instead of the
-// pair index; left empty, as version 13 indexes every text again).
+// Takes a schema 13 file back to schema 12 (every text in the trigram
+// index; the CJK index instead of the pair index, left empty, as version 13
+// indexes every text again).
 inline constexpr const char* undo_schema_13 =
+    "INSERT INTO search (rowid, body) SELECT key, body FROM search_text "
+    "WHERE rowid > (SELECT indexed_to FROM search_mark) ORDER BY key; "
     "DROP TABLE search_pair; DROP TABLE search_mark; "
     "CREATE VIRTUAL TABLE search_cjk USING fts5 (body, content = '', columnsize = 0, detail = 'none', "
     "tokenize = 'unicode61'); ";
