@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/utf8.h"
+
 namespace plaint::cli {
 
 using engine::format_duration;
@@ -22,16 +24,6 @@ int print_error(const engine::Error& e, bool as_json) {
 }
 
 namespace {
-
-// Decodes one code point at s[i], advancing i (input is valid UTF-8).
-char32_t next_cp(std::string_view s, std::size_t& i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const int n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-  char32_t cp = n == 0 ? c : c & (0x3F >> n);
-  for (int k = 1; k <= n && i + k < s.size(); ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
-  i += n + 1;
-  return cp;
-}
 
 // Terminal columns of a code point: East Asian wide characters take two.
 int columns(char32_t cp) {
@@ -84,7 +76,7 @@ void append_symbol(std::string& out, unsigned c) {
 
 std::size_t width_of(std::string_view s) {
   std::size_t w = 0;
-  for (std::size_t i = 0; i < s.size();) w += columns(next_cp(s, i));
+  for (std::size_t i = 0; i < s.size();) w += columns(engine::utf8_next(s, i));
   return w;
 }
 
@@ -157,7 +149,7 @@ std::string clip(std::string_view s, std::size_t width) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < flat.size();) {
     const std::size_t start = i;
-    const auto cw = static_cast<std::size_t>(columns(next_cp(flat, i)));
+    const auto cw = static_cast<std::size_t>(columns(engine::utf8_next(flat, i)));
     if (w + cw > width - 1) break;
     out.append(flat, start, i - start);
     w += cw;

@@ -2,38 +2,11 @@
 
 #include <cstddef>
 
+#include "engine/utf8.h"
+
 namespace plaint::storage {
 
 namespace {
-
-// The code point at s[i] (valid UTF-8), and how many bytes it takes.
-char32_t decode(std::string_view s, std::size_t i, std::size_t& length) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  if (b < 0x80) return length = 1, b;
-  length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-  char32_t cp = b & (0x3F >> (length - 1));
-  for (std::size_t k = 1; k < length && i + k < s.size(); ++k)
-    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  return cp;
-}
-
-void encode(char32_t c, std::string& out) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
 
 // Upper case to lower case in the blocks where the two alternate.
 char32_t alternating(char32_t c, bool upper_is_even) { return ((c % 2 == 0) == upper_is_even) ? c + 1 : c; }
@@ -67,18 +40,12 @@ std::string fold_case(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    std::size_t n = 1;
-    const char32_t cp = decode(s, i, n);
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(fold(cp)));
-    } else {
-      const char32_t folded = fold(cp);
-      if (folded == cp)
-        out.append(s.substr(i, n));
-      else
-        encode(folded, out);
-    }
-    i += n;
+    const std::size_t at = i;
+    const char32_t cp = engine::utf8_next(s, i);
+    if (const char32_t folded = fold(cp); folded != cp)
+      engine::utf8_append(out, folded);
+    else
+      out.append(s.substr(at, i - at));
   }
   return out;
 }
@@ -104,10 +71,9 @@ std::string pair_terms(std::string_view s) {
   std::string out;
   std::string_view previous;  // the word character just before, if any
   for (std::size_t i = 0; i < s.size();) {
-    std::size_t n = 1;
-    const char32_t cp = decode(s, i, n);
-    const std::string_view here = s.substr(i, n);
-    i += n;
+    const std::size_t at = i;
+    const char32_t cp = engine::utf8_next(s, i);
+    const std::string_view here = s.substr(at, i - at);
     if (!is_word_char(cp)) {
       previous = {};
       continue;
@@ -124,11 +90,9 @@ bool is_pair_term(std::string_view s) {
   char32_t first = 0;
   int count = 0;
   for (std::size_t i = 0; i < s.size(); ++count) {
-    std::size_t n = 1;
-    const char32_t cp = decode(s, i, n);
+    const char32_t cp = engine::utf8_next(s, i);
     if (!is_word_char(cp) || count == 2) return false;
     if (count == 0) first = cp;
-    i += n;
   }
   return count == 2 || (count == 1 && is_cjk(first));
 }

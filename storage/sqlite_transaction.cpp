@@ -244,14 +244,14 @@ engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::int64_t
   // The full-text indexes take the texts in later, many at a time (see
   // take_in_texts); a long transaction (an import) hands them over every
   // max_unindexed texts, so what waits stays bounded.
-  if (++unindexed_ >= max_unindexed) return take_in_texts(0);
+  if (++unindexed_ >= max_unindexed) return take_in_texts(1);
   return {};
 }
 
 // The texts written since the full-text indexes last took them in, from
 // every process, go into both indexes in key order (FTS5 writes a segment
 // whenever a rowid comes below the one before), if there are at least
-// `at_least` of them. A search reads the ones still waiting from
+// `at_least` (≥ 1) of them. A search reads the ones still waiting from
 // search_text itself (sqlite_store::list_tickets).
 engine::Status sqlite_transaction::take_in_texts(std::int64_t at_least) {
   unindexed_ = 0;
@@ -261,7 +261,7 @@ engine::Status sqlite_transaction::take_in_texts(std::int64_t at_least) {
     return store_.db_.error(rc, "cannot read how far the search index reaches");
   const std::int64_t indexed_to = (*bounds)->int_at(0), last = (*bounds)->int_at(1);
   (*bounds)->reset();
-  if (last - indexed_to < std::max<std::int64_t>(at_least, 1)) return {};
+  if (last - indexed_to < at_least) return {};
   auto rows = store_.stmts_.acquire(q::search_tail_rows);
   PLAINT_TRY(rows);
   auto trigram = store_.stmts_.acquire(q::search_insert);

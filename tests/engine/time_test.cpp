@@ -51,6 +51,23 @@ TEST_CASE("UTF-8 validation accepts Chinese and refuses malformed bytes") {
   CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
 }
 
+TEST_CASE("every code point is written as UTF-8 and read back, and a cut-short sequence is read no further") {
+  for (char32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    std::string text;
+    utf8_append(text, cp);
+    REQUIRE(valid_utf8(text) == (cp != 0));
+    REQUIRE(utf8_length(text) == 1);
+    std::size_t i = 0;
+    REQUIRE(utf8_next(text, i) == cp);
+    REQUIRE(i == text.size());
+  }
+  const std::string cut = "a\xe9\x80";  // 退 without its last byte
+  std::size_t i = 1;
+  (void)utf8_next(cut, i);
+  CHECK(i == 4);  // past the end, so a loop on i < size stops; nothing beyond was read
+}
+
 TEST_CASE("only instants of years 0000 to 9999 parse, so every stored instant prints and parses back") {
   CHECK(parse_iso("0000-01-01T00:00:00Z") == min_instant);
   CHECK(parse_iso("9999-12-31T23:59:59Z") == max_instant);
