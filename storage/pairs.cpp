@@ -1,6 +1,9 @@
 #include "storage/pairs.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "engine/utf8.h"
 
@@ -34,6 +37,32 @@ char32_t fold(char32_t c) {
   return c;
 }
 
+// A term's key: a character alone is its code point; a pair sets bit 42
+// above the two code points (21 bits each).
+constexpr std::uint64_t pair_bit = std::uint64_t{1} << 42;
+constexpr int cp_bits = 21;
+
+void append_char(std::string& out, char32_t c) {
+  const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');  // folded: no upper case
+  if (alnum || c >= 0x80) {
+    engine::utf8_append(out, c);
+  } else {
+    constexpr char hex[] = "0123456789abcdef";
+    out.push_back('q');
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0xF]);
+  }
+}
+
+void append_term(std::string& out, std::uint64_t key) {
+  if (key & pair_bit) {
+    append_char(out, char32_t((key >> cp_bits) & ((1u << cp_bits) - 1)));
+    append_char(out, char32_t(key & ((1u << cp_bits) - 1)));
+  } else {
+    append_char(out, char32_t(key));
+  }
+}
+
 }  // namespace
 
 std::string fold_case(std::string_view s) {
@@ -50,51 +79,31 @@ std::string fold_case(std::string_view s) {
   return out;
 }
 
-bool is_cjk(char32_t c) {
-  return (c >= 0x3041 && c <= 0x3096) || (c >= 0x309D && c <= 0x309F)  // hiragana
-         || (c >= 0x30A1 && c <= 0x30FA) || (c >= 0x30FC && c <= 0x30FF)  // katakana, not its middle dot
-         || (c >= 0x3400 && c <= 0x4DBF)    // extension A
-         || (c >= 0x4E00 && c <= 0x9FFF)    // unified ideographs
-         || (c >= 0xAC00 && c <= 0xD7AF)    // Hangul syllables
-         || (c >= 0xF900 && c <= 0xFAFF)    // compatibility ideographs
-         || (c >= 0x20000 && c <= 0x3134F);  // extensions B to G
-}
-
-bool is_word_char(char32_t c) {
-  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-  return (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7)  // Latin-1 letters, Latin Extended-A/B
-         || (c >= 0x400 && c <= 0x481) || (c >= 0x48A && c <= 0x4FF)  // Cyrillic letters
-         || is_cjk(c);
-}
-
 std::string pair_terms(std::string_view s) {
-  std::string out;
-  std::string_view previous;  // the word character just before, if any
+  std::vector<std::uint64_t> keys;
+  keys.reserve(2 * s.size());
+  std::uint64_t previous = 0;
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t at = i;
-    const char32_t cp = engine::utf8_next(s, i);
-    const std::string_view here = s.substr(at, i - at);
-    if (!is_word_char(cp)) {
-      previous = {};
-      continue;
-    }
-    if (!previous.empty()) out.append(previous).append(here).push_back(' ');
-    if (is_cjk(cp)) out.append(here).push_back(' ');
-    previous = here;
+    const std::uint64_t cp = fold(engine::utf8_next(s, i));
+    if (!keys.empty()) keys.push_back(pair_bit | previous << cp_bits | cp);
+    keys.push_back(cp);
+    previous = cp;
   }
-  if (!out.empty()) out.pop_back();
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::string out;
+  out.reserve(3 * keys.size());
+  for (std::uint64_t key : keys) {
+    if (!out.empty()) out.push_back(' ');
+    append_term(out, key);
+  }
   return out;
 }
 
-bool is_pair_term(std::string_view s) {
-  char32_t first = 0;
-  int count = 0;
-  for (std::size_t i = 0; i < s.size(); ++count) {
-    const char32_t cp = engine::utf8_next(s, i);
-    if (!is_word_char(cp) || count == 2) return false;
-    if (count == 0) first = cp;
-  }
-  return count == 2 || (count == 1 && is_cjk(first));
+std::string pair_term(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) append_char(out, fold(engine::utf8_next(s, i)));
+  return out;
 }
 
 }  // namespace plaint::storage

@@ -1,16 +1,19 @@
-// A word of one or two characters has no trigram, so the trigram index
-// cannot find it, and Chinese, Japanese and Korean text has no spaces, so a
-// word index cannot split it. A second full-text index holds, for each
-// text, every pair of neighbouring word characters and each CJK character
-// alone:
+// A query of one or two characters has no trigram, so the trigram index
+// cannot find it. A second full-text index, the pair index, holds for each
+// text every character and every pair of neighbouring characters, folded to
+// lower case (fold_case), each once:
 //
-//   "包裹丢失, OK 退款" -> "包 包裹 裹 裹丢 丢 丢失 失 OK 退 退款 款"
+//   "OK 退款" -> "k o ok q20 q20退 kq20 退 退款 款"
 //
-// A query of one CJK character or two word characters ("款", "包裹", "ok",
-// "TV", "退a") is then one token, which the index (unicode61, case folded,
-// diacritics kept) walks newest ticket first like any other. Word characters
-// are the ones that tokenizer keeps together: ASCII letters and digits, the
-// Latin letters of Latin-1 and Latin Extended-A/B, Cyrillic letters, and CJK.
+// A query of one or two characters ("款", "包裹", "ok", "a", "#9", "x ",
+// "，款") is then one term, which the index walks newest ticket first like
+// any other. The index's tokenizer is FTS5's `ascii`: every byte of a
+// non-ASCII character is part of a word, so each term reaches the index as
+// written here. ASCII letters and digits are written as themselves, other
+// non-ASCII characters as their UTF-8, and the other ASCII characters
+// (spaces, punctuation, controls), which that tokenizer would split on, as
+// "q" and two hex digits: "#" is "q23". No two characters or pairs have the
+// same term.
 #pragma once
 
 #include <string>
@@ -18,19 +21,12 @@
 
 namespace plaint::storage {
 
-// A Han ideograph, kana or Hangul syllable.
-bool is_cjk(char32_t code_point);
-
-// A character the pair index keeps (see above).
-bool is_word_char(char32_t code_point);
-
-// The pair index's terms of valid UTF-8 text, space-separated; "" when the
-// text has no CJK character and no two word characters side by side.
+// The pair index's terms of valid UTF-8 text, space-separated; "" for "".
 std::string pair_terms(std::string_view utf8);
 
-// Whether valid UTF-8 search text is one term of the pair index: one CJK
-// character, or two word characters.
-bool is_pair_term(std::string_view utf8);
+// The pair index's term for valid UTF-8 search text of one or two
+// characters.
+std::string pair_term(std::string_view utf8);
 
 // Valid UTF-8 text with its letters folded to lower case as the full-text
 // indexes fold them, for Latin (ASCII, Latin-1, Latin Extended-A, Latin

@@ -4,6 +4,6 @@
 
 namespace plaint::storage {
 
-inline constexpr int current_schema = 13;
+inline constexpr int current_schema = 14;
 
 }  // namespace plaint::storage

@@ -80,11 +80,9 @@ const char* const query_sql[q::count] = {
     PLAINT_LIST_TICKETS("id = ?12"),
     // search_rows_match, search_rows_pair: the tickets of the rows that match
     // ?1, newest ticket first, below the rowid ?2; a ticket's rows are
-    // consecutive (search_slot_bits). search_rows_like: every text, newest
-    // first, with its key and whether it is LIKE ?1.
+    // consecutive (search_slot_bits).
     "SELECT rowid >> 32 FROM search WHERE search MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
     "SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
-    "SELECT key, body LIKE ?1 ESCAPE '\\' FROM search_text ORDER BY rowid DESC",
     // events_of_ticket: the ticket's history, walked from its newest event
     // back through ticket_prev (see engine::event_record). Each step must
     // stay on the ticket and go back in seq, so a damaged link ends the walk.
@@ -252,12 +250,11 @@ const char* const query_sql[q::count] = {
 search_kind search_kind_of(std::string_view text) {
   if (text.empty()) return search_kind::none;
   const std::size_t length = engine::utf8_length(text);
-  if (length >= 3) return search_kind::trigram;
-  return is_pair_term(text) ? search_kind::pair : search_kind::like;
+  return length >= 3 ? search_kind::trigram : search_kind::pair;
 }
 
 q::id list_query_for(const engine::ticket_query& query, search_kind kind) {
-  if (query.customer && kind != search_kind::like) return q::list_tickets_by_customer;
+  if (query.customer) return q::list_tickets_by_customer;
   if (kind != search_kind::none) return q::ticket_if_listed;  // driven by the search rows, newest first
   if (query.owner) return q::list_tickets_by_owner;
   if (query.state) return q::list_tickets_by_state;
@@ -276,6 +273,8 @@ std::string fts5_literal(std::string_view text) {
   out.push_back('"');
   return out;
 }
+
+std::string fts5_pair_literal(std::string_view text) { return fts5_literal(pair_term(text)); }
 
 std::string like_contains(std::string_view text) {
   std::string out;

@@ -46,7 +46,6 @@ enum id : std::size_t {
   ticket_if_listed,   // the same filter for one ticket, ?12 its id
   search_rows_match,  // ?1 FTS5 query, ?2 rowid bound: the tickets of the rows, newest first
   search_rows_pair,
-  search_rows_like,   // ?1 LIKE pattern: every text newest first, with its key and whether it matches
   events_of_ticket,
   events_after,
   event_last,
@@ -142,10 +141,9 @@ enum id : std::size_t {
 extern const char* const query_sql[q::count];
 
 // How a search text is looked up: 3+ characters by the trigram index, one
-// CJK character or two word characters ("款", "包裹", "ok") by the pair
-// index (storage/pairs.h), other short text ("a", "a%", "x ") by LIKE over
-// the texts.
-enum class search_kind { none, trigram, pair, like };
+// or two ("款", "包裹", "ok", "a", "#9") by the pair index
+// (storage/pairs.h).
+enum class search_kind { none, trigram, pair };
 search_kind search_kind_of(std::string_view text);
 
 // The list_tickets variant for `query`: driven by the filter likely to match
@@ -153,7 +151,7 @@ search_kind search_kind_of(std::string_view text);
 // `closed`). A search is driven by its matches (ticket_if_listed: the
 // matching texts newest ticket first, each ticket checked against the rest
 // of the filter, so the first page of a word found in every ticket reads
-// one page's worth), unless a customer is given and the search is indexed.
+// one page's worth), unless a customer is given.
 q::id list_query_for(const engine::ticket_query& query, search_kind kind);
 
 // Search keys: the key of a ticket's text in slot n (engine::store::
@@ -181,6 +179,9 @@ enum list_param : int {
   lp_id,      // ticket_if_listed: the ticket
 };
 
+// The search text as the pair index's FTS5 query: its term (pair_term) as
+// one string literal.
+std::string fts5_pair_literal(std::string_view text);
 // The query text as one FTS5 string literal: "..." with inner quotes doubled,
 // so FTS5 operators (OR, NEAR, *, ^, :) are plain text.
 std::string fts5_literal(std::string_view text);

@@ -152,9 +152,17 @@
 //               wait for a commit to hand them over in a batch
 //               (sqlite_store::set_search_batch); searches read them from
 //               search_text meanwhile.
-// The migration indexes every text of search_text once (about 3.6 million
-// texts, about 50 s, on the 1M desk). Rows of search_text are never deleted:
-// a text's rowid must come after search_mark.indexed_to to be seen.
+// Rows of search_text are never deleted: a text's rowid must come after
+// search_mark.indexed_to to be seen.
+//
+// Version 14 rebuilds the pair index with every character and every pair of
+// neighbouring characters, whatever they are, so every search of one or two
+// characters ("a", "#9", "x ") is found through it too (storage/pairs.h):
+//   search_pair FTS5, contentless, detail none, tokenizer ascii over
+//               storage/pairs.h's terms, rowid = key.
+// The migration indexes every text up to search_mark.indexed_to once (about
+// 3.6 million texts, about N s, on the 1M desk); the texts after the mark are
+// taken in by the next batch as before.
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
@@ -508,6 +516,14 @@ INSERT INTO search_mark (one, indexed_to) VALUES (1, (SELECT coalesce(max(rowid)
 
 PRAGMA user_version = 13;
 )sql",
+     nullptr},  // search_pair is filled by version 14, which rebuilds it
+    {14, R"sql(
+DROP TABLE search_pair;
+CREATE VIRTUAL TABLE search_pair USING fts5 (
+  body, content = '', columnsize = 0, detail = 'none', tokenize = 'ascii');
+
+PRAGMA user_version = 14;
+)sql",
      index_pair_terms},
 };
 
@@ -577,10 +593,11 @@ engine::Status log_existing_customers(const connection& db) {
   }
 }
 
-// Version 13: the pair index of every search text, in key order (FTS5
-// writes a segment whenever a rowid comes below the one before).
+// Version 14: the pair index of every search text up to the mark, in key
+// order (FTS5 writes a segment whenever a rowid comes below the one before).
 engine::Status index_pair_terms(const connection& db) {
-  auto rows = statement::prepare(db, "SELECT key, body FROM search_text ORDER BY key");
+  auto rows = statement::prepare(db, "SELECT key, body FROM search_text"
+                                     " WHERE rowid <= (SELECT indexed_to FROM search_mark) ORDER BY key");
   PLAINT_TRY(rows);
   auto insert = statement::prepare(db, query_sql[q::search_pair_insert]);
   PLAINT_TRY(insert);
@@ -589,7 +606,6 @@ engine::Status index_pair_terms(const connection& db) {
     if (rc == sqlite_done) return {};
     if (rc != sqlite_row) return db.error(rc, "cannot read the search texts to index their pairs");
     const std::string terms = pair_terms(rows->view_at(1));
-    if (terms.empty()) continue;
     insert->bind(1, rows->int_at(0));
     insert->bind(2, terms);
     if (const int irc = insert->step(); irc != sqlite_done)

@@ -201,9 +201,10 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   const int limit = std::clamp(query.limit, 1, max_page);
   const std::size_t wanted = static_cast<std::size_t>(limit) + 1;  // one more: is there a next page?
   const search_kind kind = search_kind_of(query.search);
-  std::string pattern;  // the FTS5 query, or the LIKE pattern
-  if (kind == search_kind::trigram || kind == search_kind::pair) pattern = fts5_literal(query.search);
-  if (kind == search_kind::like) pattern = like_contains(query.search);
+  const std::string pattern =  // the FTS5 query
+      kind == search_kind::trigram ? fts5_literal(query.search)
+      : kind == search_kind::pair  ? fts5_pair_literal(query.search)
+                                   : std::string();
   const q::id variant = list_query_for(query, kind);
   const bool by_search = variant == q::ticket_if_listed;
   auto st = stmts_.acquire(variant);
@@ -237,7 +238,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
   // indexes fold them: the tickets below the cursor with such a text,
   // merged into the page in id order.
   std::set<std::int64_t, std::greater<>> waiting;
-  if (kind == search_kind::trigram || kind == search_kind::pair) {
+  if (kind != search_kind::none) {
     auto tail = stmts_.acquire(q::search_tail_texts);
     PLAINT_TRY(tail);
     const std::string needle = fold_case(query.search);
@@ -297,7 +298,7 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
         "cannot list tickets"));
     PLAINT_TRY(failed);
     PLAINT_TRY(check_waiting_above(-1));  // the query ended below them, or found fewer than a page
-  } else if (kind != search_kind::like) {
+  } else {
     // The matching texts newest ticket first; each ticket once.
     s.bind(lp_cursor, no_cursor);
     s.bind(lp_limit, std::int64_t{1});
@@ -320,38 +321,6 @@ engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::tic
       PLAINT_TRY(check(id));
     }
     PLAINT_TRY(check_waiting_above(-1));
-  } else {
-    // LIKE reads the texts newest first. A ticket's opening text (slot 0)
-    // is written before any other text of it and after every text of the
-    // tickets before it, so once it is passed, the matches of every ticket
-    // from it up are known: those are checked, highest first, and the walk
-    // stops as soon as a page is full.
-    s.bind(lp_cursor, no_cursor);
-    s.bind(lp_limit, std::int64_t{1});
-    auto rows = stmts_.acquire(q::search_rows_like);
-    PLAINT_TRY(rows);
-    statement& r = **rows;
-    r.bind(1, pattern);
-    std::set<std::int64_t> matched;  // tickets below the cursor with a matching text, not yet checked
-    auto check_from = [&](std::int64_t lowest) -> engine::Status {
-      while (!matched.empty() && *matched.rbegin() >= lowest && page.tickets.size() < wanted) {
-        const std::int64_t id = *matched.rbegin();
-        matched.erase(id);
-        PLAINT_TRY(check(id));
-      }
-      return {};
-    };
-    while (page.tickets.size() < wanted) {
-      const int rc = r.step();
-      if (rc == sqlite_done) {
-        PLAINT_TRY(check_from(0));
-        break;
-      }
-      if (rc != sqlite_row) return db_.error(rc, "cannot search the tickets");
-      const std::int64_t key = r.int_at(0), id = key >> search_slot_bits;
-      if (r.int_at(1) != 0 && id < cursor) matched.insert(id);
-      if ((key & search_max_slot) == 0) PLAINT_TRY(check_from(id));
-    }
   }
   if (page.tickets.size() > static_cast<std::size_t>(limit)) {
     page.tickets.pop_back();

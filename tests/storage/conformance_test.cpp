@@ -731,13 +731,17 @@ TEST_CASE("a search pages newest first through every matching ticket, notes on o
     CHECK(all_pages("包", "intake") == expected(baoguo, 0));  // one: the character's own token
     CHECK(all_pages("坏了", {}) == expected([](int i) { return i % 7 == 0; }, {}));
     CHECK(all_pages("ar", {}) == expected(parcel, {}));       // two letters: the pair index
-    CHECK(all_pages("l ", {}) == expected(parcel, {}));       // not two word characters: LIKE over the rows
+    CHECK(all_pages("l ", {}) == expected(parcel, {}));       // any two characters: the pair index too
+    CHECK(all_pages("P", {}) == expected(parcel, {}));        // one letter
+    CHECK(all_pages("r", "intake") == expected([](int) { return true; }, 0));  // in every ticket
+    CHECK(all_pages(" 1", {}) == expected([](int i) { return i == 1 || (i >= 10 && i <= 19); }, {}));
     CHECK(all_pages("到", {}) == expected([](int i) { return i % 4 == 0; }, {}));  // the last of a run
     // Driven by the customer's tickets instead, each tested against its texts.
     CHECK(all_pages("parcel", "triage", "acme") == expected(parcel, 1));
     CHECK(all_pages("包裹", {}, "acme") == expected(baoguo, {}));
     CHECK(all_pages("ar", {}, "acme") == expected(parcel, {}));
     CHECK(all_pages("l ", {}, "acme") == expected(parcel, {}));
+    CHECK(all_pages(" 1", {}, "acme") == expected([](int i) { return i == 1 || (i >= 10 && i <= 19); }, {}));
     CHECK(all_pages("parcel", {}, "nobody").empty());
   }, search_batches::also_one);
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <doctest/doctest.h>
@@ -450,11 +451,10 @@ TEST_CASE("a list filtered by customer, owner, search, state or level is driven 
   CHECK(plan.find("TEMP B-TREE") == std::string::npos);
   // A search walks its index's matches newest first, with no sort and no
   // list of every match built first.
-  for (auto query : {storage::q::search_rows_match, storage::q::search_rows_pair, storage::q::search_rows_like}) {
+  for (auto query : {storage::q::search_rows_match, storage::q::search_rows_pair}) {
     const std::string rows = raw.plan(storage::query_sql[query]);
     INFO(rows);
-    CHECK(rows.find(query == storage::q::search_rows_like ? "SCAN search_text" : "VIRTUAL TABLE INDEX") !=
-          std::string::npos);
+    CHECK(rows.find("VIRTUAL TABLE INDEX") != std::string::npos);
     CHECK(rows.find("TEMP B-TREE") == std::string::npos);
   }
   // The texts waiting for the full-text indexes are read by rowid from the
@@ -530,10 +530,10 @@ TEST_CASE("a list is driven by customer, then a search, then owner, then state, 
   CHECK(storage::search_kind_of("TV") == search_kind::pair);
   CHECK(storage::search_kind_of("退a") == search_kind::pair);
   CHECK(storage::search_kind_of("é1") == search_kind::pair);
-  CHECK(storage::search_kind_of("a") == search_kind::like);    // one Latin letter: no pair
-  CHECK(storage::search_kind_of("a%") == search_kind::like);   // not a word character
-  CHECK(storage::search_kind_of("x ") == search_kind::like);
-  CHECK(storage::search_kind_of("，款") == search_kind::like);
+  CHECK(storage::search_kind_of("a") == search_kind::pair);  // any one or two characters
+  CHECK(storage::search_kind_of("a%") == search_kind::pair);
+  CHECK(storage::search_kind_of("x ") == search_kind::pair);
+  CHECK(storage::search_kind_of("，款") == search_kind::pair);
   engine::ticket_query all;
   all.customer = "c1";
   all.owner = "ann";
@@ -542,8 +542,6 @@ TEST_CASE("a list is driven by customer, then a search, then owner, then state, 
   all.open_only = true;
   CHECK(list_query_for(all, search_kind::trigram) == q::list_tickets_by_customer);
   CHECK(list_query_for(all, search_kind::pair) == q::list_tickets_by_customer);
-  // LIKE has no index to test one ticket's texts by: its walk drives.
-  CHECK(list_query_for(all, search_kind::like) == q::ticket_if_listed);
   all.customer.reset();
   CHECK(list_query_for(all, search_kind::trigram) == q::ticket_if_listed);  // matches newest first, each checked
   CHECK(list_query_for(all, search_kind::none) == q::list_tickets_by_owner);
@@ -555,28 +553,43 @@ TEST_CASE("a list is driven by customer, then a search, then owner, then state, 
   CHECK(list_query_for(all, search_kind::none) == q::list_tickets);  // open_only and breached_only on the way
 }
 
-TEST_CASE("the pair index holds each CJK character and every pair of neighbouring word characters") {
-  CHECK(storage::pair_terms("包裹丢失, refund 退款") == "包 包裹 裹 裹丢 丢 丢失 失 re ef fu un nd 退 退款 款");
-  CHECK(storage::pair_terms("包") == "包");
-  CHECK(storage::pair_terms("OK, a TV") == "OK TV");  // one letter alone makes no pair
-  CHECK(storage::pair_terms("a b-c") == "");
-  CHECK(storage::pair_terms("") == "");
-  CHECK(storage::pair_terms("退a1") == "退 退a a1");
-  CHECK(storage::pair_terms("Éte Жук") == "Ét te Жу ук");
-  CHECK(storage::pair_terms("a×b") == "");  // the multiplication sign is not a letter
-  CHECK(storage::pair_terms("カナ・テ") == "カ カナ ナ テ");  // the middle dot splits
-  CHECK(storage::pair_terms("한국어") == "한 한국 국 국어 어");
-  CHECK(storage::pair_terms("\xF0\xA0\x80\x80\xF0\xA0\x80\x81") ==
-        "\xF0\xA0\x80\x80 \xF0\xA0\x80\x80\xF0\xA0\x80\x81 \xF0\xA0\x80\x81");  // extension B, four bytes each
-  CHECK(storage::is_pair_term("退款"));
-  CHECK(storage::is_pair_term("款"));
-  CHECK(storage::is_pair_term("ok"));
-  CHECK(storage::is_pair_term("退a"));
-  CHECK_FALSE(storage::is_pair_term("o"));
-  CHECK_FALSE(storage::is_pair_term("oks"));
-  CHECK_FALSE(storage::is_pair_term(""));
-  CHECK_FALSE(storage::is_pair_term("，"));  // punctuation is not a word
-  CHECK_FALSE(storage::is_pair_term("o'"));
+TEST_CASE("the pair index holds every character and every pair of neighbouring characters, folded, each once") {
+  using storage::pair_term;
+  using storage::pair_terms;
+  CHECK(pair_terms("OK 退款") == "q20 k o 款 退 q20退 kq20 ok 退款");  // characters, then pairs, by code point
+  CHECK(pair_terms("包裹丢失") == "丢 包 失 裹 丢失 包裹 裹丢");
+  CHECK(pair_terms("包") == "包");
+  CHECK(pair_terms("") == "");
+  CHECK(pair_terms("aaaa") == "a aa");  // each once
+  CHECK(pair_terms("#9") == "q23 9 q239");
+  CHECK(pair_terms("a\tB") == "q09 a b q09b aq09");  // ASCII other than letters and digits: q and two hex digits
+  CHECK(pair_terms("x \"'%") == "q20 q22 q25 q27 x q20q22 q22q27 q27q25 xq20");
+  CHECK(pair_terms("Éte Жук") == "q20 e t é ж к у q20ж eq20 te ét жу ук");
+  CHECK(pair_terms("a×b") == "a b × a× ×b");
+  CHECK(pair_terms("ΑΒ") == "α β αβ");  // Greek folded too
+  CHECK(pair_terms("\xF0\xA0\x80\x80\xF0\xA0\x80\x81") ==
+        "\xF0\xA0\x80\x80 \xF0\xA0\x80\x81 \xF0\xA0\x80\x80\xF0\xA0\x80\x81");  // extension B, four bytes each
+  // A query's term is the text's own term for it.
+  CHECK(pair_term("OK") == "ok");
+  CHECK(pair_term("A") == "a");
+  CHECK(pair_term("#9") == "q239");
+  CHECK(pair_term("x ") == "xq20");
+  CHECK(pair_term("，款") == "，款");
+  CHECK(pair_term("Жу") == "жу");
+  // No two one- or two-character texts share a term: "q" and two hex
+  // digits never reads as letters or digits.
+  const std::vector<std::string> chars{"q", "2", "0", "a", "f", "Q", " ", "#", "\x02", "é", "款", "\xF0\xA0\x80\x80"};
+  std::map<std::string, std::string> seen;  // term -> folded text
+  for (const auto& a : chars) {
+    for (const std::string& text : {a, a + "q", a + "2", a + "0", a + "a", a + "f", a + " ", a + "#", a + "\x02",
+                                    a + "é", a + "款"}) {
+      const std::string term = pair_term(text), folded = storage::fold_case(text);
+      auto [at, fresh] = seen.emplace(term, folded);
+      INFO(text);
+      CHECK((fresh || at->second == folded));
+    }
+  }
+  CHECK(seen.size() == 11 * 11);  // Q is q folded
   // Case folded as the full-text indexes fold it, for the texts still waiting.
   CHECK(storage::fold_case("OK Kettle") == "ok kettle");
   CHECK(storage::fold_case("ÉTÉ ÀÞ ×") == "été àþ ×");
@@ -641,7 +654,7 @@ TEST_CASE("migrating a version 12 file indexes the pairs of every text, so two l
         {sample_ticket("acme", "Booked a visit"), sample_ticket("acme", "包裹丢失"), sample_ticket("acme", "TV dead")});
     auto tx = begin(*store);
     require_ok(tx->index_text(2, 2, "still not ok"));
-    require_ok(tx->index_text(1, 3, "- ! -"));  // no pair: no row
+    require_ok(tx->index_text(1, 3, "- ! -"));  // no letters
     require_ok(tx->commit());
     raw_db raw(path);
     REQUIRE(raw.exec(std::string(undo_schema_13) + "PRAGMA user_version = 12;") == "");
@@ -667,6 +680,44 @@ TEST_CASE("migrating a version 12 file indexes the pairs of every text, so two l
   require_ok(tx->index_text(3, 4, "Zq"));
   require_ok(tx->commit());
   CHECK(raw.integer("SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH '\"zQ\"'") == 3);
+}
+
+TEST_CASE("migrating a version 13 file indexes every character and pair of the texts up to the mark, once") {
+  temp_dir dir;
+  const std::string path = dir.file("plaint.db");
+  {
+    auto store = open_store(path);
+    require_ok(store->migrate());
+    store->set_search_batch(1);
+    add(*store, {sample_customer()}, {sample_ticket("acme", "Lost #9 parcel"), sample_ticket("acme", "a, b")});
+    store->set_search_batch(100);
+    auto tx = begin(*store);
+    require_ok(tx->index_text(2, 2, "waiting #9"));  // after the mark
+    require_ok(tx->commit());
+    raw_db raw(path);
+    REQUIRE(raw.integer("SELECT indexed_to FROM search_mark") == 2);
+    REQUIRE(raw.exec(std::string(undo_schema_14) + "PRAGMA user_version = 13;") == "");
+  }
+  auto store = open_store(path);
+  require_ok(store->migrate());
+  raw_db raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
+  CHECK(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'search_pair'").find("'ascii'") != std::string::npos);
+  CHECK(raw.integer("SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 1);  // not the waiting one
+  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"a\"'") == 2);
+  engine::ticket_query q;
+  for (auto [text, ids] : {std::pair{"#9", "2 1"}, {"a", "2 1"}, {"A", "2 1"}, {",", "2"}, {", ", "2"}, {"b", "2"},
+                           {" #", "2 1"}, {"ng", "2"}}) {
+    q.search = text;
+    CHECK(ids_of(*store->list_tickets(q)) == ids);
+  }
+  store->set_search_batch(1);
+  auto tx = begin(*store);  // the next batch takes in the waiting text, once
+  require_ok(tx->index_text(1, 2, "x"));
+  require_ok(tx->commit());
+  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 2);
+  q.search = "#9";
+  CHECK(ids_of(*store->list_tickets(q)) == "2 1");
 }
 
 TEST_CASE("a text outside the search keys' range is refused with one sentence, and the index is written in key order") {

@@ -193,8 +193,14 @@ inline constexpr const char* undo_schema_5 =
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
 // Takes a schema 9 file back to schema 8 (before the index of closing times).
+// Takes a schema 14 file back to schema 13 (the pair index of word
+// characters, left empty, as version 14 indexes every text again).
+inline constexpr const char* undo_schema_14 =
+    "DROP TABLE search_pair; "
+    "CREATE VIRTUAL TABLE search_pair USING fts5 (body, content = '', columnsize = 0, detail = 'none', "
+    "tokenize = 'unicode61 remove_diacritics 0'); ";
 // Takes a schema 13 file back to schema 12 (every text in the trigram
-// index; the CJK index instead of the pair index, left empty, as version 13
+// index; the CJK index instead of the pair index, left empty, as version 14
 // indexes every text again).
 inline constexpr const char* undo_schema_13 =
     "INSERT INTO search (rowid, body) SELECT key, body FROM search_text "
