@@ -125,8 +125,9 @@ int main(int argc, char** argv) {
       {"front desk", "in every ticket"},   {"客户来电", "in every ticket"},     {"arrived", "one ticket in 12"},
       {"包裹", "2 CJK characters"},        {"退款", "2 CJK characters"},        {"款", "1 CJK character"},
       {"ok", "2 letters"},                 {"zq", "2 letters, rare"},           {"TV", "2 letters, rare"},
-      {"Parcel 100042", "one ticket"},     {"no such words", "nothing"},        {"a", "1 letter (LIKE)"},
-      {"#9", "2 characters, not letters (LIKE)"},
+      {"Parcel 100042", "one ticket"},     {"no such words", "nothing"},        {"a", "1 letter"},
+      {"7", "1 digit"},                    {"e ", "a letter and a space"},      {"，", "1 CJK punctuation"},
+      {"#9", "2 characters, not letters"}, {"x%", "2 characters, rare"},
   };
   for (const auto& [text, what] : searches) {
     engine::ticket_query q;

@@ -11,11 +11,23 @@
 #include "storage/columns.h"
 #include "storage/pg_schema.h"
 #include "storage/rows.h"
-#include "storage/sqlite_queries.h"  // like_contains
 
 namespace plaint::storage {
 
 namespace {
+
+// `%text%` for ILIKE, with %, _ and \ escaped by a backslash (PostgreSQL's default escape).
+std::string like_contains(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 4);
+  out.push_back('%');
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
 
 using engine::errc;
 using engine::Error;

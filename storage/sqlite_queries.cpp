@@ -276,16 +276,4 @@ std::string fts5_literal(std::string_view text) {
 
 std::string fts5_pair_literal(std::string_view text) { return fts5_literal(pair_term(text)); }
 
-std::string like_contains(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 4);
-  out.push_back('%');
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('%');
-  return out;
-}
-
 }  // namespace plaint::storage

@@ -185,7 +185,5 @@ std::string fts5_pair_literal(std::string_view text);
 // The query text as one FTS5 string literal: "..." with inner quotes doubled,
 // so FTS5 operators (OR, NEAR, *, ^, :) are plain text.
 std::string fts5_literal(std::string_view text);
-// `%text%` for LIKE … ESCAPE '\', with %, _ and \ escaped.
-std::string like_contains(std::string_view text);
 
 }  // namespace plaint::storage

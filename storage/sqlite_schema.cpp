@@ -114,8 +114,8 @@
 //   search_text  key (ticket << 32 + slot; engine::store::index_text: slot
 //               0 is the opening text, else the event's version) · body.
 //               One row per indexed text in the order written (a rowid
-//               table with no index: appends only); read by short LIKE
-//               searches, newest first.
+//               table with no index: appends only); read by the
+//               searches for the texts the indexes have not taken in.
 //   search      FTS5 trigram, contentless (no columnsize): rowid = key, so
 //               matches come newest ticket first and a ticket's texts are
 //               one rowid range.
@@ -161,7 +161,7 @@
 //   search_pair FTS5, contentless, detail none, tokenizer ascii over
 //               storage/pairs.h's terms, rowid = key.
 // The migration indexes every text up to search_mark.indexed_to once (about
-// 3.6 million texts, about N s, on the 1M desk); the texts after the mark are
+// 3.6 million texts, 93 s, on the 1M desk); the texts after the mark are
 // taken in by the next batch as before.
 //
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
