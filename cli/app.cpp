@@ -36,8 +36,9 @@ engine::Result<engine::timestamp> app::now() {
   return clock_->now();
 }
 
-engine::Result<engine::store*> app::store() {
+engine::Result<engine::store*> app::store(bool create) {
   if (store_) return store_.get();
+  if (!create) PLAINT_TRY(storage::require_existing(opts_.db));
   auto s = storage::open_store(opts_.db, busy_timeout());
   PLAINT_TRY(s);
   store_ = std::move(*s);

@@ -40,8 +40,9 @@ class app {
 
   // The instant commands act at: --now, else the system clock.
   engine::Result<engine::timestamp> now();
-  // Opens the store named by --db; `migrate` only for `plaint init`.
-  engine::Result<engine::store*> store();
+  // Opens the store named by --db; `migrate` only for `plaint init` and
+  // `plaint import`, the commands that may `create` a SQLite file.
+  engine::Result<engine::store*> store(bool create = false);
   engine::Result<engine::executor*> executor();
   const engine::clock& clock() const { return *clock_; }
   // Parses `text` (errors name `name` and the line), stores it as the policy

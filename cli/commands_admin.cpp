@@ -27,7 +27,7 @@ using engine::Status;
 namespace {
 
 Status cmd_init(app& a, const std::string& policy_file) {
-  auto s = a.store();
+  auto s = a.store(true);
   PLAINT_TRY(s);
   PLAINT_TRY((*s)->migrate());
   if (!policy_file.empty()) {
@@ -215,7 +215,7 @@ Status cmd_export(app& a, const std::string& format, const std::string& output) 
 Status cmd_import(app& a, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(errc::invalid, fmt::format("file '{}' cannot be read", path));
-  auto s = a.store();
+  auto s = a.store(true);  // into a new database as well as an initialised one
   PLAINT_TRY(s);
   PLAINT_TRY((*s)->migrate());
   auto n = engine::import_jsonl(**s, workflows::builtin_workflows(), in);
@@ -231,6 +231,7 @@ Status cmd_import(app& a, const std::string& path) {
 // `plaint migrate --from SRC --to DEST`: the whole desk into a new database.
 Status cmd_migrate(app& a, const std::string& from, const std::string& to) {
   if (from == to) return make_error(errc::invalid, "--from and --to name the same database");
+  PLAINT_TRY(storage::require_existing(from));
   auto source = storage::open_store(from, a.busy_timeout());
   PLAINT_TRY(source);
   // A source that is not a desk (a mistyped path, say) is refused before

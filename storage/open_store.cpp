@@ -1,6 +1,10 @@
 #include "storage/open_store.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
 
 #include "storage/pg_store.h"
 #include "storage/sqlite_store.h"
@@ -20,6 +24,14 @@ std::string printable_location(std::string_view where) {
   if (at == std::string_view::npos) return std::string(where.substr(0, scheme)) + std::string(rest);
   const std::string_view user = rest.substr(0, std::min(rest.find(':'), at));
   return std::string(where.substr(0, scheme)) + std::string(user) + std::string(rest.substr(at));
+}
+
+engine::Status require_existing(const std::string& where) {
+  if (is_postgresql_url(where)) return {};
+  std::error_code ec;
+  if (std::filesystem::exists(where, ec) || ec) return {};  // an error to look is the open's to report
+  return engine::Error{engine::errc::invalid,
+                       fmt::format("database {} does not exist; run plaint init to create it", where)};
 }
 
 engine::Result<std::unique_ptr<engine::store>> open_store(const std::string& where,

@@ -18,6 +18,11 @@ bool is_postgresql_url(std::string_view where);
 // carry one) left out.
 std::string printable_location(std::string_view where);
 
+// A SQLite file that does not exist, refused in one sentence ("run plaint
+// init"), so that a command other than init does not leave an empty file
+// behind by opening it; a PostgreSQL URL passes (its server says).
+engine::Status require_existing(const std::string& where);
+
 // `busy_timeout` is how long SQLite waits for another process's write lock
 // (PostgreSQL waits for its locks as long as they are held).
 engine::Result<std::unique_ptr<engine::store>> open_store(const std::string& where,
