@@ -1,9 +1,10 @@
 // A query of one or two characters has no trigram, so the trigram index
 // cannot find it. A second full-text index, the pair index, holds for each
 // text every character and every pair of neighbouring characters, folded to
-// lower case (fold_case), each once:
+// lower case (fold_case), each once (characters, then pairs, by code
+// point):
 //
-//   "OK 退款" -> "k o ok q20 q20退 kq20 退 退款 款"
+//   "OK 退款" -> "q20 k o 款 退 q20退 kq20 ok 退款"
 //
 // A query of one or two characters ("款", "包裹", "ok", "a", "#9", "x ",
 // "，款") is then one term, which the index walks newest ticket first like
