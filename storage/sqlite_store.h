@@ -81,8 +81,8 @@ class sqlite_store final : public engine::store {
   engine::Result<engine::ticket> get_ticket(engine::ticket_id id) override;
   engine::Result<engine::customer> get_customer(std::string_view id) override;
   engine::Result<std::vector<engine::customer>> list_customers() override;
-  // Newest first. `search` of 3+ characters uses the trigram index; shorter
-  // text is a substring scan of the indexed text. The limit is clamped to 1..1000.
+  // Newest first. `search` of 3+ characters uses the trigram index, of one
+  // or two the pair index (storage/pairs.h). The limit is clamped to 1..1000.
   engine::Result<engine::ticket_page> list_tickets(const engine::ticket_query& q) override;
   engine::Result<std::vector<engine::event_record>> ticket_events(engine::ticket_id id) override;
   engine::Result<engine::event_page> ticket_history(engine::ticket_id id, std::optional<std::int64_t> before,
