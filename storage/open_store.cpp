@@ -30,7 +30,7 @@ engine::Status require_existing(const std::string& where) {
   if (is_postgresql_url(where)) return {};
   std::error_code ec;
   if (std::filesystem::exists(where, ec) || ec) return {};  // an error to look is the open's to report
-  return engine::Error{engine::errc::invalid,
+  return engine::Error{engine::errc::not_found,
                        fmt::format("database {} does not exist; run plaint init to create it", where)};
 }
 

@@ -18,9 +18,11 @@ bool is_postgresql_url(std::string_view where);
 // carry one) left out.
 std::string printable_location(std::string_view where);
 
-// A SQLite file that does not exist, refused in one sentence ("run plaint
-// init"), so that a command other than init does not leave an empty file
-// behind by opening it; a PostgreSQL URL passes (its server says).
+// A SQLite file that does not exist, refused as `not_found` in one sentence
+// ("run plaint init"), so that a command that needs a desk does not leave
+// an empty file behind by opening it; a PostgreSQL URL passes (its server
+// says). `mail ingest` answers it with EX_TEMPFAIL, as for any database it
+// cannot reach: the mail server tries again.
 engine::Status require_existing(const std::string& where);
 
 // `busy_timeout` is how long SQLite waits for another process's write lock

@@ -130,13 +130,13 @@ TEST_CASE("a database that does not exist is named in the error, and no command 
     args.insert(args.begin(), {"--db", missing});
     auto r = plaint::testing::run_plaint(args);
     INFO(args[2]);
-    CHECK(r.code == 2);
+    CHECK(r.code == 3);
     CHECK(r.err == "plaint: database " + missing + " does not exist; run plaint init to create it\n");
     CHECK_FALSE(std::filesystem::exists(missing));
     CHECK_FALSE(std::filesystem::exists(missing + "-wal"));
   }
   auto r = plaint::testing::run_plaint({"migrate", "--from", missing, "--to", d.dir.file("copy.db")});
-  CHECK(r.code == 2);
+  CHECK(r.code == 3);
   CHECK(r.err == "plaint: database " + missing + " does not exist; run plaint init to create it\n");
   CHECK_FALSE(std::filesystem::exists(missing));
   CHECK_FALSE(std::filesystem::exists(d.dir.file("copy.db")));

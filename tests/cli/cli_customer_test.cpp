@@ -56,7 +56,7 @@ TEST_CASE("customer add changes only the options given, says so, and logs every 
   CHECK(verified.out == "audit chain intact: 0 events over 0 tickets, 5 customer changes over 3 customers\n");
 }
 
-TEST_CASE("control characters in stored text reach no terminal raw; --json keeps the text as stored") {
+TEST_CASE("control characters in stored text reach no terminal raw, --json keeps the text as stored") {
   cli_desk d;
   const std::string subject = "refund \x1b[2J\x1b]0;pwned\x07 now";
   const std::string description = "line one\nline two \x1b[31mred\r\nthree\roverwrite";
@@ -96,7 +96,7 @@ TEST_CASE("control characters in stored text reach no terminal raw; --json keeps
   CHECK(missing_json.error_json()["error"]["message"] == "customer 'no\x1b[2Jbody' does not exist");
 }
 
-TEST_CASE("show prints the newest 50 events and counts the earlier ones; --all and --json give every event") {
+TEST_CASE("show prints the newest 50 events and counts the earlier ones, --all and --json give every event") {
   cli_desk d;
   const std::string id = d.open("a long story");
   for (int i = 1; i < 60; ++i) d.fire_ok(id, {"comment", "--note", "call " + std::to_string(i)});

@@ -90,7 +90,7 @@ TEST_CASE("sla explain prints a timeline that adds up, and --json carries every 
   CHECK(x["clocks"][1]["due_at"] == d.show("1")["sla"]["resolution_due"]);
 }
 
-TEST_CASE("sla explain of a ticket that does not exist is exit 3; a malformed id is exit 2") {
+TEST_CASE("sla explain of a ticket that does not exist is exit 3, a malformed id is exit 2") {
   cli_desk d;
   auto r = d.plaint({"sla", "explain", "42"});
   CHECK(r.code == 3);
@@ -102,7 +102,7 @@ TEST_CASE("sla explain of a ticket that does not exist is exit 3; a malformed id
   CHECK(d.plaint({"sla", "explain"}).code == 2);
 }
 
-TEST_CASE("policy whatif: the policy in force against itself changes nothing; a tighter one, by hand") {
+TEST_CASE("policy whatif: the policy in force against itself changes nothing, a tighter one, by hand") {
   cli_desk d;
   working_week(d);
   auto same = d.plaint({"--json", "policy", "whatif", business_hours, "--from", "2026-03-01T00:00:00Z", "--to",

@@ -159,7 +159,7 @@ TEST_CASE("a reply to a ticket awaiting the customer is customer_replied, and on
   CHECK(late.json()["ticket"] == 2);
 }
 
-TEST_CASE("a message the desk cannot take now is EX_TEMPFAIL (75), one it can never take EX_DATAERR (65); both write nothing") {
+TEST_CASE("a message the desk cannot take now is EX_TEMPFAIL (75), one it can never take EX_DATAERR (65), both write nothing") {
   mail_desk d;
   const std::string before = d.counts();
   {
@@ -191,7 +191,7 @@ TEST_CASE("a message the desk cannot take now is EX_TEMPFAIL (75), one it can ne
         std::string::npos);
 }
 
-TEST_CASE("with working_hours_only, mail that falls due at night waits for the morning; P1 mail never waits") {
+TEST_CASE("with working_hours_only, mail that falls due at night waits for the morning, P1 mail never waits") {
   mail_desk d;
   std::ifstream in(std::string(PLAINT_SOURCE_DIR) + "/examples/policy-business-hours.toml");
   std::stringstream text;

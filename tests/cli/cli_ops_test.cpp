@@ -28,7 +28,7 @@ TEST_CASE("--version names the version, the commit, SQLite and the schema") {
   CHECK(std::regex_match(r.out, std::regex(R"(plaint \d+\.\d+\.\d+ \(commit (?:[0-9a-f]{12}|unknown)\), SQLite 3\.\d+\.\d+, schema \d+\n)")));
 }
 
-TEST_CASE("backup copies the desk, checks the copy and prints its chain head; restore brings it back as it was") {
+TEST_CASE("backup copies the desk, checks the copy and prints its chain head, restore brings it back as it was") {
   cli_desk d;
   const std::string id = d.open("包裹丢失 parcel lost", "wang");
   d.fire_ok(id, {"triage", "--set", "owner=bob"});
@@ -164,7 +164,7 @@ TEST_CASE("backup and restore refuse with one sentence and write nothing") {
   CHECK_FALSE(std::filesystem::exists(fresh));
 }
 
-TEST_CASE("plaint.conf sets any option, globals at the top and each command's under its name; the command line wins") {
+TEST_CASE("plaint.conf sets any option, globals at the top and each command's under its name, the command line wins") {
   cli_desk d;
   d.open("first");
   d.open("second");

@@ -50,7 +50,7 @@ TEST_CASE("report --json gives the last 30 days' KPIs and customers at risk by t
     {"customer":"acme","tier":"gold","complaints":1,"low_csat":1,"breaches":0}])"));
 }
 
-TEST_CASE("report --by owner groups the figures; --from takes any offset") {
+TEST_CASE("report --by owner groups the figures, --from takes any offset") {
   cli_desk d;
   story(d);
   auto r = d.plaint({"--json", "report", "--by", "owner", "--from", "2026-11-23T09:30:00+01:00"});

@@ -91,7 +91,7 @@ TEST_CASE("an update that changes nothing writes nothing") {
   CHECK(changes_of(d, "c1").size() == 1);
 }
 
-TEST_CASE("without may_set_tier a tier can be neither given to a new customer nor changed; nothing is written") {
+TEST_CASE("without may_set_tier a tier can be neither given to a new customer nor changed, nothing is written") {
   desk d;
   d.add_customer("c1", "gold");
   auto up = by("ann", "c1");

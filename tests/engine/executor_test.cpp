@@ -251,7 +251,7 @@ TEST_CASE("a batch commits many transitions at once and refuses some without har
   CHECK(engine::verify_audit(*d.store)->ok);
 }
 
-TEST_CASE("a storage failure inside a batch rolls the batch back; the others commit one by one, the failed one not at all") {
+TEST_CASE("a storage failure inside a batch rolls the batch back, the others commit one by one, the failed one not at all") {
   desk d;
   d.add_customer("c1");
   const auto a = d.open();

@@ -106,7 +106,7 @@ std::vector<std::string> kinds(const json& clock) {
 
 }  // namespace
 
-TEST_CASE("the policy history: a desk from before it reads as one policy since the first event; damage is refused") {
+TEST_CASE("the policy history: a desk from before it reads as one policy since the first event, damage is refused") {
   desk d;
   auto put = [&d](const char* key, const std::string& value) {
     auto tx = d.store->begin();
@@ -141,7 +141,7 @@ TEST_CASE("the policy history: a desk from before it reads as one policy since t
   CHECK(bad.error().message == "the stored policy history has a malformed entry");
 }
 
-TEST_CASE("calendar segments: counted, off hours, a named holiday, the weekend; counted adds up to between") {
+TEST_CASE("calendar segments: counted, off hours, a named holiday, the weekend, counted adds up to between") {
   const auto p = parse(berlin_policy, "berlin.toml");
   const auto& cal = p.calendar;
   // Thursday 2026-12-24 16:00 CET to Monday 2026-12-28 10:00 CET.

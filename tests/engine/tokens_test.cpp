@@ -152,7 +152,7 @@ TEST_CASE("a wrong, unknown or malformed token is not valid, and says only that"
   CHECK(d.check(t.text) == "ann/admin");
 }
 
-TEST_CASE("a revoked token is not valid, revoked by name or by id; others stay valid") {
+TEST_CASE("a revoked token is not valid, revoked by name or by id, others stay valid") {
   token_desk d;
   const auto ann = d.issue("ann", "admin");
   const auto ann2 = d.issue("ann", "agent");

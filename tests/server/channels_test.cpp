@@ -229,7 +229,7 @@ TEST_CASE("bad webhooks are refused with a sentence and nothing is written") {
   CHECK(d.http->request("DELETE", "/api/v1/webhooks/1", "", server_desk::auth(d.sue)).status == 403);
 }
 
-TEST_CASE("a receiver that is down gets every delivery once it is back; nothing lost, nothing twice") {
+TEST_CASE("a receiver that is down gets every delivery once it is back, nothing lost, nothing twice") {
   hook_receiver receiver;
   const int port = receiver.port();
   receiver.stop();  // connections refused from here on

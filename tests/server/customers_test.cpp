@@ -28,7 +28,7 @@ std::string log_of(const json& customer) {
 
 }  // namespace
 
-TEST_CASE("re-posting a customer keeps the fields it does not send; an empty email clears it") {
+TEST_CASE("re-posting a customer keeps the fields it does not send, an empty email clears it") {
   server_desk d;
   REQUIRE(d.post(customers, d.sue,
                  json{{"id", "pt"}, {"name", "Platinum Co"}, {"tier", "platinum"}, {"email", "a@pt.example"},
@@ -86,7 +86,7 @@ TEST_CASE("a new customer needs a name, and a re-post that changes nothing write
   CHECK(d.get(customers + "/acme", d.ann).json()["changes"].size() == 1);
 }
 
-TEST_CASE("an agent adds standard customers and edits contacts; giving or changing a tier needs a supervisor") {
+TEST_CASE("an agent adds standard customers and edits contacts, giving or changing a tier needs a supervisor") {
   server_desk d;
   const std::string before = d.exported();
 

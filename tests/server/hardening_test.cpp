@@ -191,7 +191,7 @@ TEST_CASE("an unreadable Last-Event-ID is a 400, and streams beyond --max-stream
   CHECK(opened);
 }
 
-TEST_CASE("a stream that stops reading is closed once its backlog is full; the server stays small") {
+TEST_CASE("a stream that stops reading is closed once its backlog is full, the server stays small") {
   server_desk d(false);
   d.start({"--stream-backlog", "4096"});
   const long rss_before = rss_kb(d.server->pid());
@@ -367,7 +367,7 @@ TEST_CASE("reads beyond --max-queued-reads get a 503 at once while /healthz answ
   INFO("503s: " << busy.load());
 }
 
-TEST_CASE("flood: idle sockets, streams that never read and deep JSON together; a normal client is still served") {
+TEST_CASE("flood: idle sockets, streams that never read and deep JSON together, a normal client is still served") {
   server_desk d(false);
   d.start({"--max-connections", "64", "--max-streams", "32", "--stream-backlog", "65536"});
   const pid_t pid = d.server->pid();

@@ -136,7 +136,7 @@ TEST_CASE("a state-changing request with the cookie needs the CSRF token and thi
   CHECK(d.http->request("GET", "/api/v1/me", "", web_desk::cookie(session)).status == 401);
 }
 
-TEST_CASE("an expired session, a disabled person and a forged cookie get 401; a disabled person's token and stream stop") {
+TEST_CASE("an expired session, a disabled person and a forged cookie get 401, a disabled person's token and stream stop") {
   web_desk d;
   // An expired session, written as the server would have written it.
   const std::string expired(64, 'a');
@@ -175,7 +175,7 @@ TEST_CASE("an expired session, a disabled person and a forged cookie get 401; a 
   CHECK(d.get("/api/v1/me", d.ann).status == 200);
 }
 
-TEST_CASE("one person holds at most 20 sessions; signing in again ends the oldest") {
+TEST_CASE("one person holds at most 20 sessions, signing in again ends the oldest") {
   web_desk d;
   std::vector<std::string> sessions;
   for (int i = 0; i < plaint::engine::max_sessions_per_person + 2; ++i) sessions.push_back(d.sign_in("li.na"));

@@ -668,7 +668,7 @@ TEST_CASE("search finds English in any case, Chinese of any length, two letters 
     CHECK(search("OK") == "2 1");
     CHECK(search("qz") == "2");
     CHECK(search("z7").empty());   // not neighbours: "Z-7"
-    CHECK(search("z-") == "2");    // not two word characters: a substring scan
+    CHECK(search("z-") == "2");    // a letter and punctuation: the pair index too
     CHECK(search("7,") == "2");
     CHECK(search("快递延误") == "2");
     CHECK(search("快递延") == "2");

@@ -79,7 +79,7 @@ TEST_CASE("PostgreSQL: a taken key is a conflict, a refused value invalid, a mis
   require_ok(c->exec("SELECT 1", "a probe"));
 }
 
-TEST_CASE("PostgreSQL: no server, or a connection lost, is unavailable; reconnecting recovers") {
+TEST_CASE("PostgreSQL: no server, or a connection lost, is unavailable, reconnecting recovers") {
   auto none = storage::pg::connection::open("postgresql://plaint@127.0.0.1:1/postgres", std::chrono::seconds(2));
   REQUIRE(!none.ok());
   CHECK(none.error().code == errc::unavailable);

@@ -7,7 +7,7 @@
 using namespace plaint;
 using namespace plaint::testing;
 
-TEST_CASE("a read past its deadline stops with unavailable; lifting the bound reads again") {
+TEST_CASE("a read past its deadline stops with unavailable, lifting the bound reads again") {
   store_fixture f;
   {
     raw_db db(f.path);

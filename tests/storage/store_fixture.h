@@ -192,7 +192,6 @@ inline constexpr const char* undo_schema_5 =
 // Takes a schema 6 file back to schema 5 (before the directory of people).
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
-// Takes a schema 9 file back to schema 8 (before the index of closing times).
 // Takes a schema 14 file back to schema 13 (the pair index of word
 // characters, left empty, as version 14 indexes every text again).
 inline constexpr const char* undo_schema_14 =
@@ -223,6 +222,7 @@ inline constexpr const char* undo_schema_10 =
     "INSERT INTO search (search, rank) VALUES ('pgsz', 1000); "
     "INSERT INTO search (ticket, body) SELECT key >> 32, body FROM search_text ORDER BY rowid; "
     "DROP TABLE search_text; ";
+// Takes a schema 9 file back to schema 8 (before the index of closing times).
 inline constexpr const char* undo_schema_9 = "DROP INDEX tickets_closed; DROP INDEX tickets_opened; ";
 
 // Takes a schema 7 file back to schema 6 (before the channels).

@@ -95,7 +95,7 @@ TEST_CASE("a table header must start with a key") {
   CHECK(p.ok());
 }
 
-TEST_CASE("unquoted values are true, false or decimal numbers; an array is not closed by a brace") {
+TEST_CASE("unquoted values are true, false or decimal numbers, an array is not closed by a brace") {
   const std::string value = "a value must be a quoted string, a number such as 14 or 0.8, or true or false";
   // Found by fuzzing: toml++ typed these by a guess and then asserted it.
   CHECK(refusal(regression("toml-date-time-guess.toml")) == "policy.toml line 2: " + value);
