@@ -56,19 +56,17 @@ bool healthy_within(int port, std::chrono::milliseconds within) {
   return c.request("GET", "/healthz").status == 200;
 }
 
-std::int64_t shed(server_desk& d, const std::string& reason) {
-  const auto text = d.get("/metrics", d.sue).body;
-  const std::string key = "plaint_shed_total{reason=\"" + reason + "\"} ";
+// The value of the /metrics line that starts with `series` and a space;
+// `absent` when there is none.
+std::int64_t metric(server_desk& d, const std::string& series, std::int64_t absent) {
+  const auto text = "\n" + d.get("/metrics", d.sue).body;
+  const std::string key = "\n" + series + " ";
   const auto at = text.find(key);
-  return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
+  return at == std::string::npos ? absent : std::stoll(text.substr(at + key.size()));
 }
 
-// The server's gauge of open event streams.
-std::int64_t stream_clients(server_desk& d) {
-  const auto text = d.get("/metrics", d.sue).body;
-  const std::string key = "\nplaint_stream_clients ";
-  const auto at = text.find(key);
-  return at == std::string::npos ? -1 : std::stoll(text.substr(at + key.size()));
+std::int64_t shed(server_desk& d, const std::string& reason) {
+  return metric(d, "plaint_shed_total{reason=\"" + reason + "\"}", 0);
 }
 
 }  // namespace
@@ -220,7 +218,7 @@ TEST_CASE("a stream that stops reading is closed once its backlog is full, the s
   // took more than 5 s).
   bool released = false;
   for (int i = 0; i < 100 && !released; ++i) {
-    released = stream_clients(d) == 0;
+    released = metric(d, "plaint_stream_clients", -1) == 0;
     if (!released) std::this_thread::sleep_for(50ms);
   }
   CHECK(released);

@@ -25,6 +25,16 @@ using engine::errc;
 
 namespace {
 
+// Each search text finds exactly these tickets (ids, newest first).
+void check_searches(engine::store& s, std::initializer_list<std::pair<const char*, const char*>> cases) {
+  for (const auto& [text, ids] : cases) {
+    engine::ticket_query q;
+    q.search = text;
+    INFO(text);
+    CHECK(ids_of(*s.list_tickets(q)) == ids);
+  }
+}
+
 engine::event_record event_of(engine::ticket_id ticket, std::string name, std::string from, std::string to,
                               std::int64_t version) {
   engine::event_record e;
@@ -669,12 +679,8 @@ TEST_CASE("migrating a version 12 file indexes the pairs of every text, so two l
   const std::string plan = raw.plan(storage::query_sql[storage::q::search_rows_pair]);
   INFO(plan);
   CHECK(plan.find("VIRTUAL TABLE INDEX") != std::string::npos);
-  engine::ticket_query q;
-  for (auto [text, ids] : {std::pair{"ok", "2 1"}, {"OK", "2 1"}, {"tv", "3"}, {"包裹", "2"}, {"丢", "2"}, {"!", "1"},
-                           {"visit", "1"}, {"still not", "2"}}) {
-    q.search = text;
-    CHECK(ids_of(*store->list_tickets(q)) == ids);
-  }
+  check_searches(*store, {{"ok", "2 1"}, {"OK", "2 1"}, {"tv", "3"}, {"包裹", "2"}, {"丢", "2"}, {"!", "1"},
+                          {"visit", "1"}, {"still not", "2"}});
   store->set_search_batch(1);
   auto tx = begin(*store);  // new texts go into the pair index as they are taken in
   require_ok(tx->index_text(3, 4, "Zq"));
@@ -706,19 +712,14 @@ TEST_CASE("migrating a version 13 file indexes every character and pair of the t
   CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 1);  // not the waiting one
   CHECK(raw.integer("SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 1);
   CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"a\"'") == 2);
-  engine::ticket_query q;
-  for (auto [text, ids] : {std::pair{"#9", "2 1"}, {"a", "2 1"}, {"A", "2 1"}, {",", "2"}, {", ", "2"}, {"b", "2"},
-                           {" #", "2 1"}, {"ng", "2"}}) {
-    q.search = text;
-    CHECK(ids_of(*store->list_tickets(q)) == ids);
-  }
+  check_searches(*store, {{"#9", "2 1"}, {"a", "2 1"}, {"A", "2 1"}, {",", "2"}, {", ", "2"}, {"b", "2"},
+                          {" #", "2 1"}, {"ng", "2"}});
   store->set_search_batch(1);
   auto tx = begin(*store);  // the next batch takes in the waiting text, once
   require_ok(tx->index_text(1, 2, "x"));
   require_ok(tx->commit());
   CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 2);
-  q.search = "#9";
-  CHECK(ids_of(*store->list_tickets(q)) == "2 1");
+  check_searches(*store, {{"#9", "2 1"}});
 }
 
 TEST_CASE("a text outside the search keys' range is refused with one sentence, and the index is written in key order") {
