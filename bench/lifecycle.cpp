@@ -207,7 +207,8 @@ const char* const raw_sql[rq_count] = {
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     "INSERT INTO timers (ticket, kind, due_at) VALUES (?1, ?2, ?3)",
     "UPDATE timers SET status = 'cancelled' WHERE ticket = ?1 AND kind = ?2 AND status = 'pending'",
-    "INSERT INTO search (ticket, body) VALUES (?1, ?2)",
+    // the text, as the store writes it (its search file takes it in later)
+    "INSERT INTO search_text (key, body) VALUES (?1 * 4294967296, ?2)",
 };
 
 // Text is bound without copying, as the store does: it outlives the step.

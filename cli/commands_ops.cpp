@@ -128,6 +128,12 @@ Status cmd_restore(app& a, const std::string& source) {
     return make_error(errc::internal, fmt::format("the restored {} ends at {}, the backup at {}", db,
                                                   engine::format_anchor(after->head),
                                                   engine::format_anchor(before->head)));
+  // A backup holds the desk, not its search file (which is derived): the
+  // restored desk's is built here from its texts, so its searches are fast
+  // from the first.
+  auto restored = storage::open_store(db, a.busy_timeout());
+  PLAINT_TRY(restored);
+  PLAINT_TRY((*restored)->migrate());
   print_copy(a, "restored", source, db, *copy, *after);
   return {};
 }

@@ -13,6 +13,7 @@
 #include "server/server.h"
 #include "storage/open_store.h"
 #include "storage/sqlite_checkpointer.h"
+#include "storage/sqlite_search.h"
 #include "storage/sqlite_store.h"
 #include "workflows/policy.h"
 #include "workflows/policy_history.h"
@@ -45,11 +46,17 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
   const auto busy = a.busy_timeout();
   const bool shared = storage::is_postgresql_url(path);
   std::optional<storage::background_checkpointer> checkpoints;
+  std::optional<storage::background_indexer> indexer;
   if (!shared) {
     auto background = storage::sqlite_store::open(path, busy);
     PLAINT_TRY(background);
-    checkpoints.emplace(std::move(*background),
-                        [](const engine::Error& e) { std::cerr << "plaint serve: " << e.message << '\n'; });
+    auto report = [](const engine::Error& e) { std::cerr << "plaint serve: " << e.message << '\n'; };
+    checkpoints.emplace(std::move(*background), report);
+    // The search file takes the texts in on a thread of its own; the
+    // server's stores never do (set_search_batch(0) below).
+    auto search = storage::search_file::open(path, static_cast<int>(busy.count()));
+    PLAINT_TRY(search);
+    indexer.emplace(std::move(*search), report);
   }
   auto settings = delivery_settings_of(d);
   PLAINT_TRY(settings);
@@ -67,6 +74,7 @@ engine::Status cmd_serve(app& a, const server::options& opts, const delivery_opt
     auto s = storage::sqlite_store::open(path, busy);
     PLAINT_TRY(s);
     PLAINT_TRY((*s)->manual_checkpoints());
+    (*s)->set_search_batch(0);
     return std::unique_ptr<engine::store>(std::move(*s));
   };
   return server::run(

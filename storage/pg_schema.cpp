@@ -277,6 +277,11 @@ SELECT 1;
     {14, R"sql(
 SELECT 1;
 )sql"},
+    // Schema 15 moves SQLite's full-text indexes into a file beside the
+    // desk; PostgreSQL's search is unchanged.
+    {15, R"sql(
+SELECT 1;
+)sql"},
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) >= 1 && steps[sizeof(steps) / sizeof(steps[0]) - 1].version ==

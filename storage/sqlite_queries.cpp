@@ -29,10 +29,10 @@ static_assert(search_slot_bits == 32, "PLAINT_SEARCH_ROWS_OF_TICKET and the sear
   " AND (?4 IS NULL OR level = ?4)"                                                  \
   " AND (?5 = 0 OR state <> 'closed')"                                               \
   " AND (?6 = 0 OR " PLAINT_BREACHED("?7") ")"                                       \
-  " AND (?8 IS NULL OR EXISTS (SELECT 1 FROM search WHERE search MATCH ?8"           \
-  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search") "))"                                \
-  " AND (?9 IS NULL OR EXISTS (SELECT 1 FROM search_pair WHERE search_pair MATCH ?9" \
-  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search_pair") "))"                           \
+  " AND (?8 IS NULL OR EXISTS (SELECT 1 FROM s.search WHERE search MATCH ?8"           \
+  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search") "))"                                  \
+  " AND (?9 IS NULL OR EXISTS (SELECT 1 FROM s.search_pair WHERE search_pair MATCH ?9" \
+  " AND " PLAINT_SEARCH_ROWS_OF_TICKET("search_pair") "))"                             \
   " AND id < ?10"                                                                    \
   " ORDER BY id DESC LIMIT ?11"
 
@@ -80,9 +80,10 @@ const char* const query_sql[q::count] = {
     PLAINT_LIST_TICKETS("id = ?12"),
     // search_rows_match, search_rows_pair: the tickets of the rows that match
     // ?1, newest ticket first, below the rowid ?2; a ticket's rows are
-    // consecutive (search_slot_bits).
-    "SELECT rowid >> 32 FROM search WHERE search MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
-    "SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
+    // consecutive (search_slot_bits). The indexes live in the search file,
+    // attached as `s` (storage/sqlite_search.h).
+    "SELECT rowid >> 32 FROM s.search WHERE search MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
+    "SELECT rowid >> 32 FROM s.search_pair WHERE search_pair MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC",
     // events_of_ticket: the ticket's history, walked from its newest event
     // back through ticket_prev (see engine::event_record). Each step must
     // stay on the ticket and go back in seq, so a damaged link ends the walk.
@@ -105,16 +106,10 @@ const char* const query_sql[q::count] = {
     "INSERT INTO timers (ticket, kind, due_at, status) VALUES (?1, ?2, ?3, 'pending')",
     "UPDATE timers SET status = 'cancelled' WHERE ticket = ?1 AND kind = ?2 AND status = 'pending'",
     "INSERT INTO timers (" PLAINT_TIMER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    // search_text_insert, search_insert, search_pair_insert
+    // search_text_insert, search_tail_texts: the texts written since the
+    // search file last took them in
     "INSERT INTO search_text (key, body) VALUES (?1, ?2)",
-    "INSERT INTO search (rowid, body) VALUES (?1, ?2)",
-    "INSERT INTO search_pair (rowid, body) VALUES (?1, ?2)",
-    // search_tail_bounds, search_tail_rows, search_tail_texts, search_mark_put:
-    // the texts written since the full-text indexes last took them in
-    "SELECT (SELECT indexed_to FROM search_mark), (SELECT coalesce(max(rowid), 0) FROM search_text)",
-    "SELECT key, body FROM search_text WHERE rowid > ?1 AND rowid <= ?2 ORDER BY key",
-    "SELECT key, body FROM search_text WHERE rowid > (SELECT indexed_to FROM search_mark)",
-    "UPDATE search_mark SET indexed_to = ?1",
+    "SELECT key, body FROM search_text WHERE rowid > (SELECT indexed_to FROM s.search_mark)",
     // idempotency_by_key, idempotency_put
     "SELECT " PLAINT_IDEMPOTENCY_COLUMNS " FROM idempotency WHERE key = ?1",
     "INSERT INTO idempotency (" PLAINT_IDEMPOTENCY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "

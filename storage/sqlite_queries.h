@@ -58,12 +58,7 @@ enum id : std::size_t {
   timer_cancel,
   timer_insert,
   search_text_insert,  // ?1 key, ?2 text
-  search_insert,       // ?1 key, ?2 text
-  search_pair_insert,  // ?1 key, ?2 pair_terms
-  search_tail_bounds,  // the last text in the full-text indexes, and the last text
-  search_tail_rows,    // ?1, ?2: the texts after ?1 up to ?2, in key order
   search_tail_texts,   // the texts after the indexed ones, with their keys
-  search_mark_put,     // ?1 the last text now in the full-text indexes
   idempotency_by_key,
   idempotency_put,
   setting_get,

@@ -164,6 +164,16 @@
 // 3.6 million texts, 93 s, on the 1M desk); the texts after the mark are
 // taken in by the next batch as before.
 //
+// Version 15 moves the full-text indexes out of the desk into a file of
+// their own beside it, "<desk>-search" (storage/sqlite_search.h), so that
+// indexing never holds the desk's write lock: search, search_pair and
+// search_mark are dropped here, and settings gains `search_index`, the
+// random id that the search file names as its desk's. The desk keeps
+// search_text; sqlite_store::migrate then takes every text into the search
+// file (a few minutes on the 1M desk). An upgrade cut off after this step
+// loses nothing: searches read the texts not yet taken in from
+// search_text, and the next take-in goes on from where the file stopped.
+//
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
 #include "storage/sqlite_schema.h"
@@ -525,6 +535,15 @@ CREATE VIRTUAL TABLE search_pair USING fts5 (
 PRAGMA user_version = 14;
 )sql",
      index_pair_terms},
+    {15, R"sql(
+DROP TABLE search;
+DROP TABLE search_pair;
+DROP TABLE search_mark;
+INSERT INTO settings (key, value) VALUES ('search_index', lower(hex(randomblob(16))));
+
+PRAGMA user_version = 15;
+)sql",
+     nullptr},  // sqlite_store::migrate then builds the search file from search_text
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,
@@ -599,7 +618,7 @@ engine::Status index_pair_terms(const connection& db) {
   auto rows = statement::prepare(db, "SELECT key, body FROM search_text"
                                      " WHERE rowid <= (SELECT indexed_to FROM search_mark) ORDER BY key");
   PLAINT_TRY(rows);
-  auto insert = statement::prepare(db, query_sql[q::search_pair_insert]);
+  auto insert = statement::prepare(db, "INSERT INTO search_pair (rowid, body) VALUES (?1, ?2)");
   PLAINT_TRY(insert);
   for (;;) {
     const int rc = rows->step();

@@ -2,6 +2,7 @@
 // carrying SQLite's own message after ": ".
 #include "storage/sqlite_statement.h"
 
+#include <cctype>
 #include <utility>
 
 #include <fmt/format.h>
@@ -54,14 +55,31 @@ void configure_sqlite_once() {
 }
 }  // namespace
 
+std::string file_uri(std::string_view path, std::string_view query) {
+  // Every byte but letters, digits and "._-~" is percent-encoded, '/' too:
+  // SQLite decodes the whole path, and with no '/' left an absolute path
+  // ("//x") cannot be read as an authority.
+  std::string uri = "file:";
+  for (const unsigned char ch : path) {
+    if (std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-' || ch == '~')
+      uri += static_cast<char>(ch);
+    else
+      uri += fmt::format("%{:02X}", ch);
+  }
+  if (!query.empty()) uri.append("?").append(query);
+  return uri;
+}
+
 engine::Result<connection> connection::open(const std::string& path, int busy_timeout_ms) {
   configure_sqlite_once();
   connection c;
   c.path_ = path;
   c.busy_ms_ = busy_timeout_ms;
   // NOMUTEX: a store is used by one thread at a time (see sqlite_store.h).
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags, nullptr);
+  // The path goes in as a URI (file_uri), so that ATTACH on this connection
+  // takes URI options (attach_readonly) while any path still names itself.
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  const int rc = sqlite3_open_v2(file_uri(path).c_str(), &c.db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = c.db_ ? sqlite3_errmsg(c.db_) : sqlite3_errstr(rc);
     return Error{errc::internal, fmt::format("cannot open database {}: {}", path, msg)};
@@ -74,6 +92,17 @@ engine::Result<connection> connection::open(const std::string& path, int busy_ti
   PLAINT_TRY(c.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                     fmt::format("cannot open database {}", path)));
   return c;
+}
+
+engine::Status connection::attach_readonly(const std::string& path, const char* name) const {
+  const std::string sql = fmt::format("ATTACH ?1 AS {}", name);  // a name from the code, never from input
+  auto st = statement::prepare(*this, sql.c_str());
+  PLAINT_TRY(st);
+  const std::string uri = file_uri(path, "mode=ro");
+  st->bind(1, uri);
+  if (const int rc = st->step(); rc != SQLITE_DONE)
+    return error(rc, fmt::format("cannot open database {} beside {}", path, path_));
+  return {};
 }
 
 engine::Status connection::exec(const char* sql, std::string_view what) const {

@@ -37,6 +37,10 @@ inline constexpr int sqlite_row = 100;   // SQLITE_ROW
 inline constexpr int sqlite_done = 101;  // SQLITE_DONE
 
 // One open database connection, closed on destruction.
+// `path` as an SQLite URI ("file:…", every byte but [A-Za-z0-9._~-]
+// percent-encoded), with `query` ("mode=ro") after a '?' when given.
+std::string file_uri(std::string_view path, std::string_view query = {});
+
 class connection {
  public:
   connection() = default;
@@ -52,6 +56,11 @@ class connection {
 
   sqlite3* get() const { return db_; }
   const std::string& path() const { return path_; }
+
+  // Attaches the database file at `path` read-only under schema `name`:
+  // its tables are read in this connection's transactions, and a write
+  // transaction here (BEGIN IMMEDIATE) takes no lock on it.
+  engine::Status attach_readonly(const std::string& path, const char* name) const;
 
   // Runs fixed SQL (one or more statements whose rows are not wanted).
   engine::Status exec(const char* sql, std::string_view what) const;

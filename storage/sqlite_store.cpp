@@ -13,6 +13,7 @@
 #include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
 #include "storage/sqlite_schema.h"
+#include "storage/sqlite_search.h"
 #include "storage/sqlite_transaction.h"
 
 namespace plaint::storage {
@@ -51,7 +52,15 @@ auto append_to(std::vector<Row>& out) {
 sqlite_store::sqlite_store(connection db, int schema)
     : db_(std::move(db)), stmts_(db_, query_sql, q::count), schema_(schema) {}
 
-sqlite_store::~sqlite_store() = default;
+// Each file is closed last by a connection that may write it, which folds
+// its log back and removes it: the search file by search_ (the desk lets
+// go of its read-only attachment first), then the desk by db_ (search_'s
+// read-only attachment of the desk is gone by then).
+sqlite_store::~sqlite_store() {
+  if (search_attached_ != search_attachment::none)
+    (void)db_.exec(fmt::format("DETACH {}", search_schema).c_str(), "cannot detach the search index");
+  search_.reset();
+}
 
 engine::Result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::string& path,
                                                                  std::chrono::milliseconds busy_timeout) {
@@ -59,7 +68,37 @@ engine::Result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::stri
   PLAINT_TRY(db);
   auto version = read_schema_version(*db);
   PLAINT_TRY(version);
-  return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(*db), *version));
+  std::unique_ptr<sqlite_store> store(new sqlite_store(std::move(*db), *version));
+  if (*version == current_schema) PLAINT_TRY(store->attach_search_file());
+  return store;
+}
+
+engine::Status sqlite_store::attach_search_file() {
+  if (search_attached_ != search_attachment::none) {
+    PLAINT_TRY(db_.exec(fmt::format("DETACH {}", search_schema).c_str(), "cannot detach the search index"));
+    search_attached_ = search_attachment::none;
+  }
+  auto file = attach_search(db_, db_.path(), db_.busy_timeout());
+  PLAINT_TRY(file);
+  search_attached_ = *file ? search_attachment::file : search_attachment::stand_in;
+  if (*file) search_ = std::move(*file);
+  return {};
+}
+
+void sqlite_store::take_in_texts() {
+  if (search_batch_ <= 0) return;
+  if (!search_) {
+    auto file = search_file::open(db_.path(), db_.busy_timeout());
+    if (!file) return;
+    search_ = std::move(*file);
+    if (search_attached_ == search_attachment::stand_in) (void)attach_search_file();
+  }
+  // The commit stands and is answered whatever happens here: another
+  // process's take-in under way (a server's indexer) is not waited for
+  // longer than a short one takes; it takes these texts in itself.
+  constexpr int take_in_wait_ms = 100;
+  search_->set_busy_timeout(std::min(take_in_wait_ms, db_.busy_timeout()));
+  (void)search_->take_in_all(search_batch_);
 }
 
 std::string sqlite_store::path() const { return db_.path(); }
@@ -83,6 +122,16 @@ engine::Status sqlite_store::migrate() {
   auto version = read_schema_version(db_);
   PLAINT_TRY(version);
   schema_ = *version;
+  if (!search_) {
+    auto file = search_file::open(db_.path(), db_.busy_timeout());
+    PLAINT_TRY(file);
+    search_ = std::move(*file);
+  }
+  if (search_attached_ != search_attachment::file) PLAINT_TRY(attach_search_file());
+  search_->set_busy_timeout(db_.busy_timeout());
+  auto taken = search_->take_in_all(1);
+  // A server's indexer holding the search file takes the texts in itself.
+  if (!taken && taken.error().code != errc::unavailable) return taken.error();
   return {};
 }
 
@@ -97,7 +146,10 @@ engine::Status sqlite_store::ready() {
   auto version = read_schema_version(db_);
   PLAINT_TRY(version);
   schema_ = *version;
-  if (schema_ == current_schema) return {};
+  if (schema_ == current_schema) {
+    if (search_attached_ == search_attachment::none) PLAINT_TRY(attach_search_file());
+    return {};
+  }
   if (schema_ == 0)
     return Error{errc::invalid, fmt::format("database {} is not initialised; run plaint init", db_.path())};
   if (schema_ < current_schema)
@@ -194,7 +246,7 @@ engine::Result<std::vector<engine::customer>> sqlite_store::list_customers() {
   return out;
 }
 
-void sqlite_store::set_search_batch(std::int64_t texts) { search_batch_ = std::max<std::int64_t>(texts, 1); }
+void sqlite_store::set_search_batch(std::int64_t texts) { search_batch_ = std::max<std::int64_t>(texts, 0); }
 
 engine::Result<engine::ticket_page> sqlite_store::list_tickets(const engine::ticket_query& query) {
   PLAINT_TRY(ready());

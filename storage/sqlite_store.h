@@ -25,6 +25,7 @@
 namespace plaint::storage {
 
 class sqlite_transaction;
+class search_file;
 
 class sqlite_store final : public engine::store {
  public:
@@ -47,13 +48,13 @@ class sqlite_store final : public engine::store {
   // returning `unavailable` (default_busy_timeout unless open() was told).
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
-  // The full-text indexes take in the texts of many transactions at once:
-  // a commit hands them over when at least `texts` wait (written by any
-  // process since the last hand-over), and a search reads the ones still
+  // The search file (storage/sqlite_search.h) takes in the texts of many
+  // transactions at once: after a commit that wrote texts, this store
+  // hands over every text then waiting if at least `texts` wait (written
+  // by any process since the last take-in); a search reads the ones still
   // waiting from the texts themselves, so every committed text is found.
-  // FTS5 writes a segment and updates its structure in every transaction
-  // that touches it; taking a batch in at once spares the transactions in
-  // between. 1 indexes every text in its own transaction.
+  // 1 indexes every text right after its commit; 0 never from here, for a
+  // process that runs a background_indexer (`plaint serve`).
   static constexpr std::int64_t default_search_batch = 256;
   void set_search_batch(std::int64_t texts);
 
@@ -66,7 +67,8 @@ class sqlite_store final : public engine::store {
   engine::Status checkpoint();
 
   // Returns `invalid` for a file of a newer schema or one holding tables
-  // that are not plaint's.
+  // that are not plaint's. Then builds the search file, or brings it up
+  // with every text (the upgrade to schema 15 builds it from the start).
   engine::Status migrate() override;
   std::string describe() const override;
   void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) override {
@@ -132,6 +134,13 @@ class sqlite_store final : public engine::store {
   // when the cached one is not current (another process may have migrated).
   engine::Status ready();
 
+  // Attaches the search file (storage/sqlite_search.h attach_search) in
+  // place of whatever is attached; outside transactions only.
+  engine::Status attach_search_file();
+  // After a commit that wrote texts: see set_search_batch. A failure leaves
+  // the texts waiting for the next take-in; the commit stands.
+  void take_in_texts();
+
   // Shared by the store's get_* and the transaction's find_*.
   engine::Result<std::optional<engine::ticket>> load_ticket(engine::ticket_id id);
   engine::Result<std::optional<engine::customer>> load_customer(std::string_view id);
@@ -152,6 +161,10 @@ class sqlite_store final : public engine::store {
   int schema_;
   bool in_transaction_ = false;
   std::int64_t search_batch_ = default_search_batch;
+  // What is attached as the search schema: nothing (a file below schema
+  // 15), the search file, or an empty stand-in while it does not exist.
+  enum class search_attachment { none, file, stand_in } search_attached_ = search_attachment::none;
+  std::unique_ptr<search_file> search_;  // opened by attach_search_file or the first take-in
 };
 
 }  // namespace plaint::storage

@@ -241,55 +241,10 @@ engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::int64_t
   (*st)->bind(1, key);
   (*st)->bind(2, text);
   PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot index the text of ticket {}", id); }));
-  // The full-text indexes take the texts in later, many at a time (see
-  // take_in_texts); a long transaction (an import) hands them over every
-  // max_unindexed texts, so what waits stays bounded.
-  if (++unindexed_ >= max_unindexed) return take_in_texts(1);
+  // The search file takes the text in after the commit, with others
+  // (storage/sqlite_search.h); until then a search reads it here.
+  wrote_texts_ = true;
   return {};
-}
-
-// The texts written since the full-text indexes last took them in, from
-// every process, go into both indexes in key order (FTS5 writes a segment
-// whenever a rowid comes below the one before), if there are at least
-// `at_least` (≥ 1) of them. A search reads the ones still waiting from
-// search_text itself (sqlite_store::list_tickets).
-engine::Status sqlite_transaction::take_in_texts(std::int64_t at_least) {
-  unindexed_ = 0;
-  auto bounds = store_.stmts_.acquire(q::search_tail_bounds);
-  PLAINT_TRY(bounds);
-  if (const int rc = (*bounds)->step(); rc != sqlite_row)
-    return store_.db_.error(rc, "cannot read how far the search index reaches");
-  const std::int64_t indexed_to = (*bounds)->int_at(0), last = (*bounds)->int_at(1);
-  (*bounds)->reset();
-  if (last - indexed_to < at_least) return {};
-  auto rows = store_.stmts_.acquire(q::search_tail_rows);
-  PLAINT_TRY(rows);
-  auto trigram = store_.stmts_.acquire(q::search_insert);
-  PLAINT_TRY(trigram);
-  auto pairs = store_.stmts_.acquire(q::search_pair_insert);
-  PLAINT_TRY(pairs);
-  auto write = [&](statement& s, std::int64_t key, std::string_view body) {
-    s.reset();
-    s.bind(1, key);
-    s.bind(2, body);
-    return run(store_.db_, s, [&] { return fmt::format("cannot index the text of ticket {}", key >> search_slot_bits); });
-  };
-  (*rows)->bind(1, indexed_to);
-  (*rows)->bind(2, last);
-  for (;;) {
-    const int rc = (*rows)->step();
-    if (rc == sqlite_done) break;
-    if (rc != sqlite_row) return store_.db_.error(rc, "cannot read the texts waiting for the search index");
-    const std::int64_t key = (*rows)->int_at(0);
-    const std::string_view text = (*rows)->view_at(1);
-    PLAINT_TRY(write(**trigram, key, text));
-    const std::string terms = pair_terms(text);
-    if (!terms.empty()) PLAINT_TRY(write(**pairs, key, terms));
-  }
-  auto mark = store_.stmts_.acquire(q::search_mark_put);
-  PLAINT_TRY(mark);
-  (*mark)->bind(1, last);
-  return run(store_.db_, **mark, [] { return std::string("cannot record how far the search index reaches"); });
 }
 
 engine::Status sqlite_transaction::put_idempotency(const engine::idempotency_record& r) {
@@ -479,12 +434,12 @@ engine::Result<int> sqlite_transaction::trim_sessions_of(std::string_view person
 
 engine::Status sqlite_transaction::commit_writes() {
   PLAINT_TRY(live());
-  if (unindexed_ > 0) PLAINT_TRY(take_in_texts(store_.search_batch_));
   auto st = store_.stmts_.acquire(q::commit);
   PLAINT_TRY(st);
   PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot commit to database {}", store_.db_.path()); }));
   committed_ = true;
   store_.in_transaction_ = false;
+  if (wrote_texts_) store_.take_in_texts();
   return {};
 }
 

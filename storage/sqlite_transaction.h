@@ -82,7 +82,6 @@ class sqlite_transaction final : public engine::store_transaction {
  private:
   engine::Status live() const;
   engine::Status read_tail();
-  engine::Status take_in_texts(std::int64_t at_least);
 
   sqlite_store& store_;
   bool committed_ = false;
@@ -90,11 +89,9 @@ class sqlite_transaction final : public engine::store_transaction {
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::string json_buf_;  // reused by every write that serialises JSON
-  // Texts written by this transaction (index_text) since it last handed
-  // them to the full-text indexes: at commit, if enough wait, or once
-  // there are max_unindexed of them.
-  static constexpr std::int64_t max_unindexed = 4096;
-  std::int64_t unindexed_ = 0;
+  // Whether this transaction wrote a text (index_text): after its commit
+  // the store may hand the waiting texts to the search file.
+  bool wrote_texts_ = false;
   // The live webhooks, read once per transaction (every transition of a
   // batch asks) and forgotten when one is written.
   std::shared_ptr<const std::vector<engine::webhook>> webhooks_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -13,8 +14,12 @@ namespace plaint::testing {
 
 class raw_db {
  public:
+  // A desk's search file ("<path>-search"), when it has one, is attached as
+  // `s`, as the store attaches it: its tables are seen by their plain names
+  // once the desk has none of its own (schema 15), or as s.search etc.
   explicit raw_db(const std::string& path) {
     REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    if (std::filesystem::exists(path + "-search")) REQUIRE(exec("ATTACH '" + path + "-search' AS s") == "");
   }
   ~raw_db() { sqlite3_close(db_); }
   raw_db(const raw_db&) = delete;

@@ -68,8 +68,10 @@ python3 - "$old" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.executescript("""
-DROP TABLE search_pair;
-DROP TABLE search_mark;
+DELETE FROM settings WHERE key = 'search_index';
+CREATE VIRTUAL TABLE search USING fts5 (body, content = '', columnsize = 0, tokenize = 'trigram');
+INSERT INTO search (search, rank) VALUES ('pgsz', 1000);
+INSERT INTO search (rowid, body) SELECT key, body FROM search_text ORDER BY key;
 CREATE VIRTUAL TABLE search_cjk USING fts5 (body, content = '', columnsize = 0, detail = 'none', tokenize = 'unicode61');
 DROP INDEX outbox_pending_channel;
 DROP INDEX tickets_kpi_closed;

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "engine/time.h"
 #include "server/api.h"
+#include "tests/raw_db.h"
 #include "tests/server/server_fixture.h"
 
 using namespace plaint::testing;
@@ -409,4 +411,32 @@ TEST_CASE("a policy loaded beside the running server is in force there within se
   }
   CHECK(hours == 1);
   CHECK_MESSAGE(d.server->errors().find("quicker.toml' is now in force") != std::string::npos, d.server->errors());
+}
+
+TEST_CASE("the server takes notes into the search file from a thread of its own, and finds them before and after") {
+  server_desk d;
+  const auto id = d.open("Kettle leaks")["id"].get<std::int64_t>();
+  for (int i = 0; i < 20; ++i)
+    d.fire(id, d.ann, {{"event", "comment"}, {"note", "包裹 parcel note " + std::to_string(i)}});
+  // Found at once, whether or not the indexer has taken the notes in yet.
+  auto found = d.get("/api/v1/tickets?q=" + url_encode("包裹"), d.ann);
+  REQUIRE_MESSAGE(found.status == 200, found.body);
+  CHECK(found.json()["items"].size() == 1);
+  // The server's commits leave them to its indexer, which takes every one
+  // in within a few of its rounds (every 100 ms).
+  std::int64_t mark = -1, last = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    raw_db raw(d.db);
+    mark = raw.integer("SELECT indexed_to FROM s.search_mark");
+    last = raw.integer("SELECT max(rowid) FROM search_text");
+  } while (mark != last && std::chrono::steady_clock::now() < deadline);
+  CHECK(last == 21);
+  CHECK(mark == last);
+  raw_db raw(d.db);
+  CHECK(raw.integer("SELECT count(*) FROM s.search WHERE search MATCH '\"parcel note\"'") == 20);
+  found = d.get("/api/v1/tickets?q=" + url_encode("parcel note 17"), d.ann);
+  REQUIRE_MESSAGE(found.status == 200, found.body);
+  CHECK(found.json()["items"].size() == 1);
 }

@@ -115,7 +115,7 @@ TEST_CASE("migrating a version 4 file logs each customer once, as found, and the
     require_ok(store->migrate());
     add(*store, {sample_customer(), gold}, {});
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + "PRAGMA user_version = 4;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_15) + undo_schema_13 + undo_schema_12 + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + "PRAGMA user_version = 4;") == "");
   }
   auto store = open_store(path);
   CHECK(store->customer_history("acme", 10).error().message.find("is at schema 4") != std::string::npos);

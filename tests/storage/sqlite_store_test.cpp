@@ -5,9 +5,12 @@
 #include "storage/sqlite_store.h"
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -17,6 +20,8 @@
 #include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
 #include "storage/sqlite_schema.h"
+#include "storage/sqlite_search.h"
+#include "storage/sqlite_statement.h"
 #include "tests/storage/store_fixture.h"
 
 using namespace plaint;
@@ -30,7 +35,7 @@ void check_searches(engine::store& s, std::initializer_list<std::pair<const char
   for (const auto& [text, ids] : cases) {
     engine::ticket_query q;
     q.search = text;
-    INFO(text);
+    INFO(std::string(text));
     CHECK(ids_of(*s.list_tickets(q)) == ids);
   }
 }
@@ -80,7 +85,12 @@ TEST_CASE("migrate creates the schema, records its version and is idempotent") {
   raw_db raw(path);
   CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('customers', 'tickets', 'events', "
-                    "'timers', 'search', 'idempotency', 'settings', 'customer_changes')") == 8);
+                    "'timers', 'search_text', 'idempotency', 'settings', 'customer_changes')") == 8);
+  // The full-text indexes are in the search file beside it, made for this desk.
+  CHECK(raw.integer("SELECT count(*) FROM main.sqlite_schema WHERE name IN ('search', 'search_pair', 'search_mark')") == 0);
+  CHECK(raw.integer("SELECT count(*) FROM s.sqlite_schema WHERE name IN ('search', 'search_pair', 'search_mark')") == 3);
+  CHECK(raw.text("SELECT desk FROM s.search_mark") == raw.text("SELECT value FROM settings WHERE key = 'search_index'"));
+  CHECK(raw.text("SELECT value FROM settings WHERE key = 'search_index'").size() == 32);
   // The audit log and the customer log refuse UPDATE and DELETE.
   CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'") == 4);
 }
@@ -242,7 +252,9 @@ TEST_CASE("a transaction destroyed without commit leaves nothing behind") {
   CHECK(f.store->get_setting("policy")->has_value() == false);
   raw_db raw(f.path);
   for (const char* table : {"customers", "tickets", "events", "timers", "search_text", "idempotency", "settings"})
-    CHECK_MESSAGE(raw.integer(fmt::format("SELECT count(*) FROM {}", table)) == 0, table);
+    CHECK_MESSAGE(raw.integer(fmt::format("SELECT count(*) FROM {} WHERE {}", table,
+                                          table == std::string("settings") ? "key <> 'search_index'" : "1")) == 0,
+                  table);
 
   // The log starts again from seq 1 after the rollback.
   add(*f.store, {sample_customer()}, {sample_ticket()});
@@ -407,7 +419,7 @@ TEST_CASE("migrating a version 3 file links every ticket's history and drops the
     require_ok(tx->commit());
     // Back to version 3: no links, the (ticket, seq) index.
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_15) + undo_schema_13 + undo_schema_12 + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 + "PRAGMA user_version = 3;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -469,11 +481,9 @@ TEST_CASE("a list filtered by customer, owner, search, state or level is driven 
   }
   // The texts waiting for the full-text indexes are read by rowid from the
   // mark on, never by a walk of every text.
-  for (auto query : {storage::q::search_tail_texts, storage::q::search_tail_rows}) {
-    const std::string rows = raw.plan(storage::query_sql[query]);
-    INFO(rows);
-    CHECK(rows.rfind("SEARCH search_text USING INTEGER PRIMARY KEY (rowid>?", 0) == 0);
-  }
+  const std::string tail = raw.plan(storage::query_sql[storage::q::search_tail_texts]);
+  INFO(tail);
+  CHECK(tail.rfind("SEARCH search_text USING INTEGER PRIMARY KEY (rowid>?", 0) == 0);
 }
 
 TEST_CASE("a report reads its period's figures from the covering index alone (the earliest periods' spanning tickets "
@@ -515,7 +525,7 @@ TEST_CASE("migrating a version 10 file gives the reports their covering index, a
     add(*store, {sample_customer()}, {sample_ticket(), closed, sample_ticket()});
     before = figures(*store);
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + "PRAGMA user_version = 10;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_15) + undo_schema_13 + undo_schema_12 + undo_schema_11 + "PRAGMA user_version = 10;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -624,7 +634,7 @@ TEST_CASE("migrating a version 9 file lays the search rows out by ticket and ind
     require_ok(tx->index_text(1, 5, "second note"));
     require_ok(tx->commit());
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + undo_schema_10 + "PRAGMA user_version = 9;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_15) + undo_schema_13 + undo_schema_12 + undo_schema_11 + undo_schema_10 + "PRAGMA user_version = 9;") == "");
     REQUIRE(raw.integer("SELECT count(*) FROM search WHERE ticket = 1") == 3);
   }
   auto store = open_store(path);
@@ -667,7 +677,7 @@ TEST_CASE("migrating a version 12 file indexes the pairs of every text, so two l
     require_ok(tx->index_text(1, 3, "- ! -"));  // no letters
     require_ok(tx->commit());
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_13) + "PRAGMA user_version = 12;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_15) + undo_schema_13 + "PRAGMA user_version = 12;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
@@ -688,7 +698,7 @@ TEST_CASE("migrating a version 12 file indexes the pairs of every text, so two l
   CHECK(raw.integer("SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH '\"zQ\"'") == 3);
 }
 
-TEST_CASE("migrating a version 13 file indexes every character and pair of the texts up to the mark, once") {
+TEST_CASE("migrating a version 13 file builds the search file with every character and pair of every text, once") {
   temp_dir dir;
   const std::string path = dir.file("plaint.db");
   {
@@ -702,22 +712,27 @@ TEST_CASE("migrating a version 13 file indexes every character and pair of the t
     require_ok(tx->commit());
     raw_db raw(path);
     REQUIRE(raw.integer("SELECT indexed_to FROM search_mark") == 2);
-    REQUIRE(raw.exec(std::string(undo_schema_14) + "PRAGMA user_version = 13;") == "");
+    REQUIRE(raw.exec(std::string(undo_schema_15) + undo_schema_14 + "PRAGMA user_version = 13;") == "");
   }
   auto store = open_store(path);
   require_ok(store->migrate());
   raw_db raw(path);
   CHECK(raw.integer("PRAGMA user_version") == storage::current_schema);
-  CHECK(raw.text("SELECT sql FROM sqlite_schema WHERE name = 'search_pair'").find("'ascii'") != std::string::npos);
-  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 1);  // not the waiting one
-  CHECK(raw.integer("SELECT rowid >> 32 FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 1);
-  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"a\"'") == 2);
+  CHECK(raw.text("SELECT sql FROM s.sqlite_schema WHERE name = 'search_pair'").find("'ascii'") != std::string::npos);
+  // The search file was the desk's before the rollback to 13; as the
+  // desk's id is new, it is emptied and every text taken in again, the
+  // waiting one too.
+  CHECK(raw.integer("SELECT indexed_to FROM s.search_mark") == 3);
+  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 2);
+  CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"a\"'") == 3);
+  CHECK(raw.integer("SELECT count(*) FROM search WHERE search MATCH '\"waiting\"'") == 1);
   check_searches(*store, {{"#9", "2 1"}, {"a", "2 1"}, {"A", "2 1"}, {",", "2"}, {", ", "2"}, {"b", "2"},
                           {" #", "2 1"}, {"ng", "2"}});
   store->set_search_batch(1);
-  auto tx = begin(*store);  // the next batch takes in the waiting text, once
+  auto tx = begin(*store);  // the next take-in takes in only what came after
   require_ok(tx->index_text(1, 2, "x"));
   require_ok(tx->commit());
+  CHECK(raw.integer("SELECT indexed_to FROM s.search_mark") == 4);
   CHECK(raw.integer("SELECT count(*) FROM search_pair WHERE search_pair MATCH '\"q239\"'") == 2);
   check_searches(*store, {{"#9", "2 1"}});
 }
@@ -897,3 +912,156 @@ TEST_CASE("search text with SQL or FTS syntax is matched literally and harms not
   CHECK(raw.integer("SELECT indexed_to FROM search_mark") == (batch == 1 ? 7 : 0));
 }
 
+
+// ---- the search file (schema 15, storage/sqlite_search.h) -----------------
+
+namespace {
+
+void write_text(storage::sqlite_store& s, engine::ticket_id id, std::int64_t slot, const std::string& text) {
+  auto tx = begin(s);
+  require_ok(tx->index_text(id, slot, text));
+  require_ok(tx->commit());
+}
+
+std::int64_t indexed_to(const std::string& desk) {
+  raw_db raw(desk);
+  return raw.integer("SELECT indexed_to FROM s.search_mark");
+}
+
+void copy_file(const std::string& from, const std::string& to) {
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+}
+
+}  // namespace
+
+TEST_CASE("the desk's commits never wait for the search file, and a text waiting for it is found meanwhile") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks"), sample_ticket("acme", "Toaster")});
+  f.store->set_search_batch(1);
+  write_text(*f.store, 1, 1, "first note");
+  const std::int64_t before = indexed_to(f.path);
+  REQUIRE(before == 3);
+  {
+    // Another indexer holds the search file's write lock.
+    raw_db search(f.path + "-search");
+    REQUIRE(search.exec("BEGIN IMMEDIATE") == "");
+    const auto started = std::chrono::steady_clock::now();
+    write_text(*f.store, 2, 1, "parcel arrived 包裹");
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+    check_searches(*f.store, {{"arrived", "2"}, {"包裹", "2"}, {"裹", "2"}, {"note", "1"}, {"kettle", "1"}});
+    REQUIRE(search.exec("COMMIT") == "");
+  }
+  CHECK(indexed_to(f.path) == before);  // it waits
+  write_text(*f.store, 1, 2, "second note");
+  CHECK(indexed_to(f.path) == before + 2);  // both taken in by the next commit
+  raw_db raw(f.path);
+  CHECK(raw.integer("SELECT count(*) FROM s.search WHERE search MATCH '\"arrived\"'") == 1);
+  CHECK(raw.integer("SELECT count(*) FROM s.search_pair WHERE search_pair MATCH '\"包裹\"'") == 1);
+  check_searches(*f.store, {{"arrived", "2"}, {"note", "1"}, {"包裹", "2"}});
+}
+
+TEST_CASE("a search file that is another desk's, or reaches past the desk's texts, is emptied and built again") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks"), sample_ticket("acme", "Toaster")});
+  f.store->set_search_batch(1);
+  write_text(*f.store, 1, 1, "older note");
+  REQUIRE(indexed_to(f.path) == 3);
+  temp_dir other_dir;
+  const std::string older = other_dir.file("older.db"), other = other_dir.file("other.db");
+  f.store.reset();
+  copy_file(f.path, older);  // this desk as it was, without its search file
+  f.reopen();
+  f.store->set_search_batch(1);
+  write_text(*f.store, 2, 1, "newer note");
+  REQUIRE(indexed_to(f.path) == 4);
+
+  SUBCASE("another desk's") {
+    {
+      auto o = open_store(other);
+      require_ok(o->migrate());
+      add(*o, {sample_customer()}, {sample_ticket("acme", "Bicycle bell")});
+    }
+    f.store.reset();
+    copy_file(other + "-search", f.path + "-search");
+    f.reopen();  // the open finds it stale and empties it
+    CHECK(indexed_to(f.path) == 0);
+    check_searches(*f.store, {{"bicycle", ""}, {"note", "2 1"}, {"toaster", "2"}});
+    require_ok(f.store->migrate());  // plaint init takes every text in again
+    CHECK(indexed_to(f.path) == 4);
+    check_searches(*f.store, {{"bicycle", ""}, {"note", "2 1"}, {"kettle", "1"}});
+  }
+  SUBCASE("an older copy of the desk put in its place") {
+    f.store.reset();
+    copy_file(older, f.path);
+    f.reopen();
+    CHECK(indexed_to(f.path) == 0);
+    check_searches(*f.store, {{"newer", ""}, {"note", "1"}});
+    f.store->set_search_batch(1);
+    write_text(*f.store, 2, 1, "another note");  // takes the rowid the newer note had
+    CHECK(indexed_to(f.path) == 4);
+    check_searches(*f.store, {{"newer", ""}, {"another", "2"}, {"note", "2 1"}});
+  }
+}
+
+TEST_CASE("a desk without its search file reads every text, creates nothing until a commit takes texts in") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks"), sample_ticket("acme", "Toaster 烤面包机")});
+  f.store.reset();
+  for (const char* suffix : {"-search", "-search-wal", "-search-shm"}) std::filesystem::remove(f.path + suffix);
+  f.reopen();
+  check_searches(*f.store, {{"kettle", "1"}, {"烤面", "2"}, {"t", "2 1"}, {"zz", ""}});
+  CHECK_FALSE(std::filesystem::exists(f.path + "-search"));
+  f.store->set_search_batch(1);
+  write_text(*f.store, 1, 1, "a note");
+  REQUIRE(std::filesystem::exists(f.path + "-search"));
+  CHECK(indexed_to(f.path) == 3);
+  check_searches(*f.store, {{"kettle", "1"}, {"烤面", "2"}, {"note", "1"}});
+  raw_db raw(f.path);
+  CHECK(raw.integer("SELECT count(*) FROM s.search WHERE search MATCH '\"kettle\"'") == 1);
+}
+
+TEST_CASE("a background indexer takes in the texts of commits that leave them waiting") {
+  store_fixture f;
+  f.store->set_search_batch(0);  // as in plaint serve
+  add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks")});
+  for (int i = 1; i <= 50; ++i) write_text(*f.store, 1, i, "note " + std::to_string(i));
+  CHECK(indexed_to(f.path) == 0);
+  check_searches(*f.store, {{"note 37", "1"}, {"kettle", "1"}});
+  std::vector<std::string> errors;
+  {
+    auto file = storage::search_file::open(f.path, 5000);
+    require_ok(file);
+    storage::background_indexer indexer(std::move(*file), [&](const engine::Error& e) { errors.push_back(e.message); },
+                                        std::chrono::milliseconds(10));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (indexed_to(f.path) < 51 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(indexed_to(f.path) == 51);
+    write_text(*f.store, 1, 51, "last note");  // taken in when the indexer stops, if not before
+  }
+  CHECK(errors.empty());
+  CHECK(indexed_to(f.path) == 52);
+  raw_db raw(f.path);
+  CHECK(raw.integer("SELECT count(*) FROM s.search WHERE search MATCH '\"note\"'") == 51);
+  check_searches(*f.store, {{"note 37", "1"}, {"last", "1"}});
+}
+
+TEST_CASE("the desk's file names are SQLite URIs, so any path names itself") {
+  temp_dir dir;
+  for (const char* name : {"odd ?name#1%20.db", "mode=ro&x.db", "数据.db"}) {
+    const std::string path = dir.file(name);
+    INFO(path);
+    {
+      auto store = open_store(path);
+      require_ok(store->migrate());
+      store->set_search_batch(1);
+      add(*store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks")});
+      check_searches(*store, {{"kettle", "1"}});
+    }
+    CHECK(std::filesystem::exists(path));
+    CHECK(std::filesystem::exists(path + "-search"));
+    CHECK(indexed_to(path) == 1);
+  }
+  CHECK(storage::file_uri("/a b/c?d#e%f") == "file:%2Fa%20b%2Fc%3Fd%23e%25f");
+  CHECK(storage::file_uri("x.db", "mode=ro") == "file:x.db?mode=ro");
+}

@@ -149,7 +149,7 @@ TEST_CASE("migrate brings a version 2 file to the current version, keeping its r
     require_ok(store->migrate());
     add(*store, {sample_customer()}, {sample_ticket()});
     raw_db raw(path);
-    REQUIRE(raw.exec(std::string(undo_schema_13) + undo_schema_12 + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 +
+    REQUIRE(raw.exec(std::string(undo_schema_15) + undo_schema_13 + undo_schema_12 + undo_schema_11 + undo_schema_10 + undo_schema_9 + undo_schema_7 + undo_schema_6 + undo_schema_5 + undo_schema_4 +
                      "DROP TABLE tokens; ALTER TABLE idempotency DROP COLUMN response; PRAGMA user_version = 2;") == "");
     REQUIRE(raw.exec("INSERT INTO idempotency (key, scope, fingerprint, ticket, created_at) "
                      "VALUES ('old-key', 'open', 'sha256:old', 1, 1700000300)") == "");

@@ -192,6 +192,20 @@ inline constexpr const char* undo_schema_5 =
 // Takes a schema 6 file back to schema 5 (before the directory of people).
 inline constexpr const char* undo_schema_6 = "DROP TABLE sessions; DROP TABLE people; ";
 
+// Takes a schema 15 file back to schema 14: the full-text indexes in the
+// desk again, every text in the trigram index up to the mark (the last
+// text), the pair index left empty (version 15 drops it). The search file
+// beside it stays, and is emptied as another desk's when the file is
+// migrated again (its id is new).
+inline constexpr const char* undo_schema_15 =
+    "DELETE FROM settings WHERE key = 'search_index'; "
+    "CREATE VIRTUAL TABLE main.search USING fts5 (body, content = '', columnsize = 0, tokenize = 'trigram'); "
+    "INSERT INTO main.search (search, rank) VALUES ('pgsz', 1000); "
+    "INSERT INTO main.search (rowid, body) SELECT key, body FROM search_text ORDER BY key; "
+    "CREATE VIRTUAL TABLE main.search_pair USING fts5 (body, content = '', columnsize = 0, detail = 'none', "
+    "tokenize = 'ascii'); "
+    "CREATE TABLE main.search_mark (one INTEGER PRIMARY KEY CHECK (one = 1), indexed_to INTEGER NOT NULL); "
+    "INSERT INTO main.search_mark (one, indexed_to) VALUES (1, (SELECT coalesce(max(rowid), 0) FROM search_text)); ";
 // Takes a schema 14 file back to schema 13 (the pair index of word
 // characters, left empty, as version 14 indexes every text again).
 inline constexpr const char* undo_schema_14 =

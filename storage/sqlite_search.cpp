@@ -1,0 +1,265 @@
+#include "storage/sqlite_search.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "storage/pairs.h"
+#include "storage/sqlite_queries.h"
+
+namespace plaint::storage {
+
+using engine::errc;
+using engine::Error;
+
+namespace {
+
+constexpr int search_file_version = 1;
+constexpr std::int64_t search_application_id = 0x706c6e73;  // "plns"
+
+// The search file's tables under schema `schema` ("main" in the file
+// itself, search_schema for a desk's in-memory stand-in). The trigram
+// index keeps the 1000-byte pages it had in the desk (schema 4).
+std::string search_tables_sql(std::string_view schema) {
+  return fmt::format(R"sql(
+CREATE TABLE {0}.search_mark (
+  one        INTEGER PRIMARY KEY CHECK (one = 1),
+  indexed_to INTEGER NOT NULL,
+  desk       TEXT NOT NULL
+);
+INSERT INTO {0}.search_mark (one, indexed_to, desk) VALUES (1, 0, '');
+CREATE VIRTUAL TABLE {0}.search USING fts5 (body, content = '', columnsize = 0, tokenize = 'trigram');
+INSERT INTO {0}.search (search, rank) VALUES ('pgsz', 1000);
+CREATE VIRTUAL TABLE {0}.search_pair USING fts5 (
+  body, content = '', columnsize = 0, detail = 'none', tokenize = 'ascii');
+)sql",
+                     schema);
+}
+
+engine::Result<std::int64_t> read_int(const connection& db, const char* sql, std::string_view what) {
+  auto st = statement::prepare(db, sql);
+  PLAINT_TRY(st);
+  if (const int rc = st->step(); rc != sqlite_row) return db.error(rc, what);
+  return st->int_at(0);
+}
+
+// Rolls back an explicit transaction still open when it goes out of scope.
+struct rollback_guard {
+  const connection& db;
+  ~rollback_guard() {
+    if (!db.autocommit()) (void)db.exec("ROLLBACK", "cannot roll back the search index");
+  }
+};
+
+}  // namespace
+
+std::string search_file_path(const std::string& desk_path) { return desk_path + "-search"; }
+
+engine::Result<std::unique_ptr<search_file>> search_file::open(const std::string& desk_path, int busy_timeout_ms) {
+  const std::string path = search_file_path(desk_path);
+  auto db = connection::open(path, busy_timeout_ms);
+  PLAINT_TRY(db);
+  PLAINT_TRY(db->exec("PRAGMA synchronous=NORMAL", fmt::format("cannot open the search index {}", path)));
+  PLAINT_TRY(db->attach_readonly(desk_path, "desk"));
+  const std::string what = fmt::format("cannot prepare the search index {}", path);
+  auto current = [&]() -> engine::Result<bool> {
+    auto app = read_int(*db, "PRAGMA main.application_id", what);
+    PLAINT_TRY(app);
+    auto version = read_int(*db, "PRAGMA main.user_version", what);
+    PLAINT_TRY(version);
+    if (*app != 0 && *app != search_application_id)
+      return Error{errc::invalid, fmt::format("{} is not a plaint search index; move it away, and plaint builds "
+                                              "the desk's index there again",
+                                              path)};
+    return *app == search_application_id && *version == search_file_version;
+  };
+  auto ok = current();
+  PLAINT_TRY(ok);
+  if (*ok) return std::unique_ptr<search_file>(new search_file(std::move(*db), desk_path));
+  // New, or of another build: (re)created under the write lock. The texts
+  // are all taken in again from the desk.
+  {
+    rollback_guard guard{*db};
+    PLAINT_TRY(db->exec("BEGIN IMMEDIATE", what));
+    ok = current();
+    PLAINT_TRY(ok);
+    if (!*ok) {
+      PLAINT_TRY(db->exec("DROP TABLE IF EXISTS main.search; DROP TABLE IF EXISTS main.search_pair; "
+                          "DROP TABLE IF EXISTS main.search_mark;",
+                          what));
+      PLAINT_TRY(db->exec(search_tables_sql("main").c_str(), what));
+      PLAINT_TRY(db->exec(fmt::format("PRAGMA main.application_id = {}; PRAGMA main.user_version = {};",
+                                      search_application_id, search_file_version)
+                              .c_str(),
+                          what));
+    }
+    PLAINT_TRY(db->exec("COMMIT", what));
+  }
+  return std::unique_ptr<search_file>(new search_file(std::move(*db), desk_path));
+}
+
+engine::Result<std::pair<std::int64_t, std::int64_t>> search_file::reach() {
+  auto mark = statement::prepare(db_, "SELECT indexed_to, desk FROM main.search_mark");
+  PLAINT_TRY(mark);
+  if (const int rc = mark->step(); rc != sqlite_row) return db_.error(rc, "cannot read how far the search index reaches");
+  std::int64_t indexed_to = mark->int_at(0);
+  const std::string holder = mark->text_at(1);
+  auto id = statement::prepare(db_, "SELECT value FROM desk.settings WHERE key = 'search_index'");
+  PLAINT_TRY(id);
+  const int idrc = id->step();
+  if (idrc == sqlite_done)
+    return Error{errc::invalid,
+                 fmt::format("database {} has no search index id; run plaint init to upgrade it", desk_path_)};
+  if (idrc != sqlite_row) return db_.error(idrc, "cannot read the desk's search index id");
+  const std::string desk = id->text_at(0);
+  auto last = read_int(db_, "SELECT coalesce(max(rowid), 0) FROM desk.search_text", "cannot read the desk's texts");
+  PLAINT_TRY(last);
+  if (holder != desk || indexed_to > *last) {
+    PLAINT_TRY(db_.exec("INSERT INTO main.search (search) VALUES ('delete-all');"
+                        "INSERT INTO main.search_pair (search_pair) VALUES ('delete-all');",
+                        "cannot empty a stale search index"));
+    auto reset = statement::prepare(db_, "UPDATE main.search_mark SET indexed_to = 0, desk = ?1");
+    PLAINT_TRY(reset);
+    reset->bind(1, desk);
+    if (const int rc = reset->step(); rc != sqlite_done) return db_.error(rc, "cannot reset the search index");
+    indexed_to = 0;
+  }
+  return std::pair{indexed_to, *last};
+}
+
+engine::Result<std::int64_t> search_file::take_in(std::int64_t at_least, std::int64_t at_most) {
+  return take_in_to(at_least, at_most, std::numeric_limits<std::int64_t>::max());
+}
+
+engine::Result<std::int64_t> search_file::take_in_to(std::int64_t at_least, std::int64_t at_most,
+                                                      std::int64_t up_to) {
+  const std::string what = fmt::format("cannot take texts into the search index {}", db_.path());
+  rollback_guard guard{db_};
+  PLAINT_TRY(db_.exec("BEGIN IMMEDIATE", what));
+  auto r = reach();
+  PLAINT_TRY(r);
+  const auto [indexed_to, last] = *r;
+  const std::int64_t end = std::min({last, up_to, indexed_to + std::max<std::int64_t>(at_most, 1)});
+  if (end - indexed_to < std::max<std::int64_t>(at_least, 1) || end <= indexed_to) {
+    PLAINT_TRY(db_.exec("COMMIT", what));  // keeps a reset
+    return std::int64_t{0};
+  }
+  auto rows = statement::prepare(db_, "SELECT key, body FROM desk.search_text"
+                                      " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY key");
+  PLAINT_TRY(rows);
+  auto trigram = statement::prepare(db_, "INSERT INTO main.search (rowid, body) VALUES (?1, ?2)");
+  PLAINT_TRY(trigram);
+  auto pairs = statement::prepare(db_, "INSERT INTO main.search_pair (rowid, body) VALUES (?1, ?2)");
+  PLAINT_TRY(pairs);
+  auto write = [&](statement& s, std::int64_t key, std::string_view body) -> engine::Status {
+    s.reset();
+    s.bind(1, key);
+    s.bind(2, body);
+    if (const int rc = s.step(); rc != sqlite_done)
+      return db_.error(rc, fmt::format("cannot index the text of ticket {}", key >> search_slot_bits));
+    return {};
+  };
+  rows->bind(1, indexed_to);
+  rows->bind(2, end);
+  for (;;) {
+    const int rc = rows->step();
+    if (rc == sqlite_done) break;
+    if (rc != sqlite_row) return db_.error(rc, "cannot read the texts waiting for the search index");
+    const std::int64_t key = rows->int_at(0);
+    const std::string_view text = rows->view_at(1);
+    PLAINT_TRY(write(*trigram, key, text));
+    const std::string terms = pair_terms(text);
+    if (!terms.empty()) PLAINT_TRY(write(*pairs, key, terms));
+  }
+  auto mark = statement::prepare(db_, "UPDATE main.search_mark SET indexed_to = ?1");
+  PLAINT_TRY(mark);
+  mark->bind(1, end);
+  if (const int rc = mark->step(); rc != sqlite_done)
+    return db_.error(rc, "cannot record how far the search index reaches");
+  PLAINT_TRY(db_.exec("COMMIT", what));
+  return end - indexed_to;
+}
+
+engine::Result<std::int64_t> search_file::take_in_all(std::int64_t at_least) {
+  auto last = read_int(db_, "SELECT coalesce(max(rowid), 0) FROM desk.search_text", "cannot read the desk's texts");
+  PLAINT_TRY(last);
+  std::int64_t total = 0;
+  for (;;) {
+    auto n = take_in_to(at_least, chunk, *last);
+    PLAINT_TRY(n);
+    if (*n == 0) return total;
+    total += *n;
+  }
+}
+
+engine::Result<std::unique_ptr<search_file>> attach_search(const connection& desk, const std::string& desk_path,
+                                                           int busy_timeout_ms) {
+  const std::string path = search_file_path(desk_path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    PLAINT_TRY(desk.exec(fmt::format("ATTACH ':memory:' AS {}", search_schema).c_str(),
+                         "cannot attach an empty search index"));
+    PLAINT_TRY(desk.exec(search_tables_sql(search_schema).c_str(), "cannot attach an empty search index"));
+    return std::unique_ptr<search_file>();
+  }
+  auto file = search_file::open(desk_path, busy_timeout_ms);
+  PLAINT_TRY(file);
+  PLAINT_TRY((*file)->check());
+  PLAINT_TRY(desk.attach_readonly(path, search_schema));
+  return std::move(*file);
+}
+
+engine::Status search_file::check() {
+  const std::string what = fmt::format("cannot check the search index {}", db_.path());
+  {
+    rollback_guard guard{db_};
+    PLAINT_TRY(db_.exec("BEGIN", what));
+    auto mark = statement::prepare(
+        db_,
+        "SELECT (SELECT desk FROM main.search_mark) = (SELECT value FROM desk.settings WHERE key = 'search_index')"
+        " AND (SELECT indexed_to FROM main.search_mark) <= (SELECT coalesce(max(rowid), 0) FROM desk.search_text)");
+    PLAINT_TRY(mark);
+    if (const int rc = mark->step(); rc != sqlite_row) return db_.error(rc, what);
+    const bool fresh = mark->int_at(0) == 1;
+    mark = statement();
+    PLAINT_TRY(db_.exec("COMMIT", what));
+    if (fresh) return {};
+  }
+  rollback_guard guard{db_};
+  PLAINT_TRY(db_.exec("BEGIN IMMEDIATE", what));
+  PLAINT_TRY(reach());  // empties it under the write lock, if it is still stale
+  return db_.exec("COMMIT", what);
+}
+
+background_indexer::background_indexer(std::unique_ptr<search_file> file, on_error_fn on_error,
+                                       std::chrono::milliseconds every)
+    : file_(std::move(file)), on_error_(std::move(on_error)), every_(every), thread_([this] { run(); }) {}
+
+background_indexer::~background_indexer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+  (void)file_->take_in(1, search_file::chunk);
+}
+
+void background_indexer::run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    auto n = file_->take_in(1, search_file::chunk);
+    if (!n && on_error_) on_error_(n.error());
+    lock.lock();
+    if (n && *n == search_file::chunk) continue;  // more wait: at once
+    // After an error (the desk being restored under it, a full disk) the
+    // next try comes ten rounds later.
+    cv_.wait_for(lock, n ? every_ : every_ * 10, [this] { return stop_; });
+  }
+}
+
+}  // namespace plaint::storage
