@@ -183,6 +183,12 @@ engine::Result<std::int64_t> search_file::take_in_to(std::int64_t at_least, std:
   return end - indexed_to;
 }
 
+engine::Result<std::int64_t> search_file::waiting() {
+  return read_int(db_,
+                  "SELECT (SELECT coalesce(max(rowid), 0) FROM desk.search_text) - (SELECT indexed_to FROM main.search_mark)",
+                  "cannot read how far the search index reaches");
+}
+
 engine::Result<std::int64_t> search_file::take_in_all(std::int64_t at_least) {
   auto last = read_int(db_, "SELECT coalesce(max(rowid), 0) FROM desk.search_text", "cannot read the desk's texts");
   PLAINT_TRY(last);

@@ -72,6 +72,9 @@ class search_file {
   // waiting when it began are left: what arrives meanwhile is not chased.
   engine::Result<std::int64_t> take_in_all(std::int64_t at_least);
 
+  // How many of the desk's texts the indexes do not hold yet (a read).
+  engine::Result<std::int64_t> waiting();
+
   // Empties the indexes if they are stale (see the invariants above); a
   // read only, when they are not.
   engine::Status check();

@@ -86,12 +86,20 @@ engine::Status sqlite_store::attach_search_file() {
 }
 
 void sqlite_store::take_in_texts() {
-  if (search_batch_ <= 0) return;
   if (!search_) {
     auto file = search_file::open(db_.path(), db_.busy_timeout());
     if (!file) return;
     search_ = std::move(*file);
     if (search_attached_ == search_attachment::stand_in) (void)attach_search_file();
+  }
+  if (search_batch_ <= 0) {
+    // An indexer elsewhere takes them in; this writer helps, at the
+    // indexing rate, only when more than the backlog wait.
+    auto waiting = search_->waiting();
+    if (!waiting || *waiting <= search_backlog_) return;
+    search_->set_busy_timeout(db_.busy_timeout());
+    (void)search_->take_in_all(1);
+    return;
   }
   // The commit stands and is answered whatever happens here: another
   // process's take-in under way (a server's indexer) is not waited for

@@ -14,6 +14,7 @@
 //    ("database … is not initialised; run plaint init").
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -57,6 +58,13 @@ class sqlite_store final : public engine::store {
   // process that runs a background_indexer (`plaint serve`).
   static constexpr std::int64_t default_search_batch = 256;
   void set_search_batch(std::int64_t texts);
+  // With a search batch of 0, the bound on what waits: a commit that finds
+  // more than `texts` waiting (the indexer falling behind, say under a
+  // flood of 64 KiB notes) takes them all in itself before it returns, so
+  // the writer slows to the indexing rate and every search's share of
+  // waiting texts stays bounded.
+  static constexpr std::int64_t default_search_backlog = 4096;
+  void set_search_backlog(std::int64_t texts) { search_backlog_ = std::max<std::int64_t>(texts, 1); }
 
   // WAL checkpoints. By default a committing writer copies the WAL back into
   // the database itself every ~1000 pages, inside its commit. A server hands
@@ -161,6 +169,7 @@ class sqlite_store final : public engine::store {
   int schema_;
   bool in_transaction_ = false;
   std::int64_t search_batch_ = default_search_batch;
+  std::int64_t search_backlog_ = default_search_backlog;
   // What is attached as the search schema: nothing (a file below schema
   // 15), the search file, or an empty stand-in while it does not exist.
   enum class search_attachment { none, file, stand_in } search_attached_ = search_attachment::none;

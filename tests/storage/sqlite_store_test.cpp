@@ -1065,3 +1065,17 @@ TEST_CASE("the desk's file names are SQLite URIs, so any path names itself") {
   CHECK(storage::file_uri("/a b/c?d#e%f") == "file:%2Fa%20b%2Fc%3Fd%23e%25f");
   CHECK(storage::file_uri("x.db", "mode=ro") == "file:x.db?mode=ro");
 }
+
+TEST_CASE("a commit that finds more than the backlog waiting for the indexer takes them in itself") {
+  store_fixture f;
+  f.store->set_search_batch(0);  // as in plaint serve, here with no indexer running
+  f.store->set_search_backlog(5);
+  add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks")});
+  for (int i = 1; i <= 4; ++i) write_text(*f.store, 1, i, "note " + std::to_string(i));
+  CHECK(indexed_to(f.path) == 0);  // 5 wait: not more than the backlog
+  write_text(*f.store, 1, 5, "note 5");
+  CHECK(indexed_to(f.path) == 6);  // 6 did: all taken in before the commit returned
+  write_text(*f.store, 1, 6, "note 6");
+  CHECK(indexed_to(f.path) == 6);
+  check_searches(*f.store, {{"note 6", "1"}, {"note 2", "1"}});
+}
