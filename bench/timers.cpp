@@ -30,6 +30,7 @@
 #include "bench/support.h"
 #include "engine/scheduler.h"
 #include "storage/sqlite_checkpointer.h"
+#include "storage/sqlite_search.h"
 #include "storage/sqlite_queries.h"
 #include "storage/sqlite_store.h"
 #include "workflows/registry.h"
@@ -513,6 +514,9 @@ int main(int argc, char** argv) {
     (void)store->checkpoint();
     (void)store->manual_checkpoints();
     storage::background_checkpointer checkpoints(open_store(work));
+    // And the notes are taken into the search file by a thread of its own.
+    store->set_search_batch(0);
+    storage::background_indexer indexer(bench::must(storage::search_file::open(work, 5000), "open the search file"));
     report["lateness_ms"] = lateness(mover, next_id, ex, *store);
     next_id += late_count;
     const std::int64_t left = n - next_id - 100;  // the load's 100 tickets are the last ones
@@ -526,7 +530,7 @@ int main(int argc, char** argv) {
   report["machine"]["loadavg_after"] = loadavg();
   fmt::print("{}\n", report.dump());
 
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(work + suffix);
+  for (const char* suffix : {"", "-wal", "-shm", "-search", "-search-wal", "-search-shm"}) fs::remove(work + suffix);
   if (!o.keep) fs::remove(cache), fs::remove(cache + ".json");
   return 0;
 }
