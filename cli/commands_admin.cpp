@@ -220,6 +220,7 @@ Status cmd_import(app& a, const std::string& path) {
   PLAINT_TRY((*s)->migrate());
   auto n = engine::import_jsonl(**s, workflows::builtin_workflows(), in);
   PLAINT_TRY(n);
+  PLAINT_TRY((*s)->migrate());  // takes every imported text into the search file
   if (a.json())
     print_json({{"customers", n->customers}, {"tickets", n->tickets}, {"events", n->events}, {"timers", n->timers}});
   else
@@ -254,6 +255,7 @@ Status cmd_migrate(app& a, const std::string& from, const std::string& to) {
   });
   if (bar) std::cerr << '\n';
   PLAINT_TRY(n);
+  PLAINT_TRY((*dest)->migrate());  // a SQLite destination takes every text into its search file
   // The result is checked as `plaint audit verify` checks it.
   auto verified = engine::verify_audit(**dest);
   PLAINT_TRY(verified);

@@ -17,7 +17,7 @@ using engine::Error;
 
 namespace {
 
-constexpr int search_file_version = 1;
+constexpr int search_file_version = 2;
 constexpr std::int64_t search_application_id = 0x706c6e73;  // "plns"
 
 // The search file's tables under schema `schema` ("main" in the file
@@ -28,9 +28,10 @@ std::string search_tables_sql(std::string_view schema) {
 CREATE TABLE {0}.search_mark (
   one        INTEGER PRIMARY KEY CHECK (one = 1),
   indexed_to INTEGER NOT NULL,
-  desk       TEXT NOT NULL
+  desk       TEXT NOT NULL,
+  tip        INTEGER NOT NULL
 );
-INSERT INTO {0}.search_mark (one, indexed_to, desk) VALUES (1, 0, '');
+INSERT INTO {0}.search_mark (one, indexed_to, desk, tip) VALUES (1, 0, '', 0);
 CREATE VIRTUAL TABLE {0}.search USING fts5 (body, content = '', columnsize = 0, tokenize = 'trigram');
 INSERT INTO {0}.search (search, rank) VALUES ('pgsz', 1000);
 CREATE VIRTUAL TABLE {0}.search_pair USING fts5 (
@@ -44,6 +45,35 @@ engine::Result<std::int64_t> read_int(const connection& db, const char* sql, std
   PLAINT_TRY(st);
   if (const int rc = st->step(); rc != sqlite_row) return db.error(rc, what);
   return st->int_at(0);
+}
+
+// The fingerprint of one desk text (FNV-1a over its key and body), kept for
+// the text at the mark: a copy of the desk that went its own way since
+// holds another text there, whatever its id and length.
+std::int64_t text_tip(std::int64_t key, std::string_view body) {
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](unsigned char byte) {
+    h ^= byte;
+    h *= 1099511628211ull;
+  };
+  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(static_cast<std::uint64_t>(key) >> (8 * i)));
+  for (const char ch : body) mix(static_cast<unsigned char>(ch));
+  return static_cast<std::int64_t>(h >> 1);  // fits SQLite's signed integer
+}
+
+// Whether the search file's mark still describes the desk: its id, a mark
+// not past the desk's last text, and the text at the mark unchanged.
+engine::Result<bool> mark_holds(const connection& db, std::int64_t indexed_to, std::string_view holder,
+                                std::int64_t tip, std::string_view desk, std::int64_t last) {
+  if (holder != desk || indexed_to > last) return false;
+  if (indexed_to == 0) return true;
+  auto at = statement::prepare(db, "SELECT key, body FROM desk.search_text WHERE rowid = ?1");
+  PLAINT_TRY(at);
+  at->bind(1, indexed_to);
+  const int rc = at->step();
+  if (rc == sqlite_done) return false;
+  if (rc != sqlite_row) return db.error(rc, "cannot read the desk's text at the search index's mark");
+  return text_tip(at->int_at(0), at->view_at(1)) == tip;
 }
 
 // Rolls back an explicit transaction still open when it goes out of scope.
@@ -64,6 +94,8 @@ engine::Result<std::unique_ptr<search_file>> search_file::open(const std::string
   PLAINT_TRY(db);
   PLAINT_TRY(db->exec("PRAGMA synchronous=NORMAL", fmt::format("cannot open the search index {}", path)));
   PLAINT_TRY(db->attach_readonly(desk_path, "desk"));
+  // The desk is read here in rowid order, the newest texts: a small cache.
+  PLAINT_TRY(db->exec("PRAGMA desk.cache_size = -512", fmt::format("cannot open the search index {}", path)));
   const std::string what = fmt::format("cannot prepare the search index {}", path);
   auto current = [&]() -> engine::Result<bool> {
     auto app = read_int(*db, "PRAGMA main.application_id", what);
@@ -102,11 +134,12 @@ engine::Result<std::unique_ptr<search_file>> search_file::open(const std::string
 }
 
 engine::Result<std::pair<std::int64_t, std::int64_t>> search_file::reach() {
-  auto mark = statement::prepare(db_, "SELECT indexed_to, desk FROM main.search_mark");
+  auto mark = statement::prepare(db_, "SELECT indexed_to, desk, tip FROM main.search_mark");
   PLAINT_TRY(mark);
   if (const int rc = mark->step(); rc != sqlite_row) return db_.error(rc, "cannot read how far the search index reaches");
   std::int64_t indexed_to = mark->int_at(0);
   const std::string holder = mark->text_at(1);
+  const std::int64_t tip = mark->int_at(2);
   auto id = statement::prepare(db_, "SELECT value FROM desk.settings WHERE key = 'search_index'");
   PLAINT_TRY(id);
   const int idrc = id->step();
@@ -117,11 +150,13 @@ engine::Result<std::pair<std::int64_t, std::int64_t>> search_file::reach() {
   const std::string desk = id->text_at(0);
   auto last = read_int(db_, "SELECT coalesce(max(rowid), 0) FROM desk.search_text", "cannot read the desk's texts");
   PLAINT_TRY(last);
-  if (holder != desk || indexed_to > *last) {
+  auto holds = mark_holds(db_, indexed_to, holder, tip, desk, *last);
+  PLAINT_TRY(holds);
+  if (!*holds) {
     PLAINT_TRY(db_.exec("INSERT INTO main.search (search) VALUES ('delete-all');"
                         "INSERT INTO main.search_pair (search_pair) VALUES ('delete-all');",
                         "cannot empty a stale search index"));
-    auto reset = statement::prepare(db_, "UPDATE main.search_mark SET indexed_to = 0, desk = ?1");
+    auto reset = statement::prepare(db_, "UPDATE main.search_mark SET indexed_to = 0, desk = ?1, tip = 0");
     PLAINT_TRY(reset);
     reset->bind(1, desk);
     if (const int rc = reset->step(); rc != sqlite_done) return db_.error(rc, "cannot reset the search index");
@@ -147,7 +182,7 @@ engine::Result<std::int64_t> search_file::take_in_to(std::int64_t at_least, std:
     PLAINT_TRY(db_.exec("COMMIT", what));  // keeps a reset
     return std::int64_t{0};
   }
-  auto rows = statement::prepare(db_, "SELECT key, body FROM desk.search_text"
+  auto rows = statement::prepare(db_, "SELECT key, body, rowid FROM desk.search_text"
                                       " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY key");
   PLAINT_TRY(rows);
   auto trigram = statement::prepare(db_, "INSERT INTO main.search (rowid, body) VALUES (?1, ?2)");
@@ -164,23 +199,30 @@ engine::Result<std::int64_t> search_file::take_in_to(std::int64_t at_least, std:
   };
   rows->bind(1, indexed_to);
   rows->bind(2, end);
+  std::int64_t tip = 0;
   for (;;) {
     const int rc = rows->step();
     if (rc == sqlite_done) break;
     if (rc != sqlite_row) return db_.error(rc, "cannot read the texts waiting for the search index");
     const std::int64_t key = rows->int_at(0);
     const std::string_view text = rows->view_at(1);
+    if (rows->int_at(2) == end) tip = text_tip(key, text);
     PLAINT_TRY(write(*trigram, key, text));
     const std::string terms = pair_terms(text);
     if (!terms.empty()) PLAINT_TRY(write(*pairs, key, terms));
   }
-  auto mark = statement::prepare(db_, "UPDATE main.search_mark SET indexed_to = ?1");
+  auto mark = statement::prepare(db_, "UPDATE main.search_mark SET indexed_to = ?1, tip = ?2");
   PLAINT_TRY(mark);
   mark->bind(1, end);
+  mark->bind(2, tip);
   if (const int rc = mark->step(); rc != sqlite_done)
     return db_.error(rc, "cannot record how far the search index reaches");
   PLAINT_TRY(db_.exec("COMMIT", what));
   return end - indexed_to;
+}
+
+engine::Status search_file::checkpoint() {
+  return db_.exec("PRAGMA main.wal_checkpoint(RESTART)", "cannot checkpoint the search index's log");
 }
 
 engine::Result<std::int64_t> search_file::waiting() {
@@ -201,14 +243,18 @@ engine::Result<std::int64_t> search_file::take_in_all(std::int64_t at_least) {
   }
 }
 
+engine::Status attach_search_stand_in(const connection& desk) {
+  PLAINT_TRY(desk.exec(fmt::format("ATTACH ':memory:' AS {}", search_schema).c_str(),
+                       "cannot attach an empty search index"));
+  return desk.exec(search_tables_sql(search_schema).c_str(), "cannot attach an empty search index");
+}
+
 engine::Result<std::unique_ptr<search_file>> attach_search(const connection& desk, const std::string& desk_path,
                                                            int busy_timeout_ms) {
   const std::string path = search_file_path(desk_path);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    PLAINT_TRY(desk.exec(fmt::format("ATTACH ':memory:' AS {}", search_schema).c_str(),
-                         "cannot attach an empty search index"));
-    PLAINT_TRY(desk.exec(search_tables_sql(search_schema).c_str(), "cannot attach an empty search index"));
+    PLAINT_TRY(attach_search_stand_in(desk));
     return std::unique_ptr<search_file>();
   }
   auto file = search_file::open(desk_path, busy_timeout_ms);
@@ -225,14 +271,15 @@ engine::Status search_file::check() {
     PLAINT_TRY(db_.exec("BEGIN", what));
     auto mark = statement::prepare(
         db_,
-        "SELECT (SELECT desk FROM main.search_mark) = (SELECT value FROM desk.settings WHERE key = 'search_index')"
-        " AND (SELECT indexed_to FROM main.search_mark) <= (SELECT coalesce(max(rowid), 0) FROM desk.search_text)");
+        "SELECT m.indexed_to, m.desk, m.tip, coalesce((SELECT value FROM desk.settings WHERE key = 'search_index'), ''),"
+        " (SELECT coalesce(max(rowid), 0) FROM desk.search_text) FROM main.search_mark m");
     PLAINT_TRY(mark);
     if (const int rc = mark->step(); rc != sqlite_row) return db_.error(rc, what);
-    const bool fresh = mark->int_at(0) == 1;
+    auto fresh = mark_holds(db_, mark->int_at(0), mark->view_at(1), mark->int_at(2), mark->view_at(3), mark->int_at(4));
+    PLAINT_TRY(fresh);
     mark = statement();
     PLAINT_TRY(db_.exec("COMMIT", what));
-    if (fresh) return {};
+    if (*fresh) return {};
   }
   rollback_guard guard{db_};
   PLAINT_TRY(db_.exec("BEGIN IMMEDIATE", what));
@@ -260,6 +307,7 @@ void background_indexer::run() {
     lock.unlock();
     auto n = file_->take_in(1, search_file::chunk);
     if (!n && on_error_) on_error_(n.error());
+    if (n && *n > 0) (void)file_->checkpoint();  // busy readers: the next round's does it
     lock.lock();
     if (n && *n == search_file::chunk) continue;  // more wait: at once
     // After an error (the desk being restored under it, a full disk) the

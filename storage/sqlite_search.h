@@ -54,6 +54,8 @@ class search_file;
 // backup's check opens its copy this way).
 engine::Result<std::unique_ptr<search_file>> attach_search(const connection& desk, const std::string& desk_path,
                                                            int busy_timeout_ms);
+// The stand-in alone: empty search tables in memory under search_schema.
+engine::Status attach_search_stand_in(const connection& desk);
 
 class search_file {
  public:
@@ -79,6 +81,13 @@ class search_file {
   // read only, when they are not.
   engine::Status check();
 
+  // Copies the search file's log back and starts it again from the top
+  // (RESTART, waiting up to the busy timeout for readers still on it).
+  // Needed under load: every desk transaction holds a read snapshot of the
+  // attached search file, so the passive checkpoints that commits run
+  // rarely find a moment to restart the log, and it grows.
+  engine::Status checkpoint();
+
   // How long a take-in waits for another indexer's transaction.
   void set_busy_timeout(int milliseconds) { db_.set_busy_timeout(milliseconds); }
 
@@ -99,7 +108,8 @@ class search_file {
 
 // Keeps a desk's search file up with its texts from a thread of its own
 // (`plaint serve`): a take-in every `every`, and at once again while whole
-// chunks wait. Stopping takes in one last chunk.
+// chunks wait; after a take-in, a checkpoint of the search file's log.
+// Stopping takes in one last chunk.
 class background_indexer {
  public:
   using on_error_fn = std::function<void(const engine::Error&)>;

@@ -79,13 +79,18 @@ engine::Status sqlite_store::attach_search_file() {
     search_attached_ = search_attachment::none;
   }
   auto file = attach_search(db_, db_.path(), db_.busy_timeout());
-  PLAINT_TRY(file);
+  if (!file) {
+    // The desk stays usable: lists and searches read every text through
+    // the stand-in, and the failure is reported.
+    if (attach_search_stand_in(db_)) search_attached_ = search_attachment::stand_in;
+    return file.error();
+  }
   search_attached_ = *file ? search_attachment::file : search_attachment::stand_in;
   if (*file) search_ = std::move(*file);
   return {};
 }
 
-void sqlite_store::take_in_texts() {
+void sqlite_store::take_in_texts(std::int64_t texts) {
   if (!search_) {
     auto file = search_file::open(db_.path(), db_.busy_timeout());
     if (!file) return;
@@ -93,20 +98,23 @@ void sqlite_store::take_in_texts() {
     if (search_attached_ == search_attachment::stand_in) (void)attach_search_file();
   }
   if (search_batch_ <= 0) {
-    // An indexer elsewhere takes them in; this writer helps, at the
-    // indexing rate, only when more than the backlog wait.
+    // An indexer elsewhere takes them in. When more than the backlog wait,
+    // this writer takes in twice what its commit wrote, so a flood slows
+    // to the indexing rate and the backlog shrinks; a whole rebuild (a
+    // search file started afresh) is left to the indexer and plaint init.
     auto waiting = search_->waiting();
     if (!waiting || *waiting <= search_backlog_) return;
     search_->set_busy_timeout(db_.busy_timeout());
-    (void)search_->take_in_all(1);
+    (void)search_->take_in(1, 2 * texts);
     return;
   }
   // The commit stands and is answered whatever happens here: another
   // process's take-in under way (a server's indexer) is not waited for
-  // longer than a short one takes; it takes these texts in itself.
+  // longer than a short one takes; it takes these texts in itself. One
+  // chunk at most: an import or a rebuild is plaint init's (migrate).
   constexpr int take_in_wait_ms = 100;
   search_->set_busy_timeout(std::min(take_in_wait_ms, db_.busy_timeout()));
-  (void)search_->take_in_all(search_batch_);
+  (void)search_->take_in(search_batch_, search_file::chunk);
 }
 
 std::string sqlite_store::path() const { return db_.path(); }
@@ -120,7 +128,7 @@ engine::Status sqlite_store::manual_checkpoints() {
 }
 
 engine::Status sqlite_store::checkpoint() {
-  return db_.exec("PRAGMA wal_checkpoint(PASSIVE)", "cannot checkpoint the write-ahead log");
+  return db_.exec("PRAGMA main.wal_checkpoint(PASSIVE)", "cannot checkpoint the write-ahead log");
 }
 
 engine::Status sqlite_store::migrate() {
@@ -150,7 +158,7 @@ std::string sqlite_store::describe() const {
 }
 
 engine::Status sqlite_store::ready() {
-  if (schema_ == current_schema) return {};
+  if (schema_ == current_schema && search_attached_ != search_attachment::none) return {};
   auto version = read_schema_version(db_);
   PLAINT_TRY(version);
   schema_ = *version;

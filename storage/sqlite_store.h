@@ -51,18 +51,19 @@ class sqlite_store final : public engine::store {
 
   // The search file (storage/sqlite_search.h) takes in the texts of many
   // transactions at once: after a commit that wrote texts, this store
-  // hands over every text then waiting if at least `texts` wait (written
-  // by any process since the last take-in); a search reads the ones still
-  // waiting from the texts themselves, so every committed text is found.
-  // 1 indexes every text right after its commit; 0 never from here, for a
-  // process that runs a background_indexer (`plaint serve`).
+  // takes in the texts then waiting (up to search_file::chunk) if at least
+  // `texts` wait (written by any process since the last take-in); a search
+  // reads the ones still waiting from the texts themselves, so every
+  // committed text is found. 1 indexes every text right after its commit;
+  // 0 leaves them to a background_indexer (`plaint serve`) but for the
+  // backlog below. migrate() takes in everything.
   static constexpr std::int64_t default_search_batch = 256;
   void set_search_batch(std::int64_t texts);
   // With a search batch of 0, the bound on what waits: a commit that finds
   // more than `texts` waiting (the indexer falling behind, say under a
-  // flood of 64 KiB notes) takes them all in itself before it returns, so
-  // the writer slows to the indexing rate and every search's share of
-  // waiting texts stays bounded.
+  // flood of 64 KiB notes) takes in twice as many texts as it wrote before
+  // it returns, so the writer slows to the indexing rate and the backlog,
+  // which every search reads, shrinks.
   static constexpr std::int64_t default_search_backlog = 4096;
   void set_search_backlog(std::int64_t texts) { search_backlog_ = std::max<std::int64_t>(texts, 1); }
 
@@ -143,11 +144,14 @@ class sqlite_store final : public engine::store {
   engine::Status ready();
 
   // Attaches the search file (storage/sqlite_search.h attach_search) in
-  // place of whatever is attached; outside transactions only.
+  // place of whatever is attached; outside transactions only. If that
+  // fails, the stand-in is attached (every search reads every text) and
+  // the failure returned.
   engine::Status attach_search_file();
-  // After a commit that wrote texts: see set_search_batch. A failure leaves
-  // the texts waiting for the next take-in; the commit stands.
-  void take_in_texts();
+  // After a commit that wrote `texts` texts: see set_search_batch and
+  // set_search_backlog. A failure leaves the texts waiting for the next
+  // take-in; the commit stands.
+  void take_in_texts(std::int64_t texts);
 
   // Shared by the store's get_* and the transaction's find_*.
   engine::Result<std::optional<engine::ticket>> load_ticket(engine::ticket_id id);

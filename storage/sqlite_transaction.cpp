@@ -243,7 +243,7 @@ engine::Status sqlite_transaction::index_text(engine::ticket_id id, std::int64_t
   PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot index the text of ticket {}", id); }));
   // The search file takes the text in after the commit, with others
   // (storage/sqlite_search.h); until then a search reads it here.
-  wrote_texts_ = true;
+  ++texts_;
   return {};
 }
 
@@ -439,7 +439,7 @@ engine::Status sqlite_transaction::commit_writes() {
   PLAINT_TRY(run(store_.db_, **st, [&] { return fmt::format("cannot commit to database {}", store_.db_.path()); }));
   committed_ = true;
   store_.in_transaction_ = false;
-  if (wrote_texts_) store_.take_in_texts();
+  if (texts_ > 0) store_.take_in_texts(texts_);
   return {};
 }
 

@@ -89,9 +89,9 @@ class sqlite_transaction final : public engine::store_transaction {
   std::int64_t last_seq_ = 0;
   std::string last_hash_;
   std::string json_buf_;  // reused by every write that serialises JSON
-  // Whether this transaction wrote a text (index_text): after its commit
-  // the store may hand the waiting texts to the search file.
-  bool wrote_texts_ = false;
+  // The texts this transaction wrote (index_text): after its commit the
+  // store may hand the waiting texts to the search file.
+  std::int64_t texts_ = 0;
   // The live webhooks, read once per transaction (every transition of a
   // batch asks) and forgotten when one is written.
   std::shared_ptr<const std::vector<engine::webhook>> webhooks_;

@@ -197,6 +197,16 @@ TEST_CASE("an unreadable Last-Event-ID is a 400, and streams beyond --max-stream
   CHECK(opened);
 }
 
+// How much a server may grow while it takes a few thousand comments. Under
+// AddressSanitizer freed memory waits in its quarantine (up to 256 MB)
+// before reuse, so resident memory there follows what was allocated, not
+// what is held: the release build's run holds the server to 64 MB.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long max_rss_growth_kb = 160 * 1024;
+#else
+constexpr long max_rss_growth_kb = 64 * 1024;
+#endif
+
 TEST_CASE("a stream that stops reading is closed once its backlog is full, the server stays small") {
   server_desk d(false);
   d.start({"--stream-backlog", "4096"});
@@ -224,7 +234,7 @@ TEST_CASE("a stream that stops reading is closed once its backlog is full, the s
   CHECK(released);
   CHECK(closed_by_peer(lazy, 60s));
   ::close(lazy);
-  CHECK(rss_kb(d.server->pid()) - rss_before < 64 * 1024);
+  CHECK(rss_kb(d.server->pid()) - rss_before < max_rss_growth_kb);
   // A reader that reconnects from where it stopped loses nothing.
   http_client c(d.port());
   REQUIRE(c.send_request("GET", "/api/v1/stream", "", server_desk::auth(d.ann, {{"Last-Event-ID", "0"}})));

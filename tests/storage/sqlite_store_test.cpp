@@ -764,7 +764,8 @@ TEST_CASE("a text outside the search keys' range is refused with one sentence, a
   }
 }
 
-TEST_CASE("a transaction with more texts than a chunk hands them to the index a chunk at a time, every one findable") {
+TEST_CASE("a transaction with more texts than a chunk: every one findable, one chunk taken in at its commit, the rest by "
+          "migrate") {
   store_fixture f;
   std::vector<engine::ticket> tickets(50, sample_ticket());
   add(*f.store, {sample_customer()}, tickets);
@@ -777,17 +778,17 @@ TEST_CASE("a transaction with more texts than a chunk hands them to the index a 
   auto note = [&](int n) {  // out of key order: ticket 50, 49, … 1, then the next slot
     require_ok(tx->index_text(50 - (n - 1) % 50, 1 + (n - 1) / 50, fmt::format("chunk note {:05}", n)));
   };
-  for (int n = 1; n < 4096; ++n) note(n);
+  for (int n = 1; n <= 10'000; ++n) note(n);
   CHECK(found_now(1));  // waiting for the index, found in the texts
-  note(4096);
-  CHECK(found_now(1));  // the 4,096th text handed the chunk over
   CHECK(found_now(4096));
-  for (int n = 4097; n <= 10'000; ++n) note(n);
   CHECK(found_now(10'000));
   require_ok(tx->commit());
   raw_db raw(f.path);
   CHECK(raw.integer("SELECT count(*) FROM search_text") == 10'050);
-  // The commit handed over the rest (more than a search batch wait).
+  // The commit took one chunk in (more than a search batch waited).
+  CHECK(raw.integer("SELECT indexed_to FROM search_mark") == storage::search_file::chunk);
+  for (int n : {1, 10'000}) CHECK(found_now(n));
+  require_ok(f.store->migrate());  // plaint init (and import) take in the rest
   CHECK(raw.integer("SELECT indexed_to FROM search_mark") == raw.integer("SELECT max(rowid) FROM search_text"));
   CHECK(raw.integer("SELECT count(*) FROM search WHERE search MATCH '\"chunk note\"'") == 10'000);
   for (int n : {1, 4096, 4097, 8192, 9999, 10'000}) {
@@ -990,6 +991,18 @@ TEST_CASE("a search file that is another desk's, or reaches past the desk's text
     CHECK(indexed_to(f.path) == 4);
     check_searches(*f.store, {{"bicycle", ""}, {"note", "2 1"}, {"kettle", "1"}});
   }
+  SUBCASE("a copy of the desk that went its own way, with this one's search file beside it") {
+    {
+      auto o = open_store(older);
+      o->set_search_batch(0);
+      write_text(*o, 2, 1, "diverged note");  // the rowid "newer note" has here, the same id and length
+    }
+    f.store.reset();
+    copy_file(f.path + "-search", older + "-search");
+    auto o = open_store(older);
+    CHECK(indexed_to(older) == 0);
+    check_searches(*o, {{"newer", ""}, {"diverged", "2"}, {"note", "2 1"}});
+  }
   SUBCASE("an older copy of the desk put in its place") {
     f.store.reset();
     copy_file(older, f.path);
@@ -1001,6 +1014,24 @@ TEST_CASE("a search file that is another desk's, or reaches past the desk's text
     CHECK(indexed_to(f.path) == 4);
     check_searches(*f.store, {{"newer", ""}, {"another", "2"}, {"note", "2 1"}});
   }
+}
+
+TEST_CASE("a search file that is not plaint's is refused with one sentence") {
+  store_fixture f;
+  f.store.reset();
+  for (const char* suffix : {"-search", "-search-wal", "-search-shm"}) std::filesystem::remove(f.path + suffix);
+  sqlite3* foreign = nullptr;
+  REQUIRE(sqlite3_open((f.path + "-search").c_str(), &foreign) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(foreign, "CREATE TABLE mine (a); PRAGMA application_id = 7;", nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+  sqlite3_close(foreign);
+  auto opened = storage::sqlite_store::open(f.path);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.error().code == errc::invalid);
+  CHECK(opened.error().message == f.path + "-search is not a plaint search index; move it away, and plaint builds "
+                                             "the desk's index there again");
+  raw_db raw(f.path);
+  CHECK(raw.integer("SELECT count(*) FROM s.mine") == 0);  // untouched
 }
 
 TEST_CASE("a desk without its search file reads every text, creates nothing until a commit takes texts in") {
@@ -1066,7 +1097,7 @@ TEST_CASE("the desk's file names are SQLite URIs, so any path names itself") {
   CHECK(storage::file_uri("x.db", "mode=ro") == "file:x.db?mode=ro");
 }
 
-TEST_CASE("a commit that finds more than the backlog waiting for the indexer takes them in itself") {
+TEST_CASE("a commit that finds more than the backlog waiting for the indexer takes in twice what it wrote") {
   store_fixture f;
   f.store->set_search_batch(0);  // as in plaint serve, here with no indexer running
   f.store->set_search_backlog(5);
@@ -1074,8 +1105,10 @@ TEST_CASE("a commit that finds more than the backlog waiting for the indexer tak
   for (int i = 1; i <= 4; ++i) write_text(*f.store, 1, i, "note " + std::to_string(i));
   CHECK(indexed_to(f.path) == 0);  // 5 wait: not more than the backlog
   write_text(*f.store, 1, 5, "note 5");
-  CHECK(indexed_to(f.path) == 6);  // 6 did: all taken in before the commit returned
+  CHECK(indexed_to(f.path) == 2);  // 6 did: twice the commit's one text taken in before it returned
   write_text(*f.store, 1, 6, "note 6");
-  CHECK(indexed_to(f.path) == 6);
-  check_searches(*f.store, {{"note 6", "1"}, {"note 2", "1"}});
+  CHECK(indexed_to(f.path) == 2);  // 5 wait again
+  write_text(*f.store, 1, 7, "note 7");
+  CHECK(indexed_to(f.path) == 4);
+  check_searches(*f.store, {{"note 7", "1"}, {"note 2", "1"}, {"kettle", "1"}});
 }
