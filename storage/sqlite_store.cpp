@@ -102,6 +102,11 @@ void sqlite_store::take_in_texts(std::int64_t texts) {
     // this writer takes in twice what its commit wrote, so a flood slows
     // to the indexing rate and the backlog shrinks; a whole rebuild (a
     // search file started afresh) is left to the indexer and plaint init.
+    // Looked at once per quarter of the backlog written here: the look is
+    // a read of both files, which every commit would pay for.
+    texts_since_look_ += texts;
+    if (texts_since_look_ < std::max<std::int64_t>(search_backlog_ / 4, 1)) return;
+    texts_since_look_ = 0;
     auto waiting = search_->waiting();
     if (!waiting || *waiting <= search_backlog_) return;
     search_->set_busy_timeout(db_.busy_timeout());

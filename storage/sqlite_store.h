@@ -63,7 +63,8 @@ class sqlite_store final : public engine::store {
   // more than `texts` waiting (the indexer falling behind, say under a
   // flood of 64 KiB notes) takes in twice as many texts as it wrote before
   // it returns, so the writer slows to the indexing rate and the backlog,
-  // which every search reads, shrinks.
+  // which every search reads, shrinks. It looks once per `texts` / 4
+  // texts written through this store, so the bound is 1.25 × `texts`.
   static constexpr std::int64_t default_search_backlog = 4096;
   void set_search_backlog(std::int64_t texts) { search_backlog_ = std::max<std::int64_t>(texts, 1); }
 
@@ -174,6 +175,7 @@ class sqlite_store final : public engine::store {
   bool in_transaction_ = false;
   std::int64_t search_batch_ = default_search_batch;
   std::int64_t search_backlog_ = default_search_backlog;
+  std::int64_t texts_since_look_ = 0;  // written since the backlog was last looked at
   // What is attached as the search schema: nothing (a file below schema
   // 15), the search file, or an empty stand-in while it does not exist.
   enum class search_attachment { none, file, stand_in } search_attached_ = search_attachment::none;
