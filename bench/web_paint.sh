@@ -57,7 +57,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 if [[ ! -f "$desk" ]]; then
   echo "making a desk of $tickets complaints in $desk (once; later runs reuse it)"
-  rm -f "$desk.part" "$desk.part-wal" "$desk.part-shm"
+  rm -f "$desk.part" "$desk.part-wal" "$desk.part-shm" "$desk.part-search" "$desk.part-search-wal" "$desk.part-search-shm"
   t0=$(date +%s.%N)
   nice "$make_desk" --db "$desk.part" --tickets "$tickets"
   t1=$(date +%s.%N)
@@ -65,6 +65,7 @@ if [[ ! -f "$desk" ]]; then
   "$plaint" --db "$desk.part" audit verify
   t2=$(date +%s.%N)
   mv "$desk.part" "$desk"
+  mv "$desk.part-search" "$desk-search"  # its search file goes with it
   printf 'made %s: %s complaints in %s s, audit verify %s s, %s bytes, on %s\n' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$tickets" "$(elapsed "$t0" "$t1")" "$(elapsed "$t1" "$t2")" \
     "$(stat -c %s "$desk")" "$(hostname)" >"$desk.made"

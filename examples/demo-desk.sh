@@ -20,7 +20,7 @@ cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target plaint
 PLAINT="$PWD/build/cli/plaint"
 DB="${PLAINT_DEMO_DB:-$PWD/build/demo/plaint.db}"
 mkdir -p "$(dirname "$DB")"
-rm -f "$DB" "$DB-wal" "$DB-shm"
+rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-search" "$DB-search-wal" "$DB-search-shm"
 
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 T=$(date -u +%s)
