@@ -9,13 +9,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "engine/result.h"
+#include "storage/periodic_thread.h"
 #include "storage/sqlite_store.h"
 
 namespace plaint::storage {
@@ -26,19 +24,10 @@ class background_checkpointer {
   explicit background_checkpointer(std::unique_ptr<sqlite_store> store, on_error_fn on_error = {},
                                    std::chrono::milliseconds every = std::chrono::milliseconds(1000));
   ~background_checkpointer();
-  background_checkpointer(const background_checkpointer&) = delete;
-  background_checkpointer& operator=(const background_checkpointer&) = delete;
 
  private:
-  void run();
-
   std::unique_ptr<sqlite_store> store_;
   on_error_fn on_error_;
-  std::chrono::milliseconds every_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  periodic_thread thread_;  // last: its rounds use the members above
 };
-
 }  // namespace plaint::storage

@@ -549,19 +549,11 @@ PRAGMA user_version = 15;
 static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,
               "one migration step per schema version");
 
-engine::Result<std::int64_t> pragma_int(const connection& db, const char* sql, std::string_view what) {
-  auto st = statement::prepare(db, sql);
-  PLAINT_TRY(st);
-  const int rc = st->step();
-  if (rc != sqlite_row) return db.error(rc, what);
-  return st->int_at(0);
-}
-
 // A file with tables but no plaint schema version is somebody else's.
 engine::Status check_foreign(const connection& db) {
-  auto app = pragma_int(db, "PRAGMA application_id", "cannot read the application id");
+  auto app = query_int(db, "PRAGMA application_id", "cannot read the application id");
   PLAINT_TRY(app);
-  auto tables = pragma_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+  auto tables = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
                            "cannot list the tables");
   PLAINT_TRY(tables);
   if ((*app != 0 && *app != plaint_application_id) || (*app == 0 && *tables > 0))
@@ -572,18 +564,17 @@ engine::Status check_foreign(const connection& db) {
 
 engine::Status apply_step(const connection& db, const migration_step& step) {
   const std::string what = fmt::format("cannot migrate {} to schema {}", db.path(), step.version);
+  rollback_on_exit guard(db);
   PLAINT_TRY(db.exec("BEGIN IMMEDIATE", what));
   // Re-read inside the write lock: another process may have just migrated.
   auto version = read_schema_version(db);
-  engine::Status s = version.ok() ? engine::Status() : engine::Status(version.error());
-  if (s.ok() && *version == 0) s = check_foreign(db);
-  if (s.ok() && *version < step.version) {
-    s = db.exec(step.sql, what);
-    if (s.ok() && step.then) s = step.then(db);
+  PLAINT_TRY(version);
+  if (*version == 0) PLAINT_TRY(check_foreign(db));
+  if (*version < step.version) {
+    PLAINT_TRY(db.exec(step.sql, what));
+    if (step.then) PLAINT_TRY(step.then(db));
   }
-  if (s.ok()) s = db.exec("COMMIT", what);
-  if (!s.ok() && !db.autocommit()) (void)db.exec("ROLLBACK", what);
-  return s;
+  return db.exec("COMMIT", what);
 }
 
 // Version 5: one creating change per customer already in the file, chained
@@ -636,7 +627,7 @@ engine::Status index_pair_terms(const connection& db) {
 }  // namespace
 
 engine::Result<int> read_schema_version(const connection& db) {
-  auto v = pragma_int(db, "PRAGMA user_version", fmt::format("cannot read the schema version of {}", db.path()));
+  auto v = query_int(db, "PRAGMA user_version", fmt::format("cannot read the schema version of {}", db.path()));
   PLAINT_TRY(v);
   return static_cast<int>(*v);
 }

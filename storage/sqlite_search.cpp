@@ -19,6 +19,7 @@ namespace {
 
 constexpr int search_file_version = 2;
 constexpr std::int64_t search_application_id = 0x706c6e73;  // "plns"
+constexpr const char* desk_last_text = "SELECT coalesce(max(rowid), 0) FROM desk.search_text";
 
 // The search file's tables under schema `schema` ("main" in the file
 // itself, search_schema for a desk's in-memory stand-in). The trigram
@@ -38,13 +39,6 @@ CREATE VIRTUAL TABLE {0}.search_pair USING fts5 (
   body, content = '', columnsize = 0, detail = 'none', tokenize = 'ascii');
 )sql",
                      schema);
-}
-
-engine::Result<std::int64_t> read_int(const connection& db, const char* sql, std::string_view what) {
-  auto st = statement::prepare(db, sql);
-  PLAINT_TRY(st);
-  if (const int rc = st->step(); rc != sqlite_row) return db.error(rc, what);
-  return st->int_at(0);
 }
 
 // The fingerprint of one desk text (FNV-1a over its key and body), kept for
@@ -76,14 +70,6 @@ engine::Result<bool> mark_holds(const connection& db, std::int64_t indexed_to, s
   return text_tip(at->int_at(0), at->view_at(1)) == tip;
 }
 
-// Rolls back an explicit transaction still open when it goes out of scope.
-struct rollback_guard {
-  const connection& db;
-  ~rollback_guard() {
-    if (!db.autocommit()) (void)db.exec("ROLLBACK", "cannot roll back the search index");
-  }
-};
-
 }  // namespace
 
 std::string search_file_path(const std::string& desk_path) { return desk_path + "-search"; }
@@ -98,9 +84,9 @@ engine::Result<std::unique_ptr<search_file>> search_file::open(const std::string
   PLAINT_TRY(db->exec("PRAGMA desk.cache_size = -512", fmt::format("cannot open the search index {}", path)));
   const std::string what = fmt::format("cannot prepare the search index {}", path);
   auto current = [&]() -> engine::Result<bool> {
-    auto app = read_int(*db, "PRAGMA main.application_id", what);
+    auto app = query_int(*db, "PRAGMA main.application_id", what);
     PLAINT_TRY(app);
-    auto version = read_int(*db, "PRAGMA main.user_version", what);
+    auto version = query_int(*db, "PRAGMA main.user_version", what);
     PLAINT_TRY(version);
     if (*app != 0 && *app != search_application_id)
       return Error{errc::invalid, fmt::format("{} is not a plaint search index; move it away, and plaint builds "
@@ -114,7 +100,7 @@ engine::Result<std::unique_ptr<search_file>> search_file::open(const std::string
   // New, or of another build: (re)created under the write lock. The texts
   // are all taken in again from the desk.
   {
-    rollback_guard guard{*db};
+    rollback_on_exit guard(*db);
     PLAINT_TRY(db->exec("BEGIN IMMEDIATE", what));
     ok = current();
     PLAINT_TRY(ok);
@@ -148,7 +134,7 @@ engine::Result<std::pair<std::int64_t, std::int64_t>> search_file::reach() {
                  fmt::format("database {} has no search index id; run plaint init to upgrade it", desk_path_)};
   if (idrc != sqlite_row) return db_.error(idrc, "cannot read the desk's search index id");
   const std::string desk = id->text_at(0);
-  auto last = read_int(db_, "SELECT coalesce(max(rowid), 0) FROM desk.search_text", "cannot read the desk's texts");
+  auto last = query_int(db_, desk_last_text, "cannot read the desk's texts");
   PLAINT_TRY(last);
   auto holds = mark_holds(db_, indexed_to, holder, tip, desk, *last);
   PLAINT_TRY(holds);
@@ -172,7 +158,7 @@ engine::Result<std::int64_t> search_file::take_in(std::int64_t at_least, std::in
 engine::Result<std::int64_t> search_file::take_in_to(std::int64_t at_least, std::int64_t at_most,
                                                       std::int64_t up_to) {
   const std::string what = fmt::format("cannot take texts into the search index {}", db_.path());
-  rollback_guard guard{db_};
+  rollback_on_exit guard(db_);
   PLAINT_TRY(db_.exec("BEGIN IMMEDIATE", what));
   auto r = reach();
   PLAINT_TRY(r);
@@ -226,13 +212,13 @@ engine::Status search_file::checkpoint() {
 }
 
 engine::Result<std::int64_t> search_file::waiting() {
-  return read_int(db_,
+  return query_int(db_,
                   "SELECT (SELECT coalesce(max(rowid), 0) FROM desk.search_text) - (SELECT indexed_to FROM main.search_mark)",
                   "cannot read how far the search index reaches");
 }
 
 engine::Result<std::int64_t> search_file::take_in_all(std::int64_t at_least) {
-  auto last = read_int(db_, "SELECT coalesce(max(rowid), 0) FROM desk.search_text", "cannot read the desk's texts");
+  auto last = query_int(db_, desk_last_text, "cannot read the desk's texts");
   PLAINT_TRY(last);
   std::int64_t total = 0;
   for (;;) {
@@ -267,7 +253,7 @@ engine::Result<std::unique_ptr<search_file>> attach_search(const connection& des
 engine::Status search_file::check() {
   const std::string what = fmt::format("cannot check the search index {}", db_.path());
   {
-    rollback_guard guard{db_};
+    rollback_on_exit guard(db_);
     PLAINT_TRY(db_.exec("BEGIN", what));
     auto mark = statement::prepare(
         db_,
@@ -281,7 +267,7 @@ engine::Status search_file::check() {
     PLAINT_TRY(db_.exec("COMMIT", what));
     if (*fresh) return {};
   }
-  rollback_guard guard{db_};
+  rollback_on_exit guard(db_);
   PLAINT_TRY(db_.exec("BEGIN IMMEDIATE", what));
   PLAINT_TRY(reach());  // empties it under the write lock, if it is still stale
   return db_.exec("COMMIT", what);
@@ -289,31 +275,23 @@ engine::Status search_file::check() {
 
 background_indexer::background_indexer(std::unique_ptr<search_file> file, on_error_fn on_error,
                                        std::chrono::milliseconds every)
-    : file_(std::move(file)), on_error_(std::move(on_error)), every_(every), thread_([this] { run(); }) {}
+    : file_(std::move(file)), on_error_(std::move(on_error)), every_(every), thread_([this] { return round(); }) {}
 
 background_indexer::~background_indexer() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_one();
-  thread_.join();
+  thread_.stop();
   (void)file_->take_in(1, search_file::chunk);
 }
 
-void background_indexer::run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    lock.unlock();
-    auto n = file_->take_in(1, search_file::chunk);
-    if (!n && on_error_) on_error_(n.error());
-    if (n && *n > 0) (void)file_->checkpoint();  // busy readers: the next round's does it
-    lock.lock();
-    if (n && *n == search_file::chunk) continue;  // more wait: at once
+std::chrono::milliseconds background_indexer::round() {
+  auto n = file_->take_in(1, search_file::chunk);
+  if (!n) {
+    if (on_error_) on_error_(n.error());
     // After an error (the desk being restored under it, a full disk) the
     // next try comes ten rounds later.
-    cv_.wait_for(lock, n ? every_ : every_ * 10, [this] { return stop_; });
+    return every_ * 10;
   }
+  if (*n > 0) (void)file_->checkpoint();  // busy readers: the next round's does it
+  return *n == search_file::chunk ? std::chrono::milliseconds(0) : every_;  // more wait: at once
 }
 
 }  // namespace plaint::storage

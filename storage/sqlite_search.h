@@ -25,15 +25,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "engine/result.h"
+#include "storage/periodic_thread.h"
 #include "storage/sqlite_statement.h"
 
 namespace plaint::storage {
@@ -116,19 +114,13 @@ class background_indexer {
   background_indexer(std::unique_ptr<search_file> file, on_error_fn on_error = {},
                      std::chrono::milliseconds every = std::chrono::milliseconds(100));
   ~background_indexer();
-  background_indexer(const background_indexer&) = delete;
-  background_indexer& operator=(const background_indexer&) = delete;
 
  private:
-  void run();
+  std::chrono::milliseconds round();
 
   std::unique_ptr<search_file> file_;
   on_error_fn on_error_;
   std::chrono::milliseconds every_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  periodic_thread thread_;  // last: its rounds use the members above
 };
-
 }  // namespace plaint::storage

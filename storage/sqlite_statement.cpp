@@ -105,6 +105,17 @@ engine::Status connection::attach_readonly(const std::string& path, const char* 
   return {};
 }
 
+engine::Result<std::int64_t> query_int(const connection& db, const char* sql, std::string_view what) {
+  auto st = statement::prepare(db, sql);
+  PLAINT_TRY(st);
+  if (const int rc = st->step(); rc != SQLITE_ROW) return db.error(rc, what);
+  return st->int_at(0);
+}
+
+rollback_on_exit::~rollback_on_exit() {
+  if (!db_.autocommit()) (void)db_.exec("ROLLBACK", "cannot roll back");
+}
+
 engine::Status connection::exec(const char* sql, std::string_view what) const {
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return error(rc, what);

@@ -140,6 +140,23 @@ class statement {
   int bind_rc_ = 0;  // first failed bind since the last reset
 };
 
+// The first column of the first row of `sql` as an integer (a PRAGMA, a
+// count); `what` names the read in the error.
+engine::Result<std::int64_t> query_int(const connection& db, const char* sql, std::string_view what);
+
+// Rolls back the explicit transaction still open on `db` when it goes out of
+// scope (an early return on error); does nothing after COMMIT.
+class rollback_on_exit {
+ public:
+  explicit rollback_on_exit(const connection& db) : db_(db) {}
+  ~rollback_on_exit();
+  rollback_on_exit(const rollback_on_exit&) = delete;
+  rollback_on_exit& operator=(const rollback_on_exit&) = delete;
+
+ private:
+  const connection& db_;
+};
+
 // Prepared statements of one connection, indexed by the caller's query ids
 // and prepared on first use. Not thread-safe, like the connection.
 class statement_cache {

@@ -117,6 +117,10 @@ void sqlite_store::take_in_texts(std::int64_t texts) {
   // process's take-in under way (a server's indexer) is not waited for
   // longer than a short one takes; it takes these texts in itself. One
   // chunk at most: an import or a rebuild is plaint init's (migrate).
+  // A read first: most commits find fewer than a batch waiting, and need
+  // not queue for the search file's lock (a server's indexer may hold it).
+  auto waiting = search_->waiting();
+  if (!waiting || *waiting < search_batch_) return;
   constexpr int take_in_wait_ms = 100;
   search_->set_busy_timeout(std::min(take_in_wait_ms, db_.busy_timeout()));
   (void)search_->take_in(search_batch_, search_file::chunk);

@@ -1112,3 +1112,26 @@ TEST_CASE("a commit that finds more than the backlog waiting for the indexer tak
   CHECK(indexed_to(f.path) == 4);
   check_searches(*f.store, {{"note 7", "1"}, {"note 2", "1"}, {"kettle", "1"}});
 }
+
+TEST_CASE("a search file of another build's version is made again and every text taken in afresh") {
+  store_fixture f;
+  add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks"), sample_ticket("acme", "Toaster")});
+  require_ok(f.store->migrate());
+  REQUIRE(indexed_to(f.path) == 2);
+  f.store.reset();
+  {
+    sqlite3* search = nullptr;
+    REQUIRE(sqlite3_open((f.path + "-search").c_str(), &search) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(search, "DROP TABLE search_mark; PRAGMA user_version = 1;", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    sqlite3_close(search);
+  }
+  f.reopen();  // made again, empty
+  CHECK(indexed_to(f.path) == 0);
+  check_searches(*f.store, {{"kettle", "1"}, {"toaster", "2"}});
+  require_ok(f.store->migrate());
+  CHECK(indexed_to(f.path) == 2);
+  raw_db raw(f.path);
+  CHECK(raw.integer("PRAGMA s.user_version") == 2);
+  CHECK(raw.integer("SELECT count(*) FROM s.search WHERE search MATCH 'kettle'") == 1);
+}
