@@ -160,9 +160,8 @@
 // characters ("a", "#9", "x ") is found through it too (storage/pairs.h):
 //   search_pair FTS5, contentless, detail none, tokenizer ascii over
 //               storage/pairs.h's terms, rowid = key.
-// The migration indexes every text up to search_mark.indexed_to once (about
-// 3.6 million texts, 93 s, on the 1M desk); the texts after the mark are
-// taken in by the next batch as before.
+// (Its migration indexed every text up to search_mark.indexed_to, 93 s on
+// the 1M desk, until version 15 dropped the index again: see below.)
 //
 // Version 15 moves the full-text indexes out of the desk into a file of
 // their own beside it, "<desk>-search" (storage/sqlite_search.h), so that
@@ -174,6 +173,16 @@
 // loses nothing: searches read the texts not yet taken in from
 // search_text, and the next take-in goes on from where the file stopped.
 //
+// Since this build always goes on to version 15, which drops the desk's
+// full-text indexes, the earlier steps no longer fill them: version 10
+// makes `search` empty (it took every text into the trigram index) and
+// version 14 makes `search_pair` empty (the 93 s above). A desk of schema
+// 9 to 13 thus upgrades without indexing anything twice. An upgrade cut
+// off between those steps and version 15 leaves a desk that only this
+// build, or a newer one, should open: its next `plaint init` (or the
+// package's upgrade) finishes it; an older build would read the empty
+// indexes as holding every text up to the mark.
+//
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
 #include "storage/sqlite_schema.h"
@@ -183,7 +192,6 @@
 
 #include "engine/audit.h"
 #include "engine/customers.h"
-#include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
 
 // The column order read_customer expects (sqlite_queries.cpp).
@@ -192,8 +200,6 @@
 namespace plaint::storage {
 
 namespace {
-
-engine::Status index_pair_terms(const connection& db);
 
 constexpr int plaint_application_id = 0x706c6e74;  // "plnt"; 1886154356 in step 1
 
@@ -492,13 +498,12 @@ INSERT INTO search_text (key, body)
 DROP TABLE search_v9;
 CREATE VIRTUAL TABLE search USING fts5 (body, content = '', columnsize = 0, tokenize = 'trigram');
 INSERT INTO search (search, rank) VALUES ('pgsz', 1000);
-INSERT INTO search (rowid, body) SELECT key, body FROM search_text ORDER BY key;
 CREATE VIRTUAL TABLE search_cjk USING fts5 (
   body, content = '', columnsize = 0, detail = 'none', tokenize = 'unicode61');
 
 PRAGMA user_version = 10;
 )sql",
-     nullptr},  // search_cjk is filled by version 13, which replaces it
+     nullptr},  // search and search_cjk stay empty: version 15 drops them (see above)
     {11, R"sql(
 DROP INDEX tickets_closed;
 CREATE INDEX tickets_kpi_closed ON tickets (
@@ -526,7 +531,7 @@ INSERT INTO search_mark (one, indexed_to) VALUES (1, (SELECT coalesce(max(rowid)
 
 PRAGMA user_version = 13;
 )sql",
-     nullptr},  // search_pair is filled by version 14, which rebuilds it
+     nullptr},
     {14, R"sql(
 DROP TABLE search_pair;
 CREATE VIRTUAL TABLE search_pair USING fts5 (
@@ -534,7 +539,7 @@ CREATE VIRTUAL TABLE search_pair USING fts5 (
 
 PRAGMA user_version = 14;
 )sql",
-     index_pair_terms},
+     nullptr},
     {15, R"sql(
 DROP TABLE search;
 DROP TABLE search_pair;
@@ -600,27 +605,6 @@ engine::Status log_existing_customers(const connection& db) {
       return db.error(irc, fmt::format("cannot log customer '{}'", c->id));
     insert->reset();
     prev = change.hash;
-  }
-}
-
-// Version 14: the pair index of every search text up to the mark, in key
-// order (FTS5 writes a segment whenever a rowid comes below the one before).
-engine::Status index_pair_terms(const connection& db) {
-  auto rows = statement::prepare(db, "SELECT key, body FROM search_text"
-                                     " WHERE rowid <= (SELECT indexed_to FROM search_mark) ORDER BY key");
-  PLAINT_TRY(rows);
-  auto insert = statement::prepare(db, "INSERT INTO search_pair (rowid, body) VALUES (?1, ?2)");
-  PLAINT_TRY(insert);
-  for (;;) {
-    const int rc = rows->step();
-    if (rc == sqlite_done) return {};
-    if (rc != sqlite_row) return db.error(rc, "cannot read the search texts to index their pairs");
-    const std::string terms = pair_terms(rows->view_at(1));
-    insert->bind(1, rows->int_at(0));
-    insert->bind(2, terms);
-    if (const int irc = insert->step(); irc != sqlite_done)
-      return db.error(irc, "cannot index the pairs of the search texts");
-    insert->reset();
   }
 }
 
