@@ -79,7 +79,10 @@ std::string fold_case(std::string_view s) {
   return out;
 }
 
-std::string pair_terms(std::string_view s) {
+namespace {
+
+// The sorted, distinct keys of every character and neighbouring pair of `s`.
+std::vector<std::uint64_t> pair_keys(std::string_view s) {
   std::vector<std::uint64_t> keys;
   keys.reserve(2 * s.size());
   std::uint64_t previous = 0;
@@ -91,13 +94,36 @@ std::string pair_terms(std::string_view s) {
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  std::string out;
-  out.reserve(3 * keys.size());
-  for (std::uint64_t key : keys) {
-    if (!out.empty()) out.push_back(' ');
-    append_term(out, key);
+  return keys;
+}
+
+// The terms of `s` written between `open` and `close`, `between` apart.
+std::string joined_terms(std::string_view s, std::string_view open, std::string_view between,
+                         std::string_view close) {
+  const auto keys = pair_keys(s);
+  std::string out(open);
+  out.reserve(open.size() + (3 + between.size()) * keys.size() + close.size());
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (k > 0) out.append(between);
+    append_term(out, keys[k]);
   }
+  out.append(close);
   return out;
+}
+
+}  // namespace
+
+search_kind search_kind_of(std::string_view text) {
+  if (text.empty()) return search_kind::none;
+  return engine::utf8_length(text) >= 3 ? search_kind::trigram : search_kind::pair;
+}
+
+std::string pair_terms(std::string_view s) { return joined_terms(s, "", " ", ""); }
+
+// A term holds letters, digits, "q" with hex digits and non-ASCII UTF-8,
+// whose bytes are never '"' or '\\': quoting each element needs no escapes.
+std::string pair_terms_array(std::string_view s) {
+  return s.empty() ? std::string("{}") : joined_terms(s, "{\"", "\",\"", "\"}");
 }
 
 std::string pair_term(std::string_view s) {

@@ -22,12 +22,22 @@
 
 namespace plaint::storage {
 
+// How a search text is looked up: 3+ characters by the trigram index
+// (FTS5's on SQLite, pg_trgm's on PostgreSQL), one or two ("款", "包裹",
+// "ok", "a", "#9") by the pair index.
+enum class search_kind { none, trigram, pair };
+search_kind search_kind_of(std::string_view text);
+
 // The pair index's terms of valid UTF-8 text, space-separated; "" for "".
 std::string pair_terms(std::string_view utf8);
 
 // The pair index's term for valid UTF-8 search text of one or two
 // characters.
 std::string pair_term(std::string_view utf8);
+
+// The same terms as a PostgreSQL array literal, each element quoted:
+// "{}" for "" (PostgreSQL's search.pairs column, schema 16).
+std::string pair_terms_array(std::string_view utf8);
 
 // Valid UTF-8 text with its letters folded to lower case as the full-text
 // indexes fold them, for Latin (ASCII, Latin-1, Latin Extended-A, Latin

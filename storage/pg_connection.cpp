@@ -240,30 +240,34 @@ engine::Error connection::failure(pg_result* r, std::string_view what) const {
   return Error{code_of(state ? state : ""), fmt::format("{}: {}", what, first_line(message))};
 }
 
-engine::Result<result> connection::exec(std::string_view sql, std::string_view what) {
-  if (!ok()) return Error{errc::unavailable, fmt::format("{}: the connection to PostgreSQL is lost", what)};
-  const std::string text(sql);
-  result r(PQexec(conn_, text.c_str()));
+engine::Result<result> connection::checked(result r, std::string_view what) const {
   pg_result* raw = r.get();
   const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return failure(raw, what);
   return r;
 }
 
+engine::Result<result> connection::exec(std::string_view sql, std::string_view what) {
+  if (!ok()) return Error{errc::unavailable, fmt::format("{}: the connection to PostgreSQL is lost", what)};
+  const std::string text(sql);
+  return checked(result(PQexec(conn_, text.c_str())), what);
+}
+
 engine::Result<result> connection::run(const std::string& name, const std::string& sql, const params& p,
                                        std::string_view what) {
   if (!ok()) return Error{errc::unavailable, fmt::format("{}: the connection to PostgreSQL is lost", what)};
+  if (name.empty()) {  // planned for these parameters, every time
+    return checked(result(PQexecParams(conn_, sql.c_str(), p.size(), nullptr, p.values(), p.lengths(), p.formats(), 0)),
+                   what);
+  }
   if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
     result prep(PQprepare(conn_, name.c_str(), sql.c_str(), p.size(), nullptr));
     pg_result* raw = prep.get();
     if (!raw || PQresultStatus(raw) != PGRES_COMMAND_OK) return failure(raw, what);
     prepared_.push_back(name);
   }
-  result r(PQexecPrepared(conn_, name.c_str(), p.size(), p.values(), p.lengths(), p.formats(), 0));
-  pg_result* raw = r.get();
-  const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return failure(raw, what);
-  return r;
+  return checked(result(PQexecPrepared(conn_, name.c_str(), p.size(), p.values(), p.lengths(), p.formats(), 0)),
+                 what);
 }
 
 }  // namespace plaint::storage::pg

@@ -125,7 +125,9 @@ class connection {
   // separated by semicolons.
   engine::Result<result> exec(std::string_view sql, std::string_view what);
   // Runs `sql` as the prepared statement `name`, preparing it on this
-  // connection the first time. `what` names the work for the error.
+  // connection the first time; with an empty name, unprepared, so that
+  // PostgreSQL plans it for these parameters (a search term's frequency
+  // decides its plan). `what` names the work for the error.
   engine::Result<result> run(const std::string& name, const std::string& sql, const params& p,
                              std::string_view what);
   // Whether the connection still works (a lost one needs reconnect()).
@@ -145,6 +147,8 @@ class connection {
   connection(std::string url, std::chrono::seconds timeout) : url_(std::move(url)), timeout_(timeout) {}
   engine::Status connect();
   engine::Error failure(pg_result* r, std::string_view what) const;
+  // `r` when it succeeded, else its error.
+  engine::Result<result> checked(result r, std::string_view what) const;
 
   std::string url_;
   std::chrono::seconds timeout_;

@@ -118,8 +118,8 @@ class pg_store final : public engine::store {
   struct period_queries {
     const char* open_name;
     const char* open_sql;
-    const char* closed_name;
     const char* closed_sql;
+    int created_at_column;
     int closed_at_column;
   };
   engine::Status scan_period(engine::timestamp from, engine::timestamp to, const period_queries& queries,

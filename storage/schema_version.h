@@ -4,6 +4,6 @@
 
 namespace plaint::storage {
 
-inline constexpr int current_schema = 15;
+inline constexpr int current_schema = 16;
 
 }  // namespace plaint::storage

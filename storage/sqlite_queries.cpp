@@ -242,12 +242,6 @@ const char* const query_sql[q::count] = {
     "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_opened WHERE created_at < ?1 LIMIT ?2)",
 };
 
-search_kind search_kind_of(std::string_view text) {
-  if (text.empty()) return search_kind::none;
-  const std::size_t length = engine::utf8_length(text);
-  return length >= 3 ? search_kind::trigram : search_kind::pair;
-}
-
 q::id list_query_for(const engine::ticket_query& query, search_kind kind) {
   if (query.customer) return q::list_tickets_by_customer;
   if (kind != search_kind::none) return q::ticket_if_listed;  // driven by the search rows, newest first

@@ -16,6 +16,7 @@
 #include "engine/result.h"
 #include "engine/store.h"
 #include "storage/rows.h"
+#include "storage/pairs.h"
 #include "storage/sqlite_statement.h"
 
 namespace plaint::storage {
@@ -134,12 +135,6 @@ enum id : std::size_t {
 }  // namespace q
 
 extern const char* const query_sql[q::count];
-
-// How a search text is looked up: 3+ characters by the trigram index, one
-// or two ("款", "包裹", "ok", "a", "#9") by the pair index
-// (storage/pairs.h).
-enum class search_kind { none, trigram, pair };
-search_kind search_kind_of(std::string_view text);
 
 // The list_tickets variant for `query`: driven by the filter likely to match
 // fewest tickets (a customer has few; most tickets sit at level 1 and in

@@ -183,6 +183,9 @@
 // package's upgrade) finishes it; an older build would read the empty
 // indexes as holding every text up to the mark.
 //
+// Version 16 changes nothing here: it gives PostgreSQL the pair index
+// (storage/pg_schema.cpp), and the two stores count their schemas alike.
+//
 // PRAGMA application_id marks the file as plaint's; PRAGMA user_version is
 // the schema version.
 #include "storage/sqlite_schema.h"
@@ -549,6 +552,10 @@ INSERT INTO settings (key, value) VALUES ('search_index', lower(hex(randomblob(1
 PRAGMA user_version = 15;
 )sql",
      nullptr},  // sqlite_store::migrate then builds the search file from search_text
+    {16, R"sql(
+PRAGMA user_version = 16;
+)sql",
+     nullptr},
 };
 
 static_assert(sizeof(steps) / sizeof(steps[0]) == current_schema,

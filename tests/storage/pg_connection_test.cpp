@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "storage/pairs.h"
 #include "storage/pg_schema.h"
 #include "tests/pg_fixture.h"
 #include "tests/storage/store_fixture.h"
@@ -130,6 +131,73 @@ TEST_CASE("PostgreSQL: migrate creates the current schema once, even from two no
   auto rows = a->exec("SELECT count(*) FROM plaint_schema", "count versions");
   require_ok(rows);
   CHECK(rows->integer(0, 0) == 1);
+}
+
+TEST_CASE("PostgreSQL: migrating a schema 15 database gives every text its pairs, as an insert writes them, and "
+          "indexes them") {
+  pg_database db;
+  auto c = connect(db.url);
+  require_ok(storage::pg::migrate_schema(*c));
+  // Back to schema 15: the search texts without their pairs.
+  require_ok(c->exec("DROP INDEX search_pairs; DROP INDEX tickets_opened; ALTER TABLE search DROP COLUMN pairs;"
+                     "UPDATE plaint_schema SET version = 15",
+                     "undo schema 16"));
+  require_ok(c->exec("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('acme', 'Acme', 1, 1);"
+                     "INSERT INTO tickets (workflow, customer, tier, channel, category, priority, subject, state, "
+                     "version, created_at, updated_at) SELECT 'complaint', 'acme', 'standard', 'phone', 'other', "
+                     "'P3', 'kettle', 'intake', 1, 1, 1 FROM generate_series(1, 2);"
+                     // More texts than one batch of the migration (2,000).
+                     "INSERT INTO search (ticket, body) SELECT 2, 'filler ' || n FROM generate_series(1, 4500) n",
+                     "write the texts"));
+  const std::string texts[] = {"客户的包裹丢了", "say \"hi\" \\ {back}, O'Brien", "Ünïcode ÇA", ""};
+  for (const auto& text : texts)
+    require_ok(c->run("put_text", "INSERT INTO search (ticket, body) VALUES (1, $1)", storage::pg::params().add(text),
+                      "write a text"));
+  require_ok(storage::pg::migrate_schema(*c));
+  auto v = storage::pg::read_schema_version(*c);
+  require_ok(v);
+  CHECK(*v == storage::current_schema);
+
+  // Every text has the pairs an insert of this build writes for it.
+  auto rows = c->exec("SELECT body, pairs::text, cardinality(pairs) FROM search ORDER BY id", "read the pairs");
+  require_ok(rows);
+  REQUIRE(rows->rows() == 4504);
+  int differ = 0;
+  for (int i = 0; i < rows->rows(); ++i) {
+    const std::string body = rows->text(i, 0);
+    auto again = c->run("pairs_of", "SELECT $1::text[]::text", storage::pg::params().add(storage::pair_terms_array(body)),
+                        "read an array");
+    require_ok(again);
+    if (again->text(0, 0) != rows->text(i, 1)) ++differ;
+    if (body.empty()) CHECK(rows->integer(i, 2) == 0);
+  }
+  CHECK(differ == 0);
+  auto found = [&](const std::string& text) {
+    auto r = c->run("find_pair", "SELECT string_agg(DISTINCT ticket::text, ' ') FROM search WHERE pairs @> ARRAY[$1]",
+                    storage::pg::params().add(storage::pair_term(text)), "search the pairs");
+    require_ok(r);
+    return r->text(0, 0);
+  };
+  CHECK(found("包裹") == "1");
+  CHECK(found("丢") == "1");
+  CHECK(found("\"") == "1");
+  CHECK(found("\\") == "1");
+  CHECK(found("{b") == "1");
+  CHECK(found("'b") == "1");
+  CHECK(found("ÜN") == "1");  // folded as SQLite folds them
+  CHECK(found("çA") == "1");
+  CHECK(found("ca").empty());
+  CHECK(found("r ") == "2");
+  CHECK(found("zq").empty());
+
+  auto shape = c->exec("SELECT (SELECT count(*) FROM pg_indexes WHERE indexname IN ('search_pairs', 'tickets_opened')),"
+                       " (SELECT count(*) FROM information_schema.columns WHERE table_name = 'search'"
+                       "  AND column_name = 'pairs' AND column_default IS NULL)",
+                       "read the schema");
+  require_ok(shape);
+  CHECK(shape->integer(0, 0) == 2);
+  CHECK(shape->integer(0, 1) == 1);  // no default: every insert names its pairs
+  CHECK_FALSE(c->exec("INSERT INTO search (ticket, body) VALUES (1, 'no pairs')", "write without pairs").ok());
 }
 
 TEST_CASE("PostgreSQL: the audit log is append-only and JSON columns take only JSON") {
