@@ -8,7 +8,8 @@
 //   bench_desk_reads --db DESK [--runs N]
 //
 // DESK is a desk such as bench_desk builds (1,000,000 tickets over three
-// years), or a PostgreSQL database it was moved to (`plaint migrate --to`). Each figure is the median of N runs (default 7) after one warm-up
+// years), or a PostgreSQL database it was moved to (`plaint migrate
+// --to`). Each figure is the median of N runs (default 7) after one warm-up
 // run, with the worst beside it.
 #include <algorithm>
 #include <chrono>
@@ -100,8 +101,9 @@ int main(int argc, char** argv) {
   // A file is SQLite (with raw SQLite's figures beside the store's), a
   // postgresql:// URL a PostgreSQL desk (`plaint migrate --to` one).
   const bool sqlite = !storage::is_postgresql_url(db);
-  auto store = must(storage::open_store(db, std::chrono::milliseconds(5000)), "open " + db);
-  must(store->migrate(), "migrate " + db);
+  const std::string where = storage::printable_location(db);  // a URL without its password
+  auto store = must(storage::open_store(db, std::chrono::milliseconds(5000)), "open " + where);
+  must(store->migrate(), "migrate " + where);
   engine::store& s = *store;
 
   std::int64_t tickets = 0, open = 0;
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
     engine::ticket_query all;
     all.limit = 1;
     auto top = must(s.list_tickets(all), "newest ticket");
-    if (top.tickets.empty()) die(db + " holds no tickets");
+    if (top.tickets.empty()) die(where + " holds no tickets");
     tickets = top.tickets.front().id;
     newest = top.tickets.front().created_at;
     oldest = must(s.get_ticket(1), "ticket 1").created_at;
@@ -125,7 +127,7 @@ int main(int argc, char** argv) {
     sqlite3_close(h);
   }
   const engine::timestamp now = newest + 600;
-  fmt::print("bench_desk_reads: {} ({} tickets, {} open), median of {} runs\n", storage::printable_location(db), tickets,
+  fmt::print("bench_desk_reads: {} ({} tickets, {} open), median of {} runs\n", where, tickets,
              sqlite ? std::to_string(open) : std::string("?"), runs);
   if (sqlite) {
     const double raw = raw_ms(db, "SELECT * FROM tickets ORDER BY id DESC LIMIT 50", runs);

@@ -1,6 +1,7 @@
 // One libpq connection to PostgreSQL, as the PostgreSQL store uses it:
-// statements prepared once per connection by name and run with
-// parameters (never SQL built from values), text results read by row and
+// statements prepared once per connection by name (or, unnamed, planned
+// for their values each time) and run with parameters (never SQL built
+// from values), text results read by row and
 // column, and every failure mapped to the engine's error codes by its
 // SQLSTATE. libpq appears nowhere else.
 //

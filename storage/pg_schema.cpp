@@ -293,7 +293,7 @@ SELECT 1;
     // (a two-character Chinese word) no longer reads every text. The
     // column is filled, then indexed, then loses its default: every
     // insert names its pairs. Its statistics keep the 10,000 most common
-    // terms (100 × the default), so that the planner tells a rare pair,
+    // terms (10 × the default), so that the planner tells a rare pair,
     // found through the index, from a frequent one, found by walking the
     // newest tickets; at the default it took rare pairs for frequent ones
     // and read every text (2 s on a 200,000-ticket desk). And the reports
@@ -378,6 +378,9 @@ engine::Status migrate_schema(connection& c) {
     PLAINT_TRY(c.exec("BEGIN", "begin a migration"));
     auto body = [&]() -> engine::Status {
       PLAINT_TRY(c.exec(fmt::format("SELECT pg_advisory_xact_lock({})", migration_lock), "wait for other migrations"));
+      // And the writers' lock: a node of an older build finishes the write
+      // it is in, and its next one reads the new version and stops.
+      PLAINT_TRY(c.exec(fmt::format("SELECT pg_advisory_xact_lock({})", events_lock), "wait for the writers"));
       PLAINT_TRY(c.exec("CREATE TABLE IF NOT EXISTS plaint_schema (version INTEGER NOT NULL)", "record the schema"));
       // Read again under the lock: another node may have migrated meanwhile.
       auto v = c.exec("SELECT version FROM plaint_schema", "read the schema version");

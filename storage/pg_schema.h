@@ -12,11 +12,19 @@
 // transaction-level advisory lock, so nodes starting together migrate once.
 #pragma once
 
+#include <cstdint>
+
 #include "engine/result.h"
 #include "storage/pg_connection.h"
 #include "storage/schema_version.h"
 
 namespace plaint::storage::pg {
+
+// The advisory lock on the audit log's end: every write transaction takes
+// it and then reads the chain's end and the schema version
+// (pg_store's read_tail); a migration step holds it too, so no write is
+// between its check and its commit while the schema changes.
+inline constexpr std::int64_t events_lock = 0x706c6e7465;
 
 // The schema version of the database; 0 when it was never initialised.
 // `internal` for a database that holds tables but no plaint_schema

@@ -35,8 +35,8 @@ using engine::Error;
 
 constexpr int max_page = 1000;
 constexpr int scan_page = 500;
-// Advisory lock keys: the audit log's end, the customer log's end.
-constexpr std::int64_t events_lock = 0x706c6e7465;
+// Advisory lock keys: the audit log's end (pg_schema.h), the customer log's end.
+using pg::events_lock;
 constexpr std::int64_t changes_lock = 0x706c6e7463;
 
 template <class T, class Read>
@@ -605,11 +605,28 @@ class pg_transaction final : public engine::store_transaction {
     if (have_tail_) return {};
     PLAINT_TRY(done(run("events_lock", "SELECT pg_advisory_xact_lock($1)", pg::params().add(events_lock),
                         "cannot wait for the audit log")));
-    auto r = run("event_last", "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", pg::params(),
-                 "cannot read the end of the audit log");
+    // With the schema version, under the same lock as the migrations: a
+    // newer plaint may have upgraded the database since this store looked,
+    // and rows of the old shape must not go into the new schema.
+    auto r = run("event_tail",
+                 "SELECT s.version, e.seq, e.hash FROM plaint_schema s"
+                 " LEFT JOIN LATERAL (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) e ON true",
+                 pg::params(), "cannot read the end of the audit log");
     PLAINT_TRY(r);
-    last_seq_ = r->rows() ? r->integer(0, 0) : 0;
-    last_hash_ = r->rows() ? r->text(0, 1) : std::string(engine::genesis_hash);
+    if (r->rows() != 1) {
+      failed_ = true;
+      return Error{errc::internal, "the schema version of the database is missing"};
+    }
+    if (const auto now = r->integer(0, 0); now != current_schema) {
+      failed_ = true;  // commit() refuses: nothing of the old shape is written
+      return Error{errc::internal,
+                   fmt::format("database {} was changed to schema {} while this process was using it at schema {}; "
+                               "restart it with a plaint that matches the database",
+                               s_.db_->describe(), now, current_schema)};
+    }
+    const auto seq = r->opt_integer(0, 1);
+    last_seq_ = seq.value_or(0);
+    last_hash_ = seq ? r->text(0, 2) : std::string(engine::genesis_hash);
     have_tail_ = true;
     return {};
   }

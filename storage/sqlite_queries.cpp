@@ -2,7 +2,6 @@
 // source of column order for SELECTs, INSERTs and the bind_/read_ functions.
 #include "storage/sqlite_queries.h"
 
-#include "engine/utf8.h"
 #include "storage/pairs.h"
 #include "storage/columns.h"
 

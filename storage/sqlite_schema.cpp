@@ -176,12 +176,13 @@
 // Since this build always goes on to version 15, which drops the desk's
 // full-text indexes, the earlier steps no longer fill them: version 10
 // makes `search` empty (it took every text into the trigram index) and
-// version 14 makes `search_pair` empty (the 93 s above). A desk of schema
-// 9 to 13 thus upgrades without indexing anything twice. An upgrade cut
-// off between those steps and version 15 leaves a desk that only this
-// build, or a newer one, should open: its next `plaint init` (or the
-// package's upgrade) finishes it; an older build would read the empty
-// indexes as holding every text up to the mark.
+// version 14 makes `search_pair` empty (the 93 s above), and version 13
+// sets the mark to 0, which is then true. A desk of schema 9 to 13 thus
+// upgrades without indexing anything twice. An upgrade cut off between
+// those steps and version 15 is finished by the next `plaint init` of this
+// build or a newer one. Opened by an older build instead, a desk left at
+// 13 or 14 is indexed by that build from its mark; one left at 10 to 12
+// (before the mark existed) would search an empty index.
 //
 // Version 16 changes nothing here: it gives PostgreSQL the pair index
 // (storage/pg_schema.cpp), and the two stores count their schemas alike.
@@ -530,7 +531,7 @@ CREATE TABLE search_mark (
   one        INTEGER PRIMARY KEY CHECK (one = 1),
   indexed_to INTEGER NOT NULL
 );
-INSERT INTO search_mark (one, indexed_to) VALUES (1, (SELECT coalesce(max(rowid), 0) FROM search_text));
+INSERT INTO search_mark (one, indexed_to) VALUES (1, 0);
 
 PRAGMA user_version = 13;
 )sql",

@@ -5,10 +5,13 @@
 #include "storage/pg_connection.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 
+#include "storage/open_store.h"
 #include "storage/pairs.h"
 #include "storage/pg_schema.h"
 #include "tests/pg_fixture.h"
@@ -198,6 +201,37 @@ TEST_CASE("PostgreSQL: migrating a schema 15 database gives every text its pairs
   CHECK(shape->integer(0, 0) == 2);
   CHECK(shape->integer(0, 1) == 1);  // no default: every insert names its pairs
   CHECK_FALSE(c->exec("INSERT INTO search (ticket, body) VALUES (1, 'no pairs')", "write without pairs").ok());
+}
+
+TEST_CASE("PostgreSQL: a node whose database was moved to another schema while it ran stops writing") {
+  pg_database db;
+  auto store = storage::open_store(db.url, std::chrono::milliseconds(5000));
+  require_ok(store);
+  require_ok((*store)->migrate());
+  auto c = connect(db.url);
+  require_ok(c->exec("UPDATE plaint_schema SET version = version + 1", "move the schema on"));
+  {
+    auto tx = (*store)->begin();
+    require_ok(tx);
+    auto put = (*tx)->put_customer(sample_customer());
+    REQUIRE_FALSE(put.ok());
+    CHECK(put.error().code == errc::internal);
+    CHECK(put.error().message.rfind("database postgresql ", 0) == 0);
+    CHECK(put.error().message.find(fmt::format(" was changed to schema {} while this process was using it at schema {}; "
+                                               "restart it with a plaint that matches the database",
+                                               storage::current_schema + 1, storage::current_schema)) !=
+          std::string::npos);
+    CHECK_FALSE((*tx)->commit().ok());
+  }
+  auto none = c->exec("SELECT count(*) FROM customers", "count customers");
+  require_ok(none);
+  CHECK(none->integer(0, 0) == 0);
+  // Back at its schema, the same store writes again.
+  require_ok(c->exec("UPDATE plaint_schema SET version = version - 1", "move the schema back"));
+  auto tx = (*store)->begin();
+  require_ok(tx);
+  require_ok((*tx)->put_customer(sample_customer()));
+  require_ok((*tx)->commit());
 }
 
 TEST_CASE("PostgreSQL: the audit log is append-only and JSON columns take only JSON") {
