@@ -682,6 +682,38 @@ TEST_CASE("search finds English in any case, Chinese of any length, two letters 
   }, search_batches::also_one);
 }
 
+TEST_CASE("a search is taken literally: wildcards, quotes, backslashes and SQL find only where they are written") {
+  for_each_backend([&](backend_store& f) {
+    add(*f.store, {sample_customer()},
+        {sample_ticket("acme", "100% sure"), sample_ticket("acme", "under_score"),
+         sample_ticket("acme", "say \"hi\" O'Brien \\ back {x}"), sample_ticket("acme", "plain text")});
+    auto search = [&](std::string text) {
+      engine::ticket_query q;
+      q.search = std::move(text);
+      return ids_of(list(*f.store, q));
+    };
+    // One or two characters (the pair index) and three or more (the
+    // trigram index, ILIKE on PostgreSQL), each a wildcard somewhere.
+    CHECK(search("%") == "1");
+    CHECK(search("0%") == "1");
+    CHECK(search("0% s") == "1");
+    CHECK(search("%%").empty());
+    CHECK(search("_") == "2");
+    CHECK(search("r_s") == "2");
+    CHECK(search("r%s").empty());  // a wildcard would have matched "under_score"
+    CHECK(search("a%b").empty());  // ... and "say ... back"
+    CHECK(search("\"") == "3");
+    CHECK(search("'") == "3");
+    CHECK(search("O'B") == "3");
+    CHECK(search("\\") == "3");
+    CHECK(search("\\ b") == "3");
+    CHECK(search("{x}") == "3");
+    CHECK(search("'; DROP TABLE tickets; --").empty());
+    CHECK(search("\") OR 1=1 --").empty());
+    CHECK(search("text") == "4");  // and the desk is as it was
+  });
+}
+
 TEST_CASE("a search pages newest first through every matching ticket, notes on old tickets and filters included") {
   for_each_backend([&](backend_store& f) {
     std::vector<engine::ticket> tickets;

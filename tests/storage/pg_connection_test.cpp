@@ -29,6 +29,18 @@ std::unique_ptr<storage::pg::connection> connect(const std::string& url) {
   return std::move(*c);
 }
 
+// Customer 'acme' and `n` tickets of it, numbered from 1, written as rows.
+void add_acme_tickets(storage::pg::connection& c, int n) {
+  require_ok(c.run("acme_tickets",
+                   "INSERT INTO customers (id, name, created_at, updated_at) VALUES ('acme', 'Acme', 1, 1)",
+                   storage::pg::params(), "write a customer"));
+  require_ok(c.run("acme_tickets_n",
+                   "INSERT INTO tickets (workflow, customer, tier, channel, category, priority, subject, state, "
+                   "version, created_at, updated_at) SELECT 'complaint', 'acme', 'standard', 'phone', 'other', "
+                   "'P3', 'kettle', 'intake', 1, 1, 1 FROM generate_series(1, $1::int)",
+                   storage::pg::params().add(std::int64_t{n}), "write the tickets"));
+}
+
 }  // namespace
 
 TEST_CASE("PostgreSQL: parameters round-trip as values, never as SQL, Chinese text and raw bytes included") {
@@ -145,12 +157,9 @@ TEST_CASE("PostgreSQL: migrating a schema 15 database gives every text its pairs
   require_ok(c->exec("DROP INDEX search_pairs; DROP INDEX tickets_opened; ALTER TABLE search DROP COLUMN pairs;"
                      "UPDATE plaint_schema SET version = 15",
                      "undo schema 16"));
-  require_ok(c->exec("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('acme', 'Acme', 1, 1);"
-                     "INSERT INTO tickets (workflow, customer, tier, channel, category, priority, subject, state, "
-                     "version, created_at, updated_at) SELECT 'complaint', 'acme', 'standard', 'phone', 'other', "
-                     "'P3', 'kettle', 'intake', 1, 1, 1 FROM generate_series(1, 2);"
-                     // More texts than one batch of the migration (2,000).
-                     "INSERT INTO search (ticket, body) SELECT 2, 'filler ' || n FROM generate_series(1, 4500) n",
+  add_acme_tickets(*c, 2);
+  // More texts than one batch of the migration (2,000).
+  require_ok(c->exec("INSERT INTO search (ticket, body) SELECT 2, 'filler ' || n FROM generate_series(1, 4500) n",
                      "write the texts"));
   const std::string texts[] = {"客户的包裹丢了", "say \"hi\" \\ {back}, O'Brien", "Ünïcode ÇA", ""};
   for (const auto& text : texts)
@@ -238,13 +247,10 @@ TEST_CASE("PostgreSQL: the audit log is append-only and JSON columns take only J
   pg_database db;
   auto c = connect(db.url);
   require_ok(storage::pg::migrate_schema(*c));
-  require_ok(c->exec("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('acme', 'Acme', 1, 1);"
-                     "INSERT INTO tickets (workflow, customer, tier, channel, category, priority, subject, state, "
-                     "version, created_at, updated_at) VALUES ('complaint', 'acme', 'standard', 'phone', 'other', "
-                     "'P3', 'kettle', 'intake', 1, 1, 1);"
-                     "INSERT INTO events (seq, ticket, at, actor, event, to_state, version, payload, prev_hash, hash) "
+  add_acme_tickets(*c, 1);
+  require_ok(c->exec("INSERT INTO events (seq, ticket, at, actor, event, to_state, version, payload, prev_hash, hash) "
                      "VALUES (1, 1, 1, 'ann', 'open', 'intake', 1, '{}', '', 'h')",
-                     "write a ticket"));
+                     "write a ticket's event"));
   auto changed = c->exec("UPDATE events SET actor = 'mallory'", "rewrite history");
   REQUIRE(!changed.ok());
   CHECK(changed.error().code == errc::invalid);
