@@ -6,6 +6,8 @@
 #include <limits>
 #include <set>
 
+#include <utility>
+
 #include <fmt/format.h>
 #include <sqlite3.h>
 
@@ -97,31 +99,31 @@ void sqlite_store::take_in_texts(std::int64_t texts) {
     search_ = std::move(*file);
     if (search_attached_ == search_attachment::stand_in) (void)attach_search_file();
   }
-  if (search_batch_ <= 0) {
-    // An indexer elsewhere takes them in. When more than the backlog wait,
-    // this writer takes in twice what its commit wrote, so a flood slows
-    // to the indexing rate and the backlog shrinks; a whole rebuild (a
-    // search file started afresh) is left to the indexer and plaint init.
-    // Looked at once per quarter of the backlog written here: the look is
-    // a read of both files, which every commit would pay for.
-    texts_since_look_ += texts;
-    if (texts_since_look_ < std::max<std::int64_t>(search_backlog_ / 4, 1)) return;
-    texts_since_look_ = 0;
-    auto waiting = search_->waiting();
-    if (!waiting || *waiting <= search_backlog_) return;
-    search_->set_busy_timeout(db_.busy_timeout());
-    (void)search_->take_in(1, 2 * texts);
-    return;
-  }
   // The commit stands and is answered whatever happens here: another
   // process's take-in under way (a server's indexer) is not waited for
   // longer than a short one takes; it takes these texts in itself. One
   // chunk at most: an import or a rebuild is plaint init's (migrate).
+  constexpr int take_in_wait_ms = 100;
+  if (search_batch_ <= 0) {
+    // An indexer elsewhere takes them in. When more than the backlog wait,
+    // this writer takes in twice what it wrote since it last looked, so a
+    // flood slows to the indexing rate and the backlog shrinks; a whole
+    // rebuild (a search file started afresh) is left to the indexer and
+    // plaint init. Looked at once per quarter of the backlog written here:
+    // the look is a read of both files, which every commit would pay for.
+    texts_since_look_ += texts;
+    if (texts_since_look_ < std::max<std::int64_t>(search_backlog_ / 4, 1)) return;
+    const std::int64_t written = std::exchange(texts_since_look_, 0);
+    auto waiting = search_->waiting();
+    if (!waiting || *waiting <= search_backlog_) return;
+    search_->set_busy_timeout(std::min(take_in_wait_ms, db_.busy_timeout()));
+    (void)search_->take_in(1, std::min<std::int64_t>(2 * written, search_file::chunk));
+    return;
+  }
   // A read first: most commits find fewer than a batch waiting, and need
   // not queue for the search file's lock (a server's indexer may hold it).
   auto waiting = search_->waiting();
   if (!waiting || *waiting < search_batch_) return;
-  constexpr int take_in_wait_ms = 100;
   search_->set_busy_timeout(std::min(take_in_wait_ms, db_.busy_timeout()));
   (void)search_->take_in(search_batch_, search_file::chunk);
 }

@@ -61,10 +61,12 @@ class sqlite_store final : public engine::store {
   void set_search_batch(std::int64_t texts);
   // With a search batch of 0, the bound on what waits: a commit that finds
   // more than `texts` waiting (the indexer falling behind, say under a
-  // flood of 64 KiB notes) takes in twice as many texts as it wrote before
-  // it returns, so the writer slows to the indexing rate and the backlog,
-  // which every search reads, shrinks. It looks once per `texts` / 4
-  // texts written through this store, so the bound is 1.25 × `texts`.
+  // flood of 64 KiB notes) takes in twice as many texts as it wrote since
+  // it last looked before it returns (one chunk at most, waiting 100 ms at
+  // most for the indexer's lock), so the writer slows to the indexing rate
+  // and the backlog, which every search reads, shrinks. It looks once per
+  // `texts` / 4 texts written through this store, so the bound is about
+  // 1.25 × `texts` plus one commit's texts.
   static constexpr std::int64_t default_search_backlog = 4096;
   void set_search_backlog(std::int64_t texts) { search_backlog_ = std::max<std::int64_t>(texts, 1); }
 

@@ -1100,7 +1100,7 @@ TEST_CASE("the desk's file names are SQLite URIs, so any path names itself") {
 TEST_CASE("a commit that finds more than the backlog waiting for the indexer takes in twice what it wrote") {
   store_fixture f;
   f.store->set_search_batch(0);  // as in plaint serve, here with no indexer running
-  f.store->set_search_backlog(5);
+  f.store->set_search_backlog(5);  // looked at after every text (a quarter rounds to 1)
   add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks")});
   for (int i = 1; i <= 4; ++i) write_text(*f.store, 1, i, "note " + std::to_string(i));
   CHECK(indexed_to(f.path) == 0);  // 5 wait: not more than the backlog
@@ -1111,6 +1111,22 @@ TEST_CASE("a commit that finds more than the backlog waiting for the indexer tak
   write_text(*f.store, 1, 7, "note 7");
   CHECK(indexed_to(f.path) == 4);
   check_searches(*f.store, {{"note 7", "1"}, {"note 2", "1"}, {"kettle", "1"}});
+}
+
+TEST_CASE("under a flood of one-text commits the backlog stays bounded: a look takes in twice what was written "
+          "since the last one") {
+  store_fixture f;
+  f.store->set_search_batch(0);
+  f.store->set_search_backlog(40);  // looked at once per 10 texts
+  add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks")});
+  std::int64_t most = 0;
+  for (int i = 1; i <= 400; ++i) {
+    write_text(*f.store, 1, i, "note " + std::to_string(i));
+    most = std::max(most, (i + 1) - indexed_to(f.path));  // texts waiting after this commit
+  }
+  CHECK(indexed_to(f.path) > 0);
+  CHECK(most <= 40 + 10);  // the backlog and one look's worth (it grew without bound before)
+  check_searches(*f.store, {{"note 400", "1"}, {"note 1", "1"}});
 }
 
 TEST_CASE("a search file of another build's version is made again and every text taken in afresh") {
