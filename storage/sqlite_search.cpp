@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "storage/pairs.h"
 #include "storage/sqlite_queries.h"
@@ -75,6 +76,26 @@ engine::Result<bool> mark_holds(const connection& db, std::int64_t indexed_to, s
 std::string search_file_path(const std::string& desk_path) { return desk_path + "-search"; }
 
 engine::Result<std::unique_ptr<search_file>> search_file::open(const std::string& desk_path, int busy_timeout_ms) {
+  auto file = open_as_found(desk_path, busy_timeout_ms);
+  if (file) return file;
+  // The search file's own damage, named by SQLite for this path (not the
+  // desk's: it is attached here too).
+  const std::string path = search_file_path(desk_path), aside = path + ".damaged";
+  const std::string& message = file.error().message;
+  const bool damaged = message.find(path + ":") != std::string::npos &&
+                       (message.find(sqlite3_errstr(SQLITE_NOTADB)) != std::string::npos ||
+                        message.find(sqlite3_errstr(SQLITE_CORRUPT)) != std::string::npos);
+  if (!damaged) return file;
+  std::error_code ec;
+  std::filesystem::rename(path, aside, ec);
+  if (ec) return file;
+  std::filesystem::rename(path + "-wal", aside + "-wal", ec);
+  std::filesystem::remove(path + "-shm", ec);
+  return open_as_found(desk_path, busy_timeout_ms);
+}
+
+engine::Result<std::unique_ptr<search_file>> search_file::open_as_found(const std::string& desk_path,
+                                                                        int busy_timeout_ms) {
   const std::string path = search_file_path(desk_path);
   auto db = connection::open(path, busy_timeout_ms);
   PLAINT_TRY(db);
@@ -164,7 +185,7 @@ engine::Result<std::int64_t> search_file::take_in_to(std::int64_t at_least, std:
   PLAINT_TRY(r);
   const auto [indexed_to, last] = *r;
   const std::int64_t end = std::min({last, up_to, indexed_to + std::max<std::int64_t>(at_most, 1)});
-  if (end - indexed_to < std::max<std::int64_t>(at_least, 1) || end <= indexed_to) {
+  if (end - indexed_to < std::max<std::int64_t>(at_least, 1)) {
     PLAINT_TRY(db_.exec("COMMIT", what));  // keeps a reset
     return std::int64_t{0};
   }

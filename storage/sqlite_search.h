@@ -59,7 +59,11 @@ class search_file {
  public:
   // Opens the search file of the desk at `desk_path` (which must be at this
   // build's schema), creating it, or its tables when they are not this
-  // build's. `busy_timeout_ms` bounds the wait for another indexer.
+  // build's. `busy_timeout_ms` bounds the wait for another indexer. A file
+  // SQLite finds damaged (not a database, malformed) is derived from the
+  // desk, so it is set aside as "<desk>-search.damaged" (its log beside
+  // it) and made again, rather than locking the desk's users out; a
+  // SQLite file of somebody else's is still refused.
   static engine::Result<std::unique_ptr<search_file>> open(const std::string& desk_path, int busy_timeout_ms);
 
   // In one transaction: if at least `at_least` (≥ 1) texts wait, takes in
@@ -93,6 +97,8 @@ class search_file {
   static constexpr std::int64_t chunk = 4096;
 
  private:
+  static engine::Result<std::unique_ptr<search_file>> open_as_found(const std::string& desk_path,
+                                                                    int busy_timeout_ms);
   search_file(connection db, std::string desk_path) : db_(std::move(db)), desk_path_(std::move(desk_path)) {}
   // take_in, stopping at the text `up_to`.
   engine::Result<std::int64_t> take_in_to(std::int64_t at_least, std::int64_t at_most, std::int64_t up_to);

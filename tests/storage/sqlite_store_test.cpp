@@ -1129,6 +1129,22 @@ TEST_CASE("under a flood of one-text commits the backlog stays bounded: a look t
   check_searches(*f.store, {{"note 400", "1"}, {"note 1", "1"}});
 }
 
+TEST_CASE("a damaged search file is set aside and made again: the desk stays usable, every text found") {
+  for (const std::string& damage : {std::string(8192, 'x'), std::string("SQLite format 3") + '\0' + std::string(4000, '\0')}) {
+    store_fixture f;
+    add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks"), sample_ticket("acme", "包裹丢了")});
+    require_ok(f.store->migrate());
+    f.store.reset();
+    std::ofstream(f.path + "-search", std::ios::binary | std::ios::trunc) << damage;
+    auto store = storage::sqlite_store::open(f.path);
+    require_ok(store);
+    check_searches(**store, {{"kettle", "1"}, {"包裹", "2"}});
+    CHECK(std::filesystem::exists(f.path + "-search.damaged"));
+    require_ok((*store)->migrate());
+    CHECK(indexed_to(f.path) == 2);
+  }
+}
+
 TEST_CASE("a search file of another build's version is made again and every text taken in afresh") {
   store_fixture f;
   add(*f.store, {sample_customer()}, {sample_ticket("acme", "Kettle leaks"), sample_ticket("acme", "Toaster")});
